@@ -1,0 +1,69 @@
+"""The ``personvern`` command line.
+
+Each area contributes its subcommands through a ``cli`` module with a
+``register(subparsers)`` function; ``personvern manage …`` reaches Django's own
+management commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+CLI_MODULES = [
+    "personvern.policy.cli",
+    "personvern.core.cli",
+    "personvern.courses.cli",
+    "personvern.retention.cli",
+    "personvern.rights.cli",
+    "personvern.demo.cli",
+]
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "personvern.settings")
+    import django
+
+    django.setup()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="personvern",
+        description="Course administration in which the privacy statement is executable.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    for name in CLI_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # area not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (``python -m`` exits with it)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _setup_django()
+    if argv and argv[0] == "manage":
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["personvern manage", *argv[1:]])
+        return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

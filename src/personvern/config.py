@@ -1,0 +1,137 @@
+"""The one configuration source.
+
+Every key has a documented default below. An optional TOML file named by
+``PERSONVERN_CONFIG`` may override any of them, and every key can be overridden
+again by an environment variable ``PERSONVERN_<KEY>`` (upper case). The
+precedence is: environment > config file > default.
+
+Keys (see docs/operations.md for the operator's view):
+
+``ENV``            ``development`` (default), ``production`` or ``test``.
+``SECRET_KEY``     Django's secret. Required in production: a missing one is a
+                   hard error. In development it is generated once and kept in
+                   ``DATA_DIR/secret_key``.
+``AUDIT_KEY``      Key of the audit-log pseudonyms (HMAC). Required in
+                   production; derived from SECRET_KEY in development.
+``DATABASE_URL``   ``postgres://…`` selects PostgreSQL; empty means the
+                   embedded SQLite file ``DATA_DIR/personvern.sqlite3``.
+``DATA_DIR``       Where SQLite, generated exports and the dev secret live.
+``POLICY``         Path of the policy file; empty means the shipped default.
+``ALLOWED_HOSTS``  Comma-separated host names.
+``DEBUG``          ``true``/``false``; default true only in development.
+``TIME_ZONE``      Default ``Europe/Oslo``.
+``EMAIL_URL``      ``smtp://host:port`` of the outgoing mail server.
+``DEFAULT_FROM_EMAIL``  Sender of outgoing mail.
+``BATCH_SIZE``     Rows per transaction in bulk engines (retention, exports).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "SECRET_KEY": "",
+    "AUDIT_KEY": "",
+    "DATABASE_URL": "",
+    "DATA_DIR": "",
+    "POLICY": "",
+    "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
+    "DEBUG": "",
+    "TIME_ZONE": "Europe/Oslo",
+    "EMAIL_URL": "smtp://localhost:25",
+    "DEFAULT_FROM_EMAIL": "juspost@jus.no",
+    "BATCH_SIZE": "5000",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the configuration cannot run the system safely."""
+
+
+@dataclass(frozen=True)
+class Config:
+    values: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.values[key]
+
+    def bool(self, key: str) -> bool:
+        return self.values[key].strip().lower() in {"1", "true", "yes", "on"}
+
+    def int(self, key: str) -> int:
+        try:
+            return int(self.values[key])
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"PERSONVERN_{key} must be an integer, got {self.values[key]!r}"
+            ) from exc
+
+    @property
+    def production(self) -> bool:
+        return self.values["ENV"] == "production"
+
+
+def load_config(environ: dict[str, str] | None = None) -> Config:
+    """Merge defaults, the optional config file and the environment."""
+    env = dict(os.environ if environ is None else environ)
+    values = {k: str(v) for k, v in DEFAULTS.items()}
+    file = env.get("PERSONVERN_CONFIG")
+    if file:
+        path = Path(file)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigurationError(f"{path}: cannot read configuration: {exc}") from exc
+        for key, value in data.items():
+            if key.upper() not in DEFAULTS:
+                raise ConfigurationError(f"{path}: unknown configuration key {key!r}")
+            values[key.upper()] = str(value)
+    for key in DEFAULTS:
+        if f"PERSONVERN_{key}" in env:
+            values[key] = env[f"PERSONVERN_{key}"]
+    if values["ENV"] not in {"development", "production", "test"}:
+        raise ConfigurationError(
+            f"PERSONVERN_ENV must be development, production or test, not {values['ENV']!r}"
+        )
+    if not values["DATA_DIR"]:
+        values["DATA_DIR"] = str(Path.cwd() / "var")
+    if not values["DEBUG"]:
+        values["DEBUG"] = "true" if values["ENV"] == "development" else "false"
+    values["SECRET_KEY"] = _secret(values, "SECRET_KEY")
+    values["AUDIT_KEY"] = values["AUDIT_KEY"] or _derived_audit_key(values)
+    return Config(values)
+
+
+def _secret(values: dict[str, str], key: str) -> str:
+    if values[key]:
+        return values[key]
+    if values["ENV"] == "production":
+        raise ConfigurationError(
+            f"PERSONVERN_{key} is not set: a production deployment needs its own secret."
+        )
+    # Development and tests: generate once, keep it beside the data so sessions survive.
+    path = Path(values["DATA_DIR"]) / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(50)
+    path.write_text(secret, encoding="utf-8")
+    path.chmod(0o600)
+    return secret
+
+
+def _derived_audit_key(values: dict[str, str]) -> str:
+    if values["ENV"] == "production":
+        raise ConfigurationError(
+            "PERSONVERN_AUDIT_KEY is not set: a production deployment needs its own key "
+            "for audit pseudonyms."
+        )
+    import hashlib
+
+    return hashlib.sha256(b"audit-key:" + values["SECRET_KEY"].encode()).hexdigest()

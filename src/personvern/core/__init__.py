@@ -1,0 +1,1 @@
+"""Core: persons, identities, memberships, consents, holds, restrictions, audit, registry."""

@@ -1,0 +1,149 @@
+"""Back office for persons and privacy facts. Writes go through the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from personvern.core import services
+from personvern.core.models import (
+    AuditEntry,
+    ConsentEvent,
+    EmailIdentity,
+    Hold,
+    Membership,
+    Objection,
+    Person,
+    Restriction,
+)
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"staff:{request.user.get_username()}"
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EmailInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = EmailIdentity
+    fields = ("address", "verified_at")
+    readonly_fields = fields
+    extra = 0
+
+
+class MembershipInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+    model = Membership
+    fields = ("organisation", "valid_from", "valid_to")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("__str__", "created_at")
+    search_fields = ("family_name", "given_name", "emails__address")
+    readonly_fields = ("public_id", "created_at")
+    fields = ("public_id", "given_name", "family_name", "phone", "created_at")
+    inlines = [EmailInline, MembershipInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # persons come in through registrations, imports and requests
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # erasure is a rights request, never a bare delete
+
+    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
+        from personvern.core.audit import audit_log
+        from django.db import transaction
+
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_log(
+                actor=_actor(request),
+                action="person.changed",
+                person=obj,
+                data={"fields": sorted(form.changed_data)},
+            )
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("person", "organisation", "valid_from", "valid_to")
+    list_filter = ("organisation",)
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("person", "scope", "action", "text_version", "channel", "at")
+    list_filter = ("scope", "action", "channel")
+
+
+@admin.register(Hold)
+class HoldAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("scope", "reason", "person", "activity", "expires_at", "lifted_at")
+    fields = ("scope", "reason", "person", "activity", "expires_at")
+    raw_id_fields = ("person",)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Hold, form: Any, change: bool) -> None:
+        placed = services.hold_place(
+            scope=obj.scope,
+            reason=obj.reason,
+            person=obj.person,
+            activity=obj.activity,
+            expires_at=obj.expires_at,
+            actor=_actor(request),
+        )
+        obj.pk = placed.pk
+
+
+@admin.register(Restriction)
+class RestrictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("person", "ground", "started_at", "lifted_at")
+    fields = ("person", "ground", "note")
+    raw_id_fields = ("person",)
+    actions = ["lift"]
+
+    def save_model(self, request: HttpRequest, obj: Restriction, form: Any, change: bool) -> None:
+        placed = services.restriction_place(
+            person=obj.person, ground=obj.ground, note=obj.note, actor=_actor(request)
+        )
+        obj.pk = placed.pk
+
+    @admin.action(description="Lift the selected restrictions")
+    def lift(self, request: HttpRequest, queryset: Any) -> None:
+        for restriction in queryset.filter(lifted_at__isnull=True):
+            services.restriction_lift(restriction=restriction, actor=_actor(request))
+
+
+@admin.register(Objection)
+class ObjectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("person", "activity", "at", "lifted_at")
+    fields = ("person", "activity", "note")
+    raw_id_fields = ("person",)
+
+    def save_model(self, request: HttpRequest, obj: Objection, form: Any, change: bool) -> None:
+        placed = services.objection_record(
+            person=obj.person, activity=obj.activity, note=obj.note, actor=_actor(request)
+        )
+        obj.pk = placed.pk
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("seq", "at", "actor", "action", "activity", "subject")
+    list_filter = ("action",)
+    exclude = ("personal",)

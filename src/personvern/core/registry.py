@@ -1,0 +1,101 @@
+"""The registry of holders: which models hold personal data, and how.
+
+Each domain app declares its models in ``privacy.py`` (discovered at start-up,
+like ``admin.py``) by calling :func:`register` with a :class:`Holder`. The
+engines (retention, rights, audit of exports) are generic over these
+declarations; the system checks in :mod:`personvern.core.checks` refuse models
+that hold personal data without a declaration, so nothing personal is stored
+that no policy activity covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.db import models
+from django.db.models import Q
+from django.utils.functional import Promise
+
+Label = str | Promise
+AnchorSpec = str | Callable[[], models.Expression | models.Subquery | models.F]
+CohortSpec = Callable[[], Q]
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A model that holds personal data, declared for a policy activity.
+
+    ``activity``: the policy activity id; ``None`` marks the person's identity
+        records (core), which live exactly as long as the person does.
+    ``person``: lookup path from the model to ``Person`` (``"person"``,
+        ``"registration__person"``; ``"pk"`` for Person itself).
+    ``anchors``: anchor name -> lookup path to a date/datetime field, or a callable
+        returning an expression annotated on the model's queryset.
+    ``cohorts``: cohort name -> callable returning a ``Q`` on the model.
+    ``fields``: (field name, label) pairs shown in an access report.
+    ``portable``: whether the rows go into a portability export.
+    ``erase``: how a row is erased: ``"delete"`` or ``"anonymise"`` (then the
+        fields in ``anonymise`` are overwritten with the given values).
+    ``erasure_exceptions``: reason -> callable returning a ``Q`` of the rows the
+        law requires to keep on an erasure request (bookkeeping, documentation
+        of mandatory continuing education). The reason is shown to the person.
+    """
+
+    model: type[models.Model]
+    activity: str | None
+    person: str
+    anchors: Mapping[str, AnchorSpec] = field(default_factory=dict)
+    cohorts: Mapping[str, CohortSpec] = field(default_factory=dict)
+    fields: Sequence[tuple[str, Label]] = ()
+    portable: bool = False
+    erase: Literal["delete", "anonymise"] = "delete"
+    anonymise: Mapping[str, Any] = field(default_factory=dict)
+    erasure_exceptions: Mapping[str, tuple[Label, CohortSpec]] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
+    @property
+    def verbose_name(self) -> Label:
+        return self.model._meta.verbose_name_plural or self.model._meta.label
+
+    def person_id_path(self) -> str:
+        """Lookup that yields the person's primary key (``person_id``-style)."""
+        # Django trims the join for ``<fk>__id``, so this reads the FK column itself.
+        return "pk" if self.person == "pk" else f"{self.person}__id"
+
+    def for_person(self, person_id: int) -> models.QuerySet[Any]:
+        """The rows of one person: one indexed query."""
+        return self.model._default_manager.filter(**{self.person_id_path(): person_id})
+
+
+_REGISTRY: dict[type[models.Model], Holder] = {}
+
+
+def register(holder: Holder) -> Holder:
+    """Declare a holder. A model may be declared once."""
+    if holder.model in _REGISTRY:
+        raise ValueError(f"{holder.label} is already declared as a holder.")
+    _REGISTRY[holder.model] = holder
+    return holder
+
+
+def holders() -> list[Holder]:
+    """Every declared holder, in a stable order."""
+    return sorted(_REGISTRY.values(), key=lambda h: h.label)
+
+
+def holders_for(activity: str) -> list[Holder]:
+    return [h for h in holders() if h.activity == activity]
+
+
+def holder_of(model: type[models.Model]) -> Holder | None:
+    return _REGISTRY.get(model)
+
+
+def unregister(model: type[models.Model]) -> None:
+    """Remove a declaration (tests of the system check use it)."""
+    _REGISTRY.pop(model, None)

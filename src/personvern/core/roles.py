@@ -1,0 +1,84 @@
+"""Staff roles: each sees only what its work needs.
+
+Roles are Django groups kept in step with this table after every migrate. A
+permission names ``app_label.codename``; permissions of apps not installed are
+ignored, so an app adds its models here when it arrives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+COURSE_ADMIN = "course administrator"
+MARKETING = "marketing"
+HR = "hr"
+DPO = "data protection officer"
+
+ROLE_LABELS = {
+    COURSE_ADMIN: _("Course administrator"),
+    MARKETING: _("Marketing"),
+    HR: _("HR"),
+    DPO: _("Data protection officer"),
+}
+
+
+def _crud(label: str, *actions: str) -> list[str]:
+    app, model = label.split(".")
+    return [f"{app}.{action}_{model}" for action in (actions or ("view", "add", "change"))]
+
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    COURSE_ADMIN: [
+        *_crud("core.person", "view", "change"),
+        *_crud("core.emailidentity", "view"),
+        *_crud("core.membership"),
+        *_crud("courses.course"),
+        *_crud("courses.venue"),
+        *_crud("courses.registration"),
+        *_crud("courses.hoteltransfer", "view"),
+        *_crud("customers.customer", "view"),
+    ],
+    MARKETING: [
+        *_crud("newsletter.subscription"),
+        *_crud("newsletter.newsletter"),
+        *_crud("newsletter.interaction", "view"),
+        *_crud("core.consentevent", "view"),
+        *_crud("inquiries.inquiry"),
+        *_crud("competitions.competition"),
+        *_crud("competitions.entry"),
+    ],
+    HR: [
+        *_crud("recruitment.position"),
+        *_crud("recruitment.application"),
+        *_crud("recruitment.applicationnote"),
+    ],
+    DPO: [
+        *_crud("core.person", "view"),
+        *_crud("core.emailidentity", "view"),
+        *_crud("core.membership", "view"),
+        *_crud("core.consentevent", "view"),
+        *_crud("core.hold"),
+        *_crud("core.restriction"),
+        *_crud("core.objection"),
+        *_crud("core.auditentry", "view"),
+        *_crud("courses.hoteltransfer", "view"),
+        *_crud("rights.request"),
+    ],
+}
+
+
+def ensure_roles(**kwargs: Any) -> None:
+    """post_migrate: create the role groups and give each exactly its permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,330 @@
+"""Writes on persons and their privacy facts. Each one is audited in its transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from personvern.core.audit import audit_log
+from personvern.core.models import (
+    ConsentAction,
+    ConsentEvent,
+    EmailIdentity,
+    Hold,
+    HoldScope,
+    Membership,
+    Objection,
+    Organisation,
+    Person,
+    Restriction,
+    RestrictionGround,
+)
+
+
+def normalise_email(address: str) -> str:
+    """Trim, lower-case, and IDNA-encode the domain; raises ValidationError if invalid."""
+    address = address.strip()
+    local, sep, domain = address.rpartition("@")
+    if not sep or not local or not domain:
+        raise ValidationError(f"{address!r} is not an e-mail address.")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValidationError(f"{address!r} has an invalid domain.") from exc
+    normalised = f"{local}@{domain}".lower()
+    validate_email(normalised)
+    return normalised
+
+
+def person_create(
+    *,
+    email: str,
+    given_name: str = "",
+    family_name: str = "",
+    phone: str = "",
+    actor: str,
+    verified: bool = False,
+    now: datetime | None = None,
+) -> Person:
+    """Create a person with one e-mail identity (which must not belong to anyone)."""
+    now = now or timezone.now()
+    address = normalise_email(email)
+    with transaction.atomic():
+        if EmailIdentity.objects.filter(address=address).exists():
+            raise ValidationError({"email": f"{address} already belongs to a person."})
+        person = Person.objects.create(
+            given_name=given_name.strip(),
+            family_name=family_name.strip(),
+            phone=phone.strip(),
+            created_at=now,
+        )
+        EmailIdentity.objects.create(
+            person=person, address=address, verified_at=now if verified else None, created_at=now
+        )
+        audit_log(actor=actor, action="person.created", person=person, now=now)
+    return person
+
+
+def person_get_or_create(
+    *,
+    email: str,
+    given_name: str = "",
+    family_name: str = "",
+    phone: str = "",
+    actor: str,
+    now: datetime | None = None,
+) -> tuple[Person, bool]:
+    """The person who holds ``email``, or a new one. Existing names are not overwritten."""
+    address = normalise_email(email)
+    identity = EmailIdentity.objects.select_related("person").filter(address=address).first()
+    if identity:
+        return identity.person, False
+    return (
+        person_create(
+            email=address,
+            given_name=given_name,
+            family_name=family_name,
+            phone=phone,
+            actor=actor,
+            now=now,
+        ),
+        True,
+    )
+
+
+def email_identity_add(*, person: Person, email: str, actor: str) -> EmailIdentity:
+    address = normalise_email(email)
+    with transaction.atomic():
+        if EmailIdentity.objects.filter(address=address).exists():
+            raise ValidationError({"email": f"{address} already belongs to a person."})
+        identity = EmailIdentity.objects.create(person=person, address=address)
+        audit_log(actor=actor, action="person.email_added", person=person)
+    return identity
+
+
+def membership_add(
+    *,
+    person: Person,
+    organisation: Organisation | str,
+    valid_from: date,
+    valid_to: date | None = None,
+    actor: str,
+) -> Membership:
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationError({"valid_to": "A membership cannot end before it starts."})
+    with transaction.atomic():
+        membership = Membership.objects.create(
+            person=person, organisation=organisation, valid_from=valid_from, valid_to=valid_to
+        )
+        audit_log(
+            actor=actor,
+            action="membership.added",
+            person=person,
+            data={"organisation": str(organisation)},
+        )
+    return membership
+
+
+def membership_end(*, membership: Membership, valid_to: date, actor: str) -> Membership:
+    if valid_to < membership.valid_from:
+        raise ValidationError({"valid_to": "A membership cannot end before it starts."})
+    with transaction.atomic():
+        Membership.objects.filter(pk=membership.pk).update(valid_to=valid_to)
+        membership.valid_to = valid_to
+        audit_log(
+            actor=actor,
+            action="membership.ended",
+            person=membership.person,
+            data={"organisation": membership.organisation},
+        )
+    return membership
+
+
+def consent_record(
+    *,
+    person: Person,
+    scope: str,
+    action: ConsentAction | str,
+    channel: str,
+    text_version: str = "",
+    actor: str,
+    now: datetime | None = None,
+) -> ConsentEvent:
+    """Append to the consent ledger (consent given or withdrawn)."""
+    from personvern.core.policy import current_policy
+
+    if scope not in {a.id for a in current_policy().activities}:
+        raise ValidationError({"scope": f"{scope!r} is not an activity of the policy."})
+    if action == ConsentAction.GIVEN and not text_version:
+        raise ValidationError({"text_version": "Consent must name the text agreed to."})
+    now = now or timezone.now()
+    with transaction.atomic():
+        event = ConsentEvent.objects.create(
+            person=person,
+            scope=scope,
+            action=action,
+            text_version=text_version,
+            channel=channel,
+            at=now,
+        )
+        audit_log(
+            actor=actor,
+            action=f"consent.{action}",
+            person=person,
+            activity=scope,
+            data={"channel": channel, "text_version": text_version},
+            now=now,
+        )
+    return event
+
+
+def hold_place(
+    *,
+    scope: HoldScope | str,
+    reason: str,
+    actor: str,
+    person: Person | None = None,
+    activity: str = "",
+    row: object | None = None,
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Hold:
+    """Keep data from deletion (a legal claim, an investigation) until lifted or expired."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import models
+
+    if not reason.strip():
+        raise ValidationError({"reason": "A hold needs a reason."})
+    content_type = None
+    object_id = None
+    if scope == HoldScope.ROW:
+        if not isinstance(row, models.Model):
+            raise ValidationError({"row": "A row hold needs the row."})
+        content_type = ContentType.objects.get_for_model(row)
+        object_id = row.pk
+    now = now or timezone.now()
+    with transaction.atomic():
+        hold = Hold.objects.create(
+            scope=scope,
+            reason=reason,
+            person=person,
+            activity=activity,
+            content_type=content_type,
+            object_id=object_id,
+            expires_at=expires_at,
+            created_by=actor,
+            created_at=now,
+        )
+        audit_log(
+            actor=actor,
+            action="hold.placed",
+            person=person,
+            activity=activity,
+            data={"hold": hold.pk, "scope": str(scope)},
+            now=now,
+        )
+    return hold
+
+
+def hold_lift(*, hold: Hold, actor: str, now: datetime | None = None) -> Hold:
+    now = now or timezone.now()
+    with transaction.atomic():
+        Hold.objects.filter(pk=hold.pk).update(lifted_at=now)
+        hold.lifted_at = now
+        audit_log(actor=actor, action="hold.lifted", person=hold.person, data={"hold": hold.pk})
+    return hold
+
+
+def restriction_place(
+    *,
+    person: Person,
+    ground: RestrictionGround | str,
+    note: str = "",
+    actor: str,
+    now: datetime | None = None,
+) -> Restriction:
+    """Art. 18: restrict processing of the person's data on one of the four grounds."""
+    if ground not in RestrictionGround.values:
+        raise ValidationError({"ground": f"{ground!r} is not a ground of Art. 18(1)."})
+    now = now or timezone.now()
+    with transaction.atomic():
+        restriction = Restriction.objects.create(
+            person=person, ground=ground, note=note, started_at=now, created_by=actor
+        )
+        audit_log(
+            actor=actor,
+            action="restriction.placed",
+            person=person,
+            data={"ground": str(ground)},
+            now=now,
+        )
+    return restriction
+
+
+def restriction_lift(
+    *, restriction: Restriction, actor: str, now: datetime | None = None
+) -> Restriction:
+    now = now or timezone.now()
+    with transaction.atomic():
+        Restriction.objects.filter(pk=restriction.pk).update(lifted_at=now)
+        restriction.lifted_at = now
+        audit_log(
+            actor=actor,
+            action="restriction.lifted",
+            person=restriction.person,
+            data={"ground": restriction.ground},
+            now=now,
+        )
+    return restriction
+
+
+def objection_record(
+    *,
+    person: Person,
+    activity: str,
+    note: str = "",
+    actor: str,
+    now: datetime | None = None,
+) -> Objection:
+    """Art. 21: record an objection to an activity, or to direct marketing."""
+    from personvern.core.policy import current_policy
+
+    policy = current_policy()
+    if activity != Objection.DIRECT_MARKETING:
+        try:
+            target = policy.activity(activity)
+        except KeyError as exc:
+            raise ValidationError({"activity": f"{activity!r} is not a policy activity."}) from exc
+        if not target.objection_applies:
+            raise ValidationError(
+                {"activity": f"{activity!r} does not rest on Art. 6(1)(e) or (f); "
+                 "the right to object does not apply."}
+            )
+    now = now or timezone.now()
+    with transaction.atomic():
+        objection = Objection.objects.create(
+            person=person, activity=activity, note=note, at=now, created_by=actor
+        )
+        audit_log(
+            actor=actor, action="objection.recorded", person=person, activity=activity, now=now
+        )
+    return objection
+
+
+def objection_lift(*, objection: Objection, actor: str, now: datetime | None = None) -> Objection:
+    now = now or timezone.now()
+    with transaction.atomic():
+        Objection.objects.filter(pk=objection.pk).update(lifted_at=now)
+        objection.lifted_at = now
+        audit_log(
+            actor=actor,
+            action="objection.lifted",
+            person=objection.person,
+            activity=objection.activity,
+            now=now,
+        )
+    return objection
