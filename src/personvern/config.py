@@ -23,6 +23,8 @@ Keys (see docs/operations.md for the operator's view):
 ``EMAIL_URL``      ``smtp://host:port`` of the outgoing mail server.
 ``DEFAULT_FROM_EMAIL``  Sender of outgoing mail.
 ``BATCH_SIZE``     Rows per transaction in bulk engines (retention, exports).
+``TEST_DATABASE_NAME``  Name of the database the test suite creates (lets two
+                   test runs share one server); empty means Django's default.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_URL": "smtp://localhost:25",
     "DEFAULT_FROM_EMAIL": "juspost@jus.no",
     "BATCH_SIZE": "5000",
+    "TEST_DATABASE_NAME": "",
 }
 
 

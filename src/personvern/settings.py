@@ -75,8 +75,10 @@ TEMPLATES = [
 def _databases() -> dict[str, dict[str, object]]:
     url = CONFIG["DATABASE_URL"]
     if url and not url.startswith("sqlite"):
-        db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-        return {"default": dict(db)}
+        db = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+        if CONFIG["TEST_DATABASE_NAME"]:
+            db["TEST"] = {"NAME": CONFIG["TEST_DATABASE_NAME"]}
+        return {"default": db}
     if url:
         db = dj_database_url.parse(url)
         name = db["NAME"]
@@ -98,7 +100,10 @@ def _databases() -> dict[str, dict[str, object]]:
                     "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
                 ),
             },
-            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+            "TEST": {
+                "NAME": str(DATA_DIR / (CONFIG["TEST_DATABASE_NAME"] or "test") )
+                + ".sqlite3"
+            },
         }
     }
 
