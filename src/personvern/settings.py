@@ -38,6 +38,12 @@ INSTALLED_APPS = [
     "personvern.courses",
     "personvern.retention",
     "personvern.rights",
+    "personvern.newsletter",
+    "personvern.inquiries",
+    "personvern.recruitment",
+    "personvern.competitions",
+    "personvern.customers",
+    "personvern.mailbox",
 ]
 
 MIDDLEWARE = [
