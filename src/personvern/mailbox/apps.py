@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class MailboxConfig(AppConfig):
     name = "personvern.mailbox"
     label = "mailbox"
-    verbose_name = _("Mailbox")
+    verbose_name = _("E-mail correspondence")
