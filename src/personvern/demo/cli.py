@@ -1,0 +1,143 @@
+"""`personvern demo`: reproducible demo data, and with --serve the whole system."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import random
+import secrets
+from datetime import datetime, time
+
+from django.conf import settings
+from django.utils import timezone
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+# Domain apps contribute demo data through ``<app>.demo.generate(rng=, now=, progress=)``.
+DEMO_MODULES = [
+    "personvern.courses.demo",
+    "personvern.newsletter.demo",
+    "personvern.inquiries.demo",
+    "personvern.recruitment.demo",
+    "personvern.competitions.demo",
+    "personvern.customers.demo",
+    "personvern.mailbox.demo",
+    "personvern.rights.demo",
+]
+OSLO = "Europe/Oslo"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    demo = subparsers.add_parser(
+        "demo", help="create demo data (and with --serve run the system on it)"
+    )
+    demo.add_argument("--persons", type=int, default=500, help="number of persons (500)")
+    demo.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    demo.add_argument("--as-of", help="date the data is generated around (default today)")
+    demo.add_argument("--serve", action="store_true", help="then serve the system")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument(
+        "--fresh", action="store_true", help="with --serve: rebuild even if data exists"
+    )
+    demo.set_defaults(func=_demo)
+
+
+def _as_of(value: str | None) -> datetime:
+    import zoneinfo
+
+    if not value:
+        return timezone.now()
+    day = datetime.strptime(value, "%Y-%m-%d").date()
+    return datetime.combine(day, time(12), tzinfo=zoneinfo.ZoneInfo(OSLO))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    from personvern.core.models import Person
+
+    console = Console()
+    call_command("migrate", verbosity=0, interactive=False)
+    if args.serve and Person.objects.exists() and not args.fresh:
+        console.print("Demo data already present (use --fresh to rebuild).")
+    else:
+        if args.fresh:
+            call_command("flush", verbosity=0, interactive=False)
+        generate(persons=args.persons, seed=args.seed, now=_as_of(args.as_of), console=console)
+    logins = ensure_demo_staff()
+    if not args.serve:
+        return 0
+    url = f"http://127.0.0.1:{args.port}/"
+    console.print(f"\n[bold]Personvern is running at {url}[/bold]")
+    console.print(f"Back office: {url}admin/  (staff logins below)")
+    for username, password, role in logins:
+        console.print(f"  {username:<12} {password:<20} {role}")
+    console.print(f"Privacy notice: {url}privacy/   Cookie policy: {url}privacy/cookies/\n")
+    call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False, skip_checks=False)
+    return 0
+
+
+def generate(*, persons: int, seed: int, now: datetime, console: Console | None = None) -> None:
+    """Build the demo data set; the same (persons, seed, now) gives the same data."""
+    from personvern.demo.people import generate_persons
+
+    rng = random.Random(seed)
+    console = console or Console()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("persons", total=persons)
+        generate_persons(
+            count=persons, rng=rng, now=now, progress=lambda n: progress.advance(task, n)
+        )
+        for name in DEMO_MODULES:
+            try:
+                module = importlib.import_module(name)
+            except ModuleNotFoundError as exc:
+                if exc.name == name:
+                    continue
+                raise
+            step = progress.add_task(name.split(".")[1], total=None)
+            module.generate(
+                rng=random.Random(f"{seed}:{name}"),
+                now=now,
+                progress=lambda n, step=step: progress.advance(step, n),
+            )
+            done = progress.tasks[step].completed or 1
+            progress.update(step, total=done, completed=done)
+
+
+ROLE_USERS = [
+    ("personvern", "data protection officer"),
+    ("kursadmin", "course administrator"),
+    ("marked", "marketing"),
+    ("hr", "hr"),
+]
+
+
+def ensure_demo_staff() -> list[tuple[str, str, str]]:
+    """One staff user per role; passwords generated once and kept in DATA_DIR."""
+    from django.contrib.auth.models import Group, User
+
+    path = settings.DATA_DIR / "demo-logins.txt"
+    known: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            user, _, password = line.partition(" ")
+            known[user] = password
+    logins = []
+    for username, role in ROLE_USERS:
+        password = known.get(username) or secrets.token_urlsafe(9)
+        user, _created = User.objects.get_or_create(username=username)
+        user.is_staff = True
+        user.set_password(password)
+        user.save()
+        user.groups.set(Group.objects.filter(name=role))
+        logins.append((username, password, role))
+    path.write_text("".join(f"{u} {p}\n" for u, p, _r in logins), encoding="utf-8")
+    path.chmod(0o600)
+    return logins
