@@ -1,0 +1,97 @@
+"""The courses app's personal data, declared for the engines (R12, R11, R14).
+
+Registrations belong to the activity ``course-participation``. The policy keeps
+them (R14) 10 years after the course for members of Advokatforeningen (cohort
+``advokatforeningen-member``, to document their mandatory continuing
+education) and 5 years after the end of the customer relationship for everyone
+else. The engines read this declaration; no retention logic lives here.
+
+Hotel transfer entries record each hand-over of a participant's data to the
+course's hotel (R11) and belong to the same activity with the same anchors, so
+the record of a disclosure lives as long as the registration it disclosed.
+
+R9: the hotel is bound by a data processing agreement to use the data for that
+course's stay only and to delete it afterwards. We cannot reach into the
+hotel's systems; what we enforce is that only the needed fields of only the
+overnight participants are sent, and that every hand-over is recorded and shown
+to the subject as a recipient.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from personvern.core.registry import Holder, register
+from personvern.courses.models import HotelTransferEntry, Registration
+from personvern.courses.selectors import (
+    advokatforeningen_member_at_course_end,
+    customer_relationship_end,
+)
+
+ACTIVITY = "course-participation"
+
+MANDATORY_EDUCATION_EXCEPTION = _(
+    "Kept to document mandatory continuing education for members of the Norwegian Bar "
+    "Association (course, dates, hours and attendance)."
+)
+
+register(
+    Holder(
+        model=Registration,
+        activity=ACTIVITY,
+        person="person",
+        anchors={
+            "course-end": "course__ends_at",
+            # The customer relationship is active until the person's last course ends.
+            "customer-relationship-end": lambda: customer_relationship_end("person"),
+        },
+        cohorts={
+            "advokatforeningen-member": lambda: advokatforeningen_member_at_course_end(
+                "person", "course__ends_at"
+            ),
+        },
+        fields=[
+            ("course", _("course")),
+            ("status", _("status")),
+            ("registered_at", _("registered")),
+            ("employer", _("employer")),
+            ("invoice_reference", _("invoice reference")),
+            ("dietary_needs", _("dietary needs")),
+            ("overnight_stay", _("overnight stay")),
+            ("arrival_date", _("arrival")),
+            ("departure_date", _("departure")),
+            ("attended", _("attended")),
+            ("cancelled_at", _("cancelled")),
+        ],
+        portable=True,
+        erase="delete",
+        erasure_exceptions={
+            "mandatory-continuing-education": (
+                MANDATORY_EDUCATION_EXCEPTION,
+                lambda: advokatforeningen_member_at_course_end("person", "course__ends_at"),
+            ),
+        },
+    )
+)
+
+register(
+    Holder(
+        model=HotelTransferEntry,
+        activity=ACTIVITY,
+        person="person",
+        anchors={
+            "course-end": "registration__course__ends_at",
+            "customer-relationship-end": lambda: customer_relationship_end("person"),
+        },
+        cohorts={
+            "advokatforeningen-member": lambda: advokatforeningen_member_at_course_end(
+                "person", "registration__course__ends_at"
+            ),
+        },
+        fields=[
+            ("recipient", _("recipient")),
+            ("sent_at", _("sent")),
+            ("fields_sent", _("data disclosed")),
+        ],
+        portable=False,
+        erase="delete",
+    )
+)

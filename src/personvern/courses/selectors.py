@@ -1,0 +1,177 @@
+"""Reads on courses: lists for participants and hotels, and the holder expressions.
+
+The participant and hotel lists are one set-based query each: the persons'
+names come by join, persons under an active restriction (Art. 18, R36) are
+left out by a subquery, and only the fields the policy allows are selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from personvern.core.models import Membership, Organisation
+from personvern.core.selectors import restricted_person_ids
+from personvern.courses.models import Course, Registration, RegistrationStatus
+
+#: Legal dates (membership periods, course end dates) are judged in Norway.
+LEGAL_TZ = ZoneInfo("Europe/Oslo")
+
+ListField = tuple[str, str | Promise]
+
+#: The fields a participant list (R13) shows, and the only ones it may show.
+#:
+#: A participant list lets the participants of a course see who else takes part
+#: and where they work, which is what networking at a professional course needs.
+#: Contact details (e-mail, phone), invoice references, dietary needs, stay
+#: dates and attendance are administration data: they are not needed by the
+#: other participants and are therefore never put on the list.
+PARTICIPANT_LIST_FIELDS: tuple[ListField, ...] = (
+    ("person__given_name", _("Given name")),
+    ("person__family_name", _("Family name")),
+    ("employer", _("Employer")),
+)
+
+#: The fields a hotel list (R11) hands over to the course's hotel.
+#:
+#: The hotel needs the guest's name to book and check in the room, and the
+#: arrival and departure dates to know which nights to book. Dietary needs are
+#: included because the hotel serves the overnight guests' dinner and
+#: breakfast; the registration form says so where it asks for them. Employer,
+#: e-mail, phone, invoice reference and attendance are not needed by the hotel
+#: (the course provider pays the rooms) and are never sent.
+HOTEL_LIST_FIELDS: tuple[ListField, ...] = (
+    ("person__given_name", _("Given name")),
+    ("person__family_name", _("Family name")),
+    ("arrival_date", _("Arrival")),
+    ("departure_date", _("Departure")),
+    ("dietary_needs", _("Dietary needs")),
+)
+
+
+def course_by_slug(slug: str) -> Course:
+    """The course with this code (raises ``Course.DoesNotExist``)."""
+    return Course.objects.select_related("venue").get(slug=slug)
+
+
+def course_overview() -> QuerySet[Course]:
+    """Every course with its confirmed and wait-listed counts (one query)."""
+    return Course.objects.select_related("venue").annotate(
+        confirmed_count=Count(
+            "registrations", filter=Q(registrations__status=RegistrationStatus.CONFIRMED)
+        ),
+        waitlisted_count=Count(
+            "registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)
+        ),
+    )
+
+
+def confirmed_count(course: Course) -> int:
+    return Registration.objects.filter(course=course, status=RegistrationStatus.CONFIRMED).count()
+
+
+def waiting_list(course: Course) -> QuerySet[Registration]:
+    """The course's wait-listed registrations, first in line first."""
+    return Registration.objects.filter(
+        course=course, status=RegistrationStatus.WAITLISTED
+    ).order_by("registered_at", "pk")
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1-based place on the waiting list, or ``None`` if not wait-listed."""
+    if registration.status != RegistrationStatus.WAITLISTED:
+        return None
+    ahead = waiting_list(registration.course).filter(
+        Q(registered_at__lt=registration.registered_at)
+        | Q(registered_at=registration.registered_at, pk__lt=registration.pk)
+    )
+    return ahead.count() + 1
+
+
+def _listed_registrations(course: Course, now: datetime | None) -> QuerySet[Registration]:
+    return (
+        Registration.objects.filter(course=course, status=RegistrationStatus.CONFIRMED)
+        .exclude(person_id__in=restricted_person_ids(now=now))
+        .order_by("person__family_name", "person__given_name", "pk")
+    )
+
+
+def participant_rows(course: Course, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The participant list (R13): confirmed, unrestricted participants, allowed fields only."""
+    names = [name for name, _label in PARTICIPANT_LIST_FIELDS]
+    return list(_listed_registrations(course, now).values(*names))
+
+
+def hotel_rows(course: Course, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The hotel list (R11): confirmed, unrestricted overnight participants, hotel fields only.
+
+    Each row also carries ``id`` and ``person_id`` so the hand-over can be
+    recorded per person; the exported file leaves them out.
+    """
+    names = [name for name, _label in HOTEL_LIST_FIELDS]
+    return list(
+        _listed_registrations(course, now)
+        .filter(overnight_stay=True)
+        .values("id", "person_id", *names)
+    )
+
+
+def list_headers(fields: Sequence[ListField]) -> list[str]:
+    return [str(label) for _name, label in fields]
+
+
+# -- holder expressions (used by privacy.py) ---------------------------------
+
+
+def customer_relationship_end(person_path: str) -> Subquery:
+    """The end of the person's last course, over all their registrations.
+
+    The customer relationship is active while the person has courses; it ends
+    when their latest course ends. A correlated subquery, so the retention
+    engine can filter a whole holder table by it in one query.
+    """
+    latest = (
+        Registration.objects.filter(person_id=OuterRef(person_path))
+        .order_by()
+        .values("person_id")
+        .annotate(last_end=Max("course__ends_at"))
+        .values("last_end")[:1]
+    )
+    return Subquery(latest)
+
+
+def advokatforeningen_member_at_course_end(person_path: str, course_end_path: str) -> Q:
+    """Whether the person was a member of Advokatforeningen on the course's end date.
+
+    Membership is judged at course time (in Oslo's calendar): the course counts
+    towards the member's mandatory continuing education only if they were a
+    member then, whatever happened to the membership later.
+    """
+    course_end_date = TruncDate(OuterRef(course_end_path), tzinfo=LEGAL_TZ)
+    member = Membership.objects.filter(
+        person_id=OuterRef(person_path),
+        organisation=Organisation.ADVOKATFORENINGEN,
+        valid_from__lte=course_end_date,
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=course_end_date))
+    return Q(Exists(member))
+
+
+def course_end_date(course: Course) -> Any:
+    """The course's end date in Oslo's calendar."""
+    return timezone.localtime(course.ends_at, LEGAL_TZ).date()

@@ -1,0 +1,550 @@
+"""Writes on courses, registrations and hotel transfers; each one audited in its transaction.
+
+Capacity under concurrency: every write that can change who holds a seat
+(registering, cancelling, raising the capacity) first locks the course row
+with ``SELECT … FOR UPDATE`` (PostgreSQL) and then counts the confirmed seats.
+On SQLite the write transaction is ``BEGIN IMMEDIATE`` (see settings), so it
+holds the database's single write lock from its first statement and the same
+count-then-insert is serialised there too. Either way two registrations can
+never both take the last seat, and a cancellation moves up exactly one person.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from personvern.core.audit import audit_log
+from personvern.core.services import person_get_or_create
+from personvern.courses.models import (
+    Course,
+    CourseKind,
+    HotelTransfer,
+    HotelTransferEntry,
+    Registration,
+    RegistrationStatus,
+    Venue,
+)
+from personvern.courses.selectors import (
+    HOTEL_LIST_FIELDS,
+    LEGAL_TZ,
+    PARTICIPANT_LIST_FIELDS,
+    ListField,
+    hotel_rows,
+    list_headers,
+    participant_rows,
+)
+
+ACTIVITY = "course-participation"
+ExportFormat = Literal["csv", "xlsx"]
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx")
+
+# Messages a registrant can see on the form.
+NO_DIETARY_DIGITAL = _("A digital course does not ask for dietary needs.")
+NO_STAY_DIGITAL = _("A digital course has no overnight stay.")
+NO_STAY_OFFERED = _("This course offers no hotel stay.")
+ARRIVAL_NEEDED = _("An overnight stay needs an arrival date.")
+DEPARTURE_NEEDED = _("An overnight stay needs a departure date.")
+DEPARTURE_AFTER_ARRIVAL = _("Departure must be after arrival.")
+STAY_OUTSIDE_COURSE = _("The stay must overlap the course dates.")
+DATES_WITHOUT_STAY = _("Arrival and departure are asked only for an overnight stay.")
+REQUIRED = _("This field is required.")
+CLOSED = _("Registration for this course is closed.")
+STARTED = _("The course has already started.")
+ALREADY_REGISTERED = _("This person is already registered for the course.")
+ALREADY_CANCELLED = _("This registration is already cancelled.")
+
+#: Fields only a physical course asks for, and those only a hotel stay needs.
+PHYSICAL_FIELDS = ("dietary_needs", "overnight_stay", "arrival_date", "departure_date")
+STAY_FIELDS = ("overnight_stay", "arrival_date", "departure_date")
+
+
+def _locked(course: Course) -> Course:
+    """Re-read the course under a row lock (a no-op statement lock on SQLite)."""
+    return Course.objects.select_for_update().get(pk=course.pk)
+
+
+# -- venues and courses -------------------------------------------------------
+
+
+def venue_create(
+    *, name: str, address: str, hotel_name: str = "", hotel_email: str = "", actor: str
+) -> Venue:
+    """Create a venue; a hotel needs both a name and an e-mail address or neither."""
+    if bool(hotel_name.strip()) != bool(hotel_email.strip()):
+        raise ValidationError({"hotel_email": "A hotel needs both a name and an e-mail address."})
+    venue = Venue(
+        name=name.strip(), address=address.strip(),
+        hotel_name=hotel_name.strip(), hotel_email=hotel_email.strip(),
+    )
+    venue.full_clean()
+    with transaction.atomic():
+        venue.save(force_insert=True)
+        audit_log(actor=actor, action="venue.created", activity=ACTIVITY, data={"venue": venue.pk})
+    return venue
+
+
+def venue_update(*, venue: Venue, changes: Mapping[str, Any], actor: str) -> Venue:
+    """Change a venue's fields (name, address, hotel)."""
+    allowed = {"name", "address", "hotel_name", "hotel_email"}
+    _reject_unknown(changes, allowed)
+    for key, value in changes.items():
+        setattr(venue, key, value)
+    if bool(venue.hotel_name.strip()) != bool(venue.hotel_email.strip()):
+        raise ValidationError({"hotel_email": "A hotel needs both a name and an e-mail address."})
+    venue.full_clean()
+    with transaction.atomic():
+        Venue.objects.filter(pk=venue.pk).update(**dict(changes))
+        audit_log(
+            actor=actor, action="venue.changed", activity=ACTIVITY,
+            data={"venue": venue.pk, "fields": sorted(changes)},
+        )
+    return venue
+
+
+def _validate_course(course: Course) -> None:
+    errors: dict[str, str] = {}
+    if course.ends_at < course.starts_at:
+        errors["ends_at"] = "A course cannot end before it starts."
+    if course.kind == CourseKind.PHYSICAL and course.venue_id is None:
+        errors["venue"] = "A physical course needs a venue."
+    if course.kind == CourseKind.DIGITAL and course.venue_id is not None:
+        errors["venue"] = "A digital course has no venue."
+    if course.hotel_stay_offered:
+        if course.kind != CourseKind.PHYSICAL:
+            errors["hotel_stay_offered"] = "Only a physical course can offer a hotel stay."
+        elif course.venue is not None and not course.venue.hotel_name:
+            errors["hotel_stay_offered"] = "The venue has no hotel to offer a stay at."
+    if errors:
+        raise ValidationError(errors)
+    course.full_clean(validate_unique=False, validate_constraints=False)
+
+
+def course_create(
+    *,
+    title: str,
+    slug: str,
+    kind: CourseKind | str,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int,
+    venue: Venue | None = None,
+    cle_hours: Decimal | int | str = 0,
+    ethics_hours: Decimal | int | str = 0,
+    hotel_stay_offered: bool = False,
+    registration_open: bool = True,
+    actor: str,
+    now: datetime | None = None,
+) -> Course:
+    """Create a course. Times must be timezone-aware."""
+    for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if timezone.is_naive(value):
+            raise ValidationError({name: "The time must carry a time zone."})
+    now = now or timezone.now()
+    course = Course(
+        title=title.strip(), slug=slug, kind=kind, starts_at=starts_at, ends_at=ends_at,
+        capacity=capacity, venue=venue, cle_hours=Decimal(str(cle_hours)),
+        ethics_hours=Decimal(str(ethics_hours)), hotel_stay_offered=hotel_stay_offered,
+        registration_open=registration_open, created_at=now,
+    )
+    _validate_course(course)
+    with transaction.atomic():
+        if Course.objects.filter(slug=slug).exists():
+            raise ValidationError({"slug": f"A course with the code {slug!r} already exists."})
+        course.save(force_insert=True)
+        audit_log(
+            actor=actor, action="course.created", activity=ACTIVITY,
+            data={"course": course.pk, "slug": course.slug}, now=now,
+        )
+    return course
+
+
+def course_update(
+    *, course: Course, changes: Mapping[str, Any], actor: str, now: datetime | None = None
+) -> Course:
+    """Change a course. Raising the capacity moves wait-listed people up into the new seats."""
+    allowed = {
+        "title", "kind", "starts_at", "ends_at", "capacity", "venue", "cle_hours",
+        "ethics_hours", "hotel_stay_offered", "registration_open",
+    }
+    _reject_unknown(changes, allowed)
+    now = now or timezone.now()
+    with transaction.atomic():
+        course = _locked(course)
+        for key, value in changes.items():
+            setattr(course, key, value)
+        _validate_course(course)
+        course.save(update_fields=list(changes))
+        audit_log(
+            actor=actor, action="course.changed", activity=ACTIVITY,
+            data={"course": course.pk, "fields": sorted(changes)}, now=now,
+        )
+        _fill_free_seats(course, actor=actor, now=now)
+    return course
+
+
+def _reject_unknown(changes: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
+
+
+# -- registrations -------------------------------------------------------------
+
+
+def _validate_registration_fields(
+    course: Course,
+    *,
+    dietary_needs: str,
+    overnight_stay: bool,
+    arrival_date: date | None,
+    departure_date: date | None,
+) -> None:
+    """Refuse what the course does not need (R12), and stay dates that make no sense."""
+    errors: dict[str, Any] = {}
+    if not course.is_physical:
+        if dietary_needs:
+            errors["dietary_needs"] = NO_DIETARY_DIGITAL
+        if overnight_stay or arrival_date or departure_date:
+            errors["overnight_stay"] = NO_STAY_DIGITAL
+    elif not course.hotel_stay_offered and (overnight_stay or arrival_date or departure_date):
+        errors["overnight_stay"] = NO_STAY_OFFERED
+    elif overnight_stay:
+        start = timezone.localtime(course.starts_at, LEGAL_TZ).date()
+        end = timezone.localtime(course.ends_at, LEGAL_TZ).date()
+        if arrival_date is None:
+            errors["arrival_date"] = ARRIVAL_NEEDED
+        if departure_date is None:
+            errors["departure_date"] = DEPARTURE_NEEDED
+        if arrival_date and departure_date:
+            if departure_date <= arrival_date:
+                errors["departure_date"] = DEPARTURE_AFTER_ARRIVAL
+            elif arrival_date > end or departure_date < start:
+                errors["arrival_date"] = STAY_OUTSIDE_COURSE
+    elif arrival_date or departure_date:
+        errors["overnight_stay"] = DATES_WITHOUT_STAY
+    if errors:
+        raise ValidationError(errors)
+
+
+def registration_create(
+    *,
+    course: Course,
+    email: str,
+    given_name: str,
+    family_name: str,
+    employer: str = "",
+    invoice_reference: str = "",
+    dietary_needs: str = "",
+    overnight_stay: bool = False,
+    arrival_date: date | None = None,
+    departure_date: date | None = None,
+    actor: str,
+    now: datetime | None = None,
+) -> Registration:
+    """Register a person for a course: confirmed while seats are free, else wait-listed.
+
+    The person is found by e-mail or created (core ``person_get_or_create``).
+    Raises ``ValidationError`` naming the field when the data does not fit the
+    course, the course is closed or full-and-started, or the person is already
+    registered.
+    """
+    now = now or timezone.now()
+    dietary_needs = dietary_needs.strip()
+    _validate_registration_fields(
+        course, dietary_needs=dietary_needs, overnight_stay=overnight_stay,
+        arrival_date=arrival_date, departure_date=departure_date,
+    )
+    if not given_name.strip() or not family_name.strip():
+        raise ValidationError(
+            {name: REQUIRED for name, value in
+             (("given_name", given_name), ("family_name", family_name)) if not value.strip()}
+        )
+    with transaction.atomic():
+        course = _locked(course)
+        if not course.registration_open:
+            raise ValidationError({"course": CLOSED})
+        if now >= course.starts_at:
+            raise ValidationError({"course": STARTED})
+        person, _created = person_get_or_create(
+            email=email, given_name=given_name, family_name=family_name, actor=actor, now=now
+        )
+        active = Registration.objects.filter(course=course, person=person).exclude(
+            status=RegistrationStatus.CANCELLED
+        )
+        if active.exists():
+            raise ValidationError({"email": ALREADY_REGISTERED})
+        taken = Registration.objects.filter(
+            course=course, status=RegistrationStatus.CONFIRMED
+        ).count()
+        status = (
+            RegistrationStatus.CONFIRMED if taken < course.capacity
+            else RegistrationStatus.WAITLISTED
+        )
+        registration = Registration.objects.create(
+            course=course,
+            person=person,
+            status=status,
+            registered_at=now,
+            employer=employer.strip(),
+            invoice_reference=invoice_reference.strip(),
+            dietary_needs=dietary_needs,
+            overnight_stay=overnight_stay,
+            arrival_date=arrival_date if overnight_stay else None,
+            departure_date=departure_date if overnight_stay else None,
+        )
+        audit_log(
+            actor=actor, action="registration.created", person=person, activity=ACTIVITY,
+            data={"course": course.pk, "registration": registration.pk, "status": status},
+            now=now,
+        )
+    return registration
+
+
+def registration_update(
+    *,
+    registration: Registration,
+    changes: Mapping[str, Any],
+    actor: str,
+    now: datetime | None = None,
+) -> Registration:
+    """Correct a registration's own details (rectification); status is changed elsewhere."""
+    allowed = {
+        "employer", "invoice_reference", "dietary_needs", "overnight_stay",
+        "arrival_date", "departure_date",
+    }
+    _reject_unknown(changes, allowed)
+    merged = {
+        name: changes.get(name, getattr(registration, name))
+        for name in ("dietary_needs", "overnight_stay", "arrival_date", "departure_date")
+    }
+    _validate_registration_fields(registration.course, **merged)
+    now = now or timezone.now()
+    with transaction.atomic():
+        Registration.objects.filter(pk=registration.pk).update(**dict(changes))
+        for key, value in changes.items():
+            setattr(registration, key, value)
+        audit_log(
+            actor=actor, action="registration.changed", person=registration.person,
+            activity=ACTIVITY,
+            data={"registration": registration.pk, "fields": sorted(changes)}, now=now,
+        )
+    return registration
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    cancelled: Registration
+    promoted: list[Registration]
+
+
+def registration_cancel(
+    *, registration: Registration, actor: str, now: datetime | None = None
+) -> CancelResult:
+    """Cancel a registration; a freed seat goes to the first person on the waiting list.
+
+    Cancelling twice is refused (``ValidationError``), so two racing
+    cancellations of the same registration move up exactly one person.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        course = _locked(registration.course)
+        current = Registration.objects.select_related("person").get(pk=registration.pk)
+        if current.status == RegistrationStatus.CANCELLED:
+            raise ValidationError({"status": ALREADY_CANCELLED})
+        Registration.objects.filter(pk=current.pk).update(
+            status=RegistrationStatus.CANCELLED, cancelled_at=now
+        )
+        audit_log(
+            actor=actor, action="registration.cancelled", person=current.person,
+            activity=ACTIVITY,
+            data={"course": course.pk, "registration": current.pk, "was": current.status},
+            now=now,
+        )
+        promoted = _fill_free_seats(course, actor=actor, now=now)
+    current.status = RegistrationStatus.CANCELLED
+    current.cancelled_at = now
+    return CancelResult(cancelled=current, promoted=promoted)
+
+
+def _fill_free_seats(course: Course, *, actor: str, now: datetime) -> list[Registration]:
+    """Move the first wait-listed people into free seats. Call with the course locked.
+
+    The number of people moved is bounded by the course's capacity, so auditing
+    each of them is a bounded loop, not one over a growing table.
+    """
+    taken = Registration.objects.filter(course=course, status=RegistrationStatus.CONFIRMED).count()
+    free = course.capacity - taken
+    if free <= 0:
+        return []
+    first = list(
+        Registration.objects.select_related("person")
+        .filter(course=course, status=RegistrationStatus.WAITLISTED)
+        .order_by("registered_at", "pk")[:free]
+    )
+    if not first:
+        return []
+    Registration.objects.filter(pk__in=[r.pk for r in first]).update(
+        status=RegistrationStatus.CONFIRMED
+    )
+    for registration in first:
+        registration.status = RegistrationStatus.CONFIRMED
+        audit_log(
+            actor=actor, action="registration.moved_up", person=registration.person,
+            activity=ACTIVITY,
+            data={"course": course.pk, "registration": registration.pk}, now=now,
+        )
+    return first
+
+
+def attendance_record(
+    *,
+    course: Course,
+    registration_ids: Iterable[int],
+    attended: bool | None,
+    actor: str,
+    now: datetime | None = None,
+) -> int:
+    """Record whether confirmed participants showed up (R12); ``None`` clears it.
+
+    One ``UPDATE`` for the whole set. Every id must be a confirmed registration
+    of ``course``, else nothing is written and the error names the ids.
+    """
+    now = now or timezone.now()
+    ids = sorted(set(registration_ids))
+    if not ids:
+        return 0
+    if now < course.starts_at:
+        raise ValidationError({"attended": "Attendance can be recorded once the course starts."})
+    with transaction.atomic():
+        valid = set(
+            Registration.objects.filter(
+                pk__in=ids, course=course, status=RegistrationStatus.CONFIRMED
+            ).values_list("pk", flat=True)
+        )
+        wrong = [i for i in ids if i not in valid]
+        if wrong:
+            raise ValidationError(
+                {"registration_ids": f"Not confirmed registrations of {course.slug}: "
+                 f"{', '.join(map(str, wrong))}."}
+            )
+        updated = Registration.objects.filter(pk__in=ids).update(attended=attended)
+        audit_log(
+            actor=actor, action="attendance.recorded", activity=ACTIVITY,
+            data={"course": course.pk, "attended": attended, "rows": updated}, now=now,
+        )
+    return updated
+
+
+# -- participant and hotel lists --------------------------------------------------
+
+
+def render_rows(
+    rows: Sequence[Mapping[str, Any]], fields: Sequence[ListField], fmt: ExportFormat | str
+) -> bytes:
+    """Render rows as CSV (UTF-8 with BOM, so spreadsheet programs read æøå) or XLSX."""
+    names = [name for name, _label in fields]
+    headers = list_headers(fields)
+    if fmt == "csv":
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        for row in rows:
+            writer.writerow(["" if row[n] is None else row[n] for n in names])
+        return ("\ufeff" + text.getvalue()).encode("utf-8")
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+        sheet.append(headers)
+        for row in rows:
+            sheet.append([_cell(row[n]) for n in names])
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+    raise ValidationError({"format": f"Unknown format {fmt!r}; use one of: csv, xlsx."})
+
+
+def _cell(value: Any) -> Any:
+    # A leading = + - @ makes spreadsheet programs evaluate the text as a formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def participant_list_export(
+    *, course: Course, fmt: ExportFormat | str, actor: str, now: datetime | None = None
+) -> bytes:
+    """The participant list for the participants (R13) as a file; the export is audited."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError({"format": f"Unknown format {fmt!r}; use one of: csv, xlsx."})
+    now = now or timezone.now()
+    rows = participant_rows(course, now=now)
+    content = render_rows(rows, PARTICIPANT_LIST_FIELDS, fmt)
+    with transaction.atomic():
+        audit_log(
+            actor=actor, action="participant_list.exported", activity=ACTIVITY,
+            data={"course": course.pk, "rows": len(rows), "format": fmt}, now=now,
+        )
+    return content
+
+
+def hotel_list_export(
+    *, course: Course, fmt: ExportFormat | str = "csv", actor: str, now: datetime | None = None
+) -> tuple[bytes, HotelTransfer]:
+    """Produce the hotel list (R11) and record the hand-over to the course's hotel.
+
+    Only overnight participants, only :data:`HOTEL_LIST_FIELDS`. The transfer,
+    one entry per person included, and the audit entry are written in one
+    transaction, from the same rows the file is rendered from.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError({"format": f"Unknown format {fmt!r}; use one of: csv, xlsx."})
+    if not course.hotel_stay_offered or course.venue is None or not course.venue.hotel_name:
+        raise ValidationError({"course": f"The course {course.slug} offers no hotel stay."})
+    now = now or timezone.now()
+    field_names = [name for name, _label in HOTEL_LIST_FIELDS]
+    with transaction.atomic():
+        rows = hotel_rows(course, now=now)
+        content = render_rows(rows, HOTEL_LIST_FIELDS, fmt)
+        transfer = HotelTransfer.objects.create(
+            course=course,
+            hotel_name=course.venue.hotel_name,
+            hotel_email=course.venue.hotel_email,
+            sent_at=now,
+            actor=actor,
+            row_count=len(rows),
+            fields_sent=field_names,
+        )
+        disclosed = ", ".join(str(label) for _name, label in HOTEL_LIST_FIELDS)
+        HotelTransferEntry.objects.bulk_create(
+            [
+                HotelTransferEntry(
+                    transfer=transfer,
+                    registration_id=row["id"],
+                    person_id=row["person_id"],
+                    recipient=transfer.hotel_name,
+                    sent_at=now,
+                    fields_sent=disclosed[:300],
+                )
+                for row in rows
+            ]
+        )
+        audit_log(
+            actor=actor, action="hotel_transfer.recorded", activity=ACTIVITY,
+            data={"course": course.pk, "transfer": transfer.pk, "rows": len(rows),
+                  "fields": field_names},
+            now=now,
+        )
+    return content, transfer

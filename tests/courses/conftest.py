@@ -1,0 +1,24 @@
+"""Fixtures of the courses tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from personvern.courses.models import Course, CourseKind
+
+from .factories import make_course
+
+
+@pytest.fixture
+def digital_course(db: None) -> Course:
+    return make_course(kind=CourseKind.DIGITAL)
+
+
+@pytest.fixture
+def physical_course(db: None) -> Course:
+    return make_course(kind=CourseKind.PHYSICAL)
+
+
+@pytest.fixture
+def hotel_course(db: None) -> Course:
+    return make_course(kind=CourseKind.PHYSICAL, hotel_stay_offered=True, days=2)
