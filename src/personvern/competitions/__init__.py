@@ -1,0 +1,1 @@
+"""Competitions: entries kept until the competition ends (R23)."""

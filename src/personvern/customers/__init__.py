@@ -1,0 +1,1 @@
+"""Former and current customers, partners and suppliers, with bookkeeping records (R22)."""

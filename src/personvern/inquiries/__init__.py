@@ -1,0 +1,1 @@
+"""Inquiries through the site or to an account manager, kept while relevant (R15)."""

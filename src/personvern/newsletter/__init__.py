@@ -1,0 +1,1 @@
+"""Newsletter: subscriptions, mailings and how subscribers interact with them (R16–R18)."""

@@ -1,0 +1,1 @@
+"""Recruitment: positions, applications, their documents and notes (R24–R27). HR only."""

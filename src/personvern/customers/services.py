@@ -1,0 +1,161 @@
+"""Writes of customers, contacts and invoices. Each is audited."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from personvern.core.audit import audit_log
+from personvern.core.models import Person
+from personvern.customers.models import Customer, CustomerContact, CustomerKind, Invoice
+
+ACTIVITY = "customers-suppliers"
+
+
+def fiscal_year_end(issued_on: date) -> date:
+    """The end of the fiscal year an invoice belongs to (calendar year, regnskapsloven § 1-7)."""
+    return date(issued_on.year, 12, 31)
+
+
+def customer_create(
+    *,
+    name: str,
+    kind: CustomerKind | str,
+    actor: str,
+    org_no: str = "",
+    started_at: datetime | None = None,
+) -> Customer:
+    """Register an organisation as customer, partner or supplier."""
+    started_at = started_at or timezone.now()
+    org_no = re.sub(r"\s", "", org_no)
+    if not name.strip():
+        raise ValidationError({"name": "An organisation needs a name."})
+    if kind not in CustomerKind.values:
+        raise ValidationError({"kind": f"{kind!r} is not a kind of business relationship."})
+    if org_no and not re.fullmatch(r"\d{9}", org_no):
+        raise ValidationError({"org_no": f"{org_no!r} is not a nine-digit organisation number."})
+    try:
+        with transaction.atomic():
+            customer = Customer.objects.create(
+                name=name.strip(), org_no=org_no, kind=kind, relationship_started_at=started_at
+            )
+            audit_log(
+                actor=actor,
+                action="customer.created",
+                activity=ACTIVITY,
+                data={"customer": customer.pk, "kind": str(kind)},
+                now=started_at,
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"org_no": f"{org_no} is already registered."}) from exc
+    return customer
+
+
+def customer_end_relationship(
+    *, customer: Customer, actor: str, now: datetime | None = None
+) -> Customer:
+    """Record that the relationship ended: the retention period of its contacts starts (R22)."""
+    now = now or timezone.now()
+    if customer.relationship_ended_at is not None:
+        raise ValidationError({"customer": "The relationship has already ended."})
+    if now < customer.relationship_started_at:
+        raise ValidationError({"now": "A relationship cannot end before it started."})
+    with transaction.atomic():
+        last_invoice_year_end = (
+            Invoice.objects.filter(customer=customer)
+            .order_by("-fiscal_year_end")
+            .values_list("fiscal_year_end", flat=True)
+            .first()
+        )
+        books_end = fiscal_year_end(timezone.localdate(now))
+        if last_invoice_year_end is not None and last_invoice_year_end > books_end:
+            books_end = last_invoice_year_end
+        Customer.objects.filter(pk=customer.pk).update(
+            relationship_ended_at=now, books_fiscal_year_end=books_end
+        )
+        customer.relationship_ended_at = now
+        customer.books_fiscal_year_end = books_end
+        audit_log(
+            actor=actor,
+            action="customer.relationship_ended",
+            activity=ACTIVITY,
+            data={"customer": customer.pk},
+            now=now,
+        )
+    return customer
+
+
+def contact_add(
+    *,
+    customer: Customer,
+    person: Person,
+    actor: str,
+    role: str = "",
+    now: datetime | None = None,
+) -> CustomerContact:
+    """Make ``person`` a contact person of ``customer``."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            contact = CustomerContact.objects.create(
+                customer=customer, person=person, role=role.strip(), added_at=now
+            )
+            audit_log(
+                actor=actor,
+                action="customer.contact_added",
+                person=person,
+                activity=ACTIVITY,
+                data={"customer": customer.pk},
+                now=now,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"person": "The person is already a contact of this customer."}
+        ) from exc
+    return contact
+
+
+def invoice_record(
+    *,
+    customer: Customer,
+    number: str,
+    issued_on: date,
+    amount: Decimal,
+    actor: str,
+    person: Person | None = None,
+) -> Invoice:
+    """Record an invoice; its fiscal-year end is stored for the retention rule."""
+    number = number.strip()
+    if not number:
+        raise ValidationError({"number": "An invoice needs a number."})
+    try:
+        with transaction.atomic():
+            invoice = Invoice.objects.create(
+                customer=customer,
+                person=person,
+                number=number,
+                issued_on=issued_on,
+                fiscal_year_end=fiscal_year_end(issued_on),
+                amount=amount,
+            )
+            # A late invoice after the relationship ended extends its documentation.
+            Customer.objects.filter(
+                pk=customer.pk,
+                books_fiscal_year_end__isnull=False,
+                books_fiscal_year_end__lt=invoice.fiscal_year_end,
+            ).update(books_fiscal_year_end=invoice.fiscal_year_end)
+            audit_log(
+                actor=actor,
+                action="customer.invoice_recorded",
+                person=person,
+                activity=ACTIVITY,
+                data={"customer": customer.pk, "invoice": invoice.pk},
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"number": f"Invoice {number} is already recorded."}) from exc
+    return invoice

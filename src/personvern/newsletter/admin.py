@@ -1,0 +1,92 @@
+"""Back office for the newsletter. Every write calls a service, so it is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from personvern.newsletter import services
+from personvern.newsletter.models import Interaction, Newsletter, Subscription
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"staff:{request.user.get_username()}"
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("person", "status", "basis", "source", "subscribed_at", "unsubscribed_at")
+    list_filter = ("status", "basis", "source")
+    search_fields = ("person__emails__address", "person__family_name")
+    readonly_fields = (
+        "person",
+        "status",
+        "source",
+        "basis",
+        "organisation",
+        "basis_note",
+        "subscribed_at",
+        "unsubscribed_at",
+        "unsubscribe_channel",
+    )
+    actions = ["unsubscribe"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Subscriptions come from the sign-up form, imports and member organisations,
+        # each of which records the basis; a bare admin form could not.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # unsubscribe instead: the retention rule then runs from the withdrawal
+
+    @admin.action(description=_("Unsubscribe the selected subscribers"))
+    def unsubscribe(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
+        count = 0
+        for subscription in queryset.filter(status="active").select_related("person"):
+            services.newsletter_unsubscribe(
+                subscription=subscription, channel="staff", actor=_actor(request)
+            )
+            count += 1
+        self.message_user(
+            request, _("%(count)d subscribers unsubscribed.") % {"count": count}, messages.SUCCESS
+        )
+
+
+@admin.register(Newsletter)
+class NewsletterAdmin(admin.ModelAdmin):
+    list_display = ("subject", "sent_at", "recipient_count")
+    fields = ("subject", "sent_at", "recipient_count")
+    readonly_fields = ("sent_at", "recipient_count")
+    actions = ["mark_sent"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Newsletter, form: Any, change: bool) -> None:
+        created = services.newsletter_create(subject=obj.subject, actor=_actor(request))
+        obj.pk = created.pk
+
+    @admin.action(description=_("Record the selected newsletters as sent now"))
+    def mark_sent(self, request: HttpRequest, queryset: QuerySet[Newsletter]) -> None:
+        for newsletter in queryset.filter(sent_at__isnull=True):
+            services.newsletter_mark_sent(newsletter=newsletter, actor=_actor(request))
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ("subscription", "newsletter", "kind", "at")
+    list_filter = ("kind",)
+    readonly_fields = ("subscription", "newsletter", "kind", "url", "at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
