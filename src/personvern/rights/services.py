@@ -1,0 +1,477 @@
+"""Writes on data-subject requests. Each one is audited in its own transaction.
+
+Lifecycle: ``request_create`` (deadline fixed from the date of receipt) →
+``request_send_verification``/``request_verify`` → ``request_assign`` /
+``request_extend`` → ``request_fulfil`` (calls the rights engine) or
+``request_cancel``.
+
+The clock does not pause while identity verification is pending: the deadline
+is always counted from receipt (see docs/decisions/0006-request-verification-clock.md).
+Audit entries name the person by pseudonym only; ``data`` carries ids of the
+request, never personal data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from personvern.core.audit import audit_log, pseudonym
+from personvern.core.models import EmailIdentity, Person
+from personvern.core.services import normalise_email, person_get_or_create
+from personvern.rights.deadlines import (
+    MAX_EXTRA_MONTHS,
+    extended_deadline,
+    received_date,
+    response_deadline,
+)
+from personvern.rights.models import (
+    OPEN_STATUSES,
+    Channel,
+    Request,
+    RequestStatus,
+    RequestType,
+    VerificationMethod,
+)
+
+#: How long an e-mailed verification code stays valid.
+VERIFICATION_CODE_TTL = timedelta(days=14)
+#: Wrong codes accepted before the code is voided and a new one must be sent.
+VERIFICATION_MAX_ATTEMPTS = 5
+
+SUBJECT_VERIFICATION = _("Your privacy request: confirmation code")
+SUBJECT_EXTENSION = _("Your privacy request: we need more time")
+
+
+def message_id_digest(message_id: str) -> str:
+    """The stored form of an e-mail Message-ID (``source_message_id``)."""
+    normalised = message_id.strip().strip("<>").strip().lower()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def _code_digest(request: Request, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    msg = f"rights-verification:{request.public_id}:{code.strip()}".encode()
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def _person_address(person: Person) -> str | None:
+    """The address to write to: a verified identity first, else the oldest one."""
+    identity = (
+        EmailIdentity.objects.filter(person=person)
+        .order_by("verified_at", "created_at", "pk")
+        .values_list("address", flat=True)
+    )
+    verified = identity.filter(verified_at__isnull=False).first()
+    return verified or identity.first()
+
+
+def _lock(request: Request) -> Request:
+    """Re-read the request under a row lock so two staff members cannot race."""
+    return Request.objects.select_for_update().get(pk=request.pk)
+
+
+def _require_open(request: Request) -> None:
+    if request.status not in OPEN_STATUSES:
+        raise ValidationError(
+            {"status": f"Request {request.public_id} is {request.status}; it can no longer change."}
+        )
+
+
+def request_create(
+    *,
+    type: RequestType | str,  # noqa: A002 - the OpenGDPR field name
+    email: str | None = None,
+    person: Person | None = None,
+    channel: Channel | str,
+    received_at: datetime,
+    actor: str,
+    notes: str = "",
+    source_message_id: str | None = None,
+    now: datetime | None = None,
+) -> Request:
+    """Register a request. The deadline runs from ``received_at`` (Europe/Oslo date).
+
+    Staff may register a request received earlier (post, phone, a colleague's
+    inbox): ``received_at`` may lie in the past but not in the future. The person
+    is ``person`` or the holder of ``email`` (created if unknown). A repeated
+    ``source_message_id`` raises ValidationError on ``source_message_id``.
+    """
+    now = now or timezone.now()
+    if type not in RequestType.values:
+        raise ValidationError(
+            {"type": f"{type!r} is not a request type ({', '.join(RequestType.values)})."}
+        )
+    if channel not in Channel.values:
+        raise ValidationError(
+            {"channel": f"{channel!r} is not a channel ({', '.join(Channel.values)})."}
+        )
+    if timezone.is_naive(received_at):
+        raise ValidationError({"received_at": "The time of receipt needs a time zone."})
+    if received_at > now + timedelta(minutes=5):
+        raise ValidationError({"received_at": "A request cannot be received in the future."})
+    if person is None and not email:
+        raise ValidationError({"email": "Name the person or give their e-mail address."})
+    digest = message_id_digest(source_message_id) if source_message_id else None
+    deadline = response_deadline(received_date(received_at))
+    with transaction.atomic():
+        if digest and Request.objects.filter(source_message_id=digest).exists():
+            raise ValidationError(
+                {"source_message_id": "A request from this e-mail message already exists."}
+            )
+        if person is None:
+            assert email is not None
+            person, _created = person_get_or_create(
+                email=normalise_email(email), actor=actor, now=now
+            )
+        request = Request.objects.create(
+            type=type,
+            status=RequestStatus.PENDING,
+            person=person,
+            subject=pseudonym(person),
+            channel=channel,
+            received_at=received_at,
+            created_at=now,
+            created_by=actor,
+            notes=notes,
+            due_strict=deadline.strict,
+            due_legal=deadline.legal,
+            source_message_id=digest,
+        )
+        audit_log(
+            actor=actor,
+            action="rights.request.created",
+            person=person,
+            activity="privacy-requests",
+            data={
+                "request": str(request.public_id),
+                "type": str(type),
+                "channel": str(channel),
+                "received": received_date(received_at).isoformat(),
+                "due_legal": deadline.legal.isoformat(),
+            },
+            now=now,
+        )
+    return request
+
+
+def request_send_verification(*, request: Request, actor: str, now: datetime | None = None) -> str:
+    """E-mail a one-time code to an address the person holds; returns the code.
+
+    A new code replaces any earlier one. The deadline does not move.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = _lock(request)
+        _require_open(request)
+        if request.verified_at is not None:
+            raise ValidationError({"verified_at": "The request is already verified."})
+        if request.person is None:
+            raise ValidationError({"person": "The request has no person to verify."})
+        address = _person_address(request.person)
+        if address is None:
+            raise ValidationError(
+                {"person": "The person has no e-mail address; confirm their identity as staff."}
+            )
+        code = f"{secrets.randbelow(10**6):06d}"
+        Request.objects.filter(pk=request.pk).update(
+            verification_code_digest=_code_digest(request, code),
+            verification_sent_at=now,
+            verification_attempts=0,
+        )
+        audit_log(
+            actor=actor,
+            action="rights.request.verification_sent",
+            person=request.person,
+            activity="privacy-requests",
+            data={"request": str(request.public_id)},
+            now=now,
+        )
+        body = render_to_string(
+            "rights/email/verification.txt",
+            {"code": code, "request": request, "ttl_days": VERIFICATION_CODE_TTL.days},
+        )
+        # Sent inside the transaction: if sending fails, no code is recorded as sent.
+        send_mail(str(SUBJECT_VERIFICATION), body, None, [address])
+    return code
+
+
+def request_verify(
+    *,
+    request: Request,
+    code: str | None = None,
+    staff_note: str | None = None,
+    actor: str,
+    now: datetime | None = None,
+) -> Request:
+    """Confirm the person's identity by the e-mailed code, or by staff with a note."""
+    now = now or timezone.now()
+    if (code is None) == (staff_note is None):
+        raise ValidationError("Give either the code or a staff note, not both or neither.")
+    try:
+        return _verify(request=request, code=code, staff_note=staff_note, actor=actor, now=now)
+    except WrongCode:
+        # Counted outside the rolled-back transaction so guessing stays bounded.
+        Request.objects.filter(pk=request.pk).update(
+            verification_attempts=F("verification_attempts") + 1
+        )
+        raise
+
+
+def _verify(
+    *, request: Request, code: str | None, staff_note: str | None, actor: str, now: datetime
+) -> Request:
+    with transaction.atomic():
+        request = _lock(request)
+        _require_open(request)
+        if request.verified_at is not None:
+            raise ValidationError({"verified_at": "The request is already verified."})
+        if staff_note is not None:
+            if not staff_note.strip():
+                raise ValidationError({"staff_note": "Say how the identity was confirmed."})
+            method = VerificationMethod.STAFF
+            note = staff_note.strip()
+        else:
+            assert code is not None
+            _check_code(request, code, now)
+            method = VerificationMethod.CODE
+            note = ""
+        status = (
+            RequestStatus.IN_PROGRESS if request.status == RequestStatus.PENDING else request.status
+        )
+        Request.objects.filter(pk=request.pk).update(
+            verified_at=now,
+            verification_method=method,
+            verification_note=note,
+            verification_code_digest="",
+            status=status,
+        )
+        audit_log(
+            actor=actor,
+            action="rights.request.verified",
+            person=request.person,
+            activity="privacy-requests",
+            data={"request": str(request.public_id), "method": str(method)},
+            now=now,
+        )
+    request.refresh_from_db()
+    return request
+
+
+def _check_code(request: Request, code: str, now: datetime) -> None:
+    if not request.verification_code_digest or request.verification_sent_at is None:
+        raise ValidationError({"code": "No code has been sent for this request."})
+    if now - request.verification_sent_at > VERIFICATION_CODE_TTL:
+        raise ValidationError({"code": "The code has expired; send a new one."})
+    if request.verification_attempts >= VERIFICATION_MAX_ATTEMPTS:
+        raise ValidationError({"code": "Too many wrong codes; send a new one."})
+    if not hmac.compare_digest(_code_digest(request, code), request.verification_code_digest):
+        raise WrongCode({"code": "The code is wrong."})
+
+
+class WrongCode(ValidationError):
+    """A wrong verification code (the failed attempt is still counted)."""
+
+
+def request_assign(
+    *, request: Request, assignee: AbstractBaseUser | None, actor: str, now: datetime | None = None
+) -> Request:
+    """Route the request to a staff member (or back to nobody)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = _lock(request)
+        _require_open(request)
+        Request.objects.filter(pk=request.pk).update(assignee=assignee)
+        audit_log(
+            actor=actor,
+            action="rights.request.assigned",
+            person=request.person,
+            activity="privacy-requests",
+            data={
+                "request": str(request.public_id),
+                "assignee": assignee.get_username() if assignee is not None else None,
+            },
+            now=now,
+        )
+    request.refresh_from_db()
+    return request
+
+
+def request_extend(
+    *,
+    request: Request,
+    months: int,
+    reason: str,
+    actor: str,
+    now: datetime | None = None,
+    lang: str = "nb",
+) -> Request:
+    """Extend the deadline by ``months`` (Art. 12(3)), telling the person by e-mail.
+
+    Allowed only while the first month runs (up to its legal deadline), and to at
+    most two further months in all. The person is told the new date and the
+    reason; ``extension_notified_at`` records when. If the person has no e-mail
+    address, the extension is recorded and staff must write by post
+    (``extension_notified_at`` stays empty so the back office shows it).
+    """
+    now = now or timezone.now()
+    if not reason.strip():
+        raise ValidationError({"reason": "An extension needs a reason the person is told."})
+    with transaction.atomic():
+        request = _lock(request)
+        _require_open(request)
+        received = received_date(request.received_at)
+        first_month = response_deadline(received)
+        today = received_date(now)
+        if today > first_month.legal:
+            raise ValidationError(
+                {
+                    "months": f"The first month ended on {first_month.legal.isoformat()}; "
+                    "an extension had to be decided before then."
+                }
+            )
+        total = request.extended_by_months + months
+        if months < 1 or total > MAX_EXTRA_MONTHS:
+            raise ValidationError(
+                {
+                    "months": "An extension adds 1 or 2 months and at most "
+                    f"{MAX_EXTRA_MONTHS} in all; already extended by "
+                    f"{request.extended_by_months}."
+                }
+            )
+        deadline = extended_deadline(received, total)
+        address = _person_address(request.person) if request.person else None
+        Request.objects.filter(pk=request.pk).update(
+            extended_by_months=total,
+            extension_reason=reason.strip(),
+            due_strict=deadline.strict,
+            due_legal=deadline.legal,
+            extension_notified_at=now if address else None,
+        )
+        audit_log(
+            actor=actor,
+            action="rights.request.extended",
+            person=request.person,
+            activity="privacy-requests",
+            data={
+                "request": str(request.public_id),
+                "months": total,
+                "due_legal": deadline.legal.isoformat(),
+                "notified": bool(address),
+            },
+            now=now,
+        )
+        if address:
+            with translation.override(lang):
+                body = render_to_string(
+                    "rights/email/extension.txt",
+                    {"request": request, "due": deadline.legal, "reason": reason.strip()},
+                )
+                subject = str(SUBJECT_EXTENSION)
+            send_mail(subject, body, None, [address])
+    request.refresh_from_db()
+    return request
+
+
+def request_cancel(
+    *, request: Request, actor: str, reason: str = "", now: datetime | None = None
+) -> Request:
+    """Close a request without fulfilling it (withdrawn, duplicate, identity not shown)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = _lock(request)
+        _require_open(request)
+        Request.objects.filter(pk=request.pk).update(
+            status=RequestStatus.CANCELLED,
+            cancelled_at=now,
+            result={"cancelled": True, "reason": reason.strip()},
+        )
+        audit_log(
+            actor=actor,
+            action="rights.request.cancelled",
+            person=request.person,
+            activity="privacy-requests",
+            data={"request": str(request.public_id)},
+            now=now,
+        )
+    request.refresh_from_db()
+    return request
+
+
+def request_fulfil(
+    *,
+    request: Request,
+    actor: str,
+    now: datetime | None = None,
+    changes: dict[str, dict[str, Any]] | None = None,
+    ground: str | None = None,
+    activity: str | None = None,
+    lang: str = "nb",
+) -> Request:
+    """Carry out a verified request with the rights engine and complete it.
+
+    ``changes`` (rectification): ``{"core.Person": {"family_name": "…"},
+    "app.Model:<pk>": {"field": value}}``; ``ground`` (restriction): an
+    Art. 18(1) letter; ``activity`` (objection): a policy activity id or
+    ``direct-marketing``. Access writes the bundle to ``DATA_DIR/exports``.
+    The result records what was done and, for erasure, what was kept and why.
+    """
+    from personvern.rights import engine
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = _lock(request)
+        _require_open(request)
+        if request.verified_at is None:
+            raise ValidationError(
+                {"verified_at": "Verify the person's identity before fulfilling the request."}
+            )
+        person = request.person
+        if person is None:
+            raise ValidationError({"person": "The request has no person."})
+        result: dict[str, Any]
+        if request.type == RequestType.ACCESS:
+            path = engine.access_bundle_write(person, request=request, lang=lang, now=now)
+            result = {"bundle": path.name, "lang": lang}
+        elif request.type == RequestType.PORTABILITY:
+            path = engine.portability_write(person, request=request, now=now)
+            result = {"export": path.name}
+        elif request.type == RequestType.RECTIFICATION:
+            if not changes:
+                raise ValidationError({"changes": "Name the fields to correct and their values."})
+            result = {"rectified": engine.rectify(person, changes, actor=actor, now=now)}
+        elif request.type == RequestType.RESTRICTION:
+            result = engine.restrict(person, ground=ground or "", actor=actor, now=now)
+        elif request.type == RequestType.OBJECTION:
+            result = engine.object_to(person, activity=activity or "", actor=actor, now=now)
+        elif request.type == RequestType.ERASURE:
+            result = engine.erase(person, actor=actor, now=now, lang=lang).as_result()
+        else:  # pragma: no cover - the choices are exhaustive
+            raise ValidationError({"type": f"Unknown request type {request.type!r}."})
+        # The person row may be gone now (erasure): refer to the case by subject only.
+        Request.objects.filter(pk=request.pk).update(
+            status=RequestStatus.COMPLETED, completed_at=now, result=result
+        )
+        audit_log(
+            actor=actor,
+            action="rights.request.completed",
+            subject=request.subject,
+            activity="privacy-requests",
+            data={"request": str(request.public_id), "type": request.type},
+            now=now,
+        )
+    request.refresh_from_db()
+    return request
