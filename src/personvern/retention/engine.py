@@ -1,0 +1,506 @@
+"""The retention engine: forecast and run.
+
+Safety design (read before changing anything here):
+
+- **What is due** is decided by the policy, never by this module: each
+  retention rule of each activity, applied to each holder declared for that
+  activity (:mod:`personvern.retention.targets`), is one set-based query.
+- **Held rows are never touched**: active holds on the person, the activity or
+  the row, and persons under an Art. 18(1)(b)/(c) restriction, are excluded in
+  the same SQL statement that selects the batch, and again in the statement
+  that deletes it (so a hold placed between the two still protects).
+- **One transaction per batch**: select up to ``batch_size`` due primary keys
+  (ordered by pk, after the last pk of the previous batch), delete or anonymise
+  exactly those, and write one ``retention.batch`` audit entry, all in one
+  transaction. A run killed at any instant leaves whole batches done and
+  audited, or not done at all; the next run simply finds what is still due.
+- **No cascade into other activities**: a target whose deletion would cascade
+  into rows of another activity (or is blocked by PROTECT) is refused and
+  reported; it deletes nothing.
+- **Persons last**: after the holders, persons that no activity's row
+  references any more (identity records such as e-mails and memberships do
+  not keep a person) are removed in batches, unless a hold or a keeping
+  restriction protects them. Their audit entries' personal payloads are
+  cleared; the pseudonymous chain stays verifiable.
+- **Idempotent**: the run repeats its passes until one pass finds nothing
+  (deleting rows can move another rule's anchor, e.g. a customer
+  relationship's end), so a second run finds nothing to do.
+- Audit entries carry counts, the activity, the rule id and the holder's model
+  label: no personal data and no primary keys of people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from personvern.core.audit import audit_log, pseudonym
+from personvern.core.models import AuditEntry, HoldScope, Person, RestrictionGround
+from personvern.core.policy import current_policy
+from personvern.core.registry import holders
+from personvern.retention.clock import oslo_date
+from personvern.retention.targets import (
+    Target,
+    due_q,
+    iter_targets,
+    keeping_restrictions,
+    protecting_holds,
+    protection,
+    scoped_rows,
+    target_problems,
+)
+
+#: Forecast windows in days (cumulative: "due within 90 days" includes those due now).
+WINDOWS: tuple[int, ...] = (30, 90, 365)
+
+#: A person younger than this is never swept as an orphan: the transaction that
+#: creates a person and the one that creates their first registration may be two.
+PERSON_GRACE = timedelta(days=1)
+
+#: A run stops repeating passes after this many (each pass after the first only
+#: finds rows whose anchor moved because of the previous pass).
+MAX_PASSES = 5
+
+ACTOR = "system:retention"
+
+ProgressCallback = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A target the engine will not run, and why."""
+
+    activity: str
+    rule: str
+    holder: str
+    problems: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "activity": self.activity,
+            "rule": self.rule,
+            "holder": self.holder,
+            "problems": list(self.problems),
+        }
+
+
+@dataclass(frozen=True)
+class ForecastLine:
+    """What one (activity, rule, holder) will remove.
+
+    ``due_now`` and ``due_within`` (days -> count) are cumulative and exclude
+    protected rows; ``held`` counts rows due now that a hold or restriction
+    keeps, and ``held_reasons`` splits them by the first reason that applies.
+    """
+
+    activity: str
+    rule: str
+    holder: str
+    action: str
+    keep: str
+    after: str
+    cohort: str | None
+    due_now: int
+    due_within: dict[int, int]
+    held: int
+    held_reasons: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "activity": self.activity,
+            "rule": self.rule,
+            "holder": self.holder,
+            "action": self.action,
+            "keep": self.keep,
+            "after": self.after,
+            "cohort": self.cohort,
+            "due_now": self.due_now,
+            "due_within_days": {str(k): v for k, v in self.due_within.items()},
+            "held": self.held,
+            "held_reasons": self.held_reasons,
+        }
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The retention forecast at ``as_of``."""
+
+    as_of: datetime
+    lines: list[ForecastLine]
+    orphan_persons: int
+    refused: list[Refusal]
+
+    @property
+    def due_now(self) -> int:
+        return sum(line.due_now for line in self.lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "windows_days": list(WINDOWS),
+            "windows_cumulative": True,
+            "lines": [line.as_dict() for line in self.lines],
+            "orphan_persons": self.orphan_persons,
+            "refused": [r.as_dict() for r in self.refused],
+        }
+
+
+@dataclass
+class RunLine:
+    """What a run did (or, dry, would do) for one target."""
+
+    activity: str
+    rule: str
+    holder: str
+    action: str
+    count: int = 0
+    batches: int = 0
+    cascaded: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "activity": self.activity,
+            "rule": self.rule,
+            "holder": self.holder,
+            "action": self.action,
+            "count": self.count,
+            "batches": self.batches,
+            "cascaded": self.cascaded,
+        }
+
+
+@dataclass
+class RunReport:
+    """The outcome of :func:`retention_run`."""
+
+    as_of: datetime
+    dry_run: bool
+    lines: list[RunLine]
+    persons_removed: int = 0
+    person_batches: int = 0
+    passes: int = 0
+    refused: list[Refusal] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(line.count for line in self.lines)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "dry_run": self.dry_run,
+            "lines": [line.as_dict() for line in self.lines],
+            "persons_removed": self.persons_removed,
+            "person_batches": self.person_batches,
+            "passes": self.passes,
+            "refused": [r.as_dict() for r in self.refused],
+        }
+
+
+def _split_targets(as_of: datetime) -> tuple[list[Target], list[Refusal]]:
+    """The sound targets, and the refused ones with their problems.
+
+    A declaration whose query cannot even be built (a broken anchor or cohort
+    expression) is refused, not fatal: one domain app's mistake must not stop
+    retention everywhere else. The refusal is reported and the CLI fails.
+    """
+    sound: list[Target] = []
+    refused: list[Refusal] = []
+    for target in iter_targets(current_policy()):
+        problems = target_problems(target)
+        if not problems:
+            try:
+                str(due_rows(target, as_of).query)
+            except Exception as exc:  # noqa: BLE001 - reported as a refusal, never swallowed
+                problems = [f"its query cannot be built: {type(exc).__name__}: {exc}"]
+        if problems:
+            refused.append(
+                Refusal(target.activity.id, target.rule.id, target.holder.label, tuple(problems))
+            )
+        else:
+            sound.append(target)
+    return sound, refused
+
+
+def _check_as_of(as_of: datetime) -> None:
+    if timezone.is_naive(as_of):
+        raise ValueError(f"as_of must be timezone-aware, got the naive datetime {as_of!r}")
+
+
+def due_rows(target: Target, as_of: datetime) -> QuerySet[Any]:
+    """The unprotected rows of ``target`` due at ``as_of`` (a queryset, not evaluated)."""
+    qs, anchor_field = scoped_rows(target)
+    cutoff = target.rule.keep.subtract_from(oslo_date(as_of))
+    return qs.filter(due_q(anchor_field, cutoff)).filter(~protection(target, as_of).q())
+
+
+# --------------------------------------------------------------------- forecast
+
+
+def _reason_label(reason: str | None, ground: str | None) -> str:
+    if reason:
+        return reason
+    return str(RestrictionGround(ground).label) if ground else ""
+
+
+def _forecast_line(target: Target, as_of: datetime) -> ForecastLine:
+    today = oslo_date(as_of)
+    keep = target.rule.keep
+    qs, anchor_field = scoped_rows(target)
+    guard = protection(target, as_of)
+    cutoffs = {0: keep.subtract_from(today)}
+    cutoffs.update({days: keep.subtract_from(today + timedelta(days=days)) for days in WINDOWS})
+    widest = max(cutoffs.values())
+    # One aggregate per target: each window is a filtered count of the widest set.
+    counts = (
+        qs.filter(due_q(anchor_field, widest))
+        .filter(~guard.q())
+        .aggregate(
+            **{
+                f"d{days}": Count("pk", filter=due_q(anchor_field, cutoff))
+                for days, cutoff in cutoffs.items()
+            }
+        )
+    )
+    held_rows = (
+        qs.filter(due_q(anchor_field, cutoffs[0]))
+        .filter(guard.q())
+        .annotate(_hold_reason=guard.reason, _ground=guard.ground)
+        .order_by()
+        .values("_hold_reason", "_ground")
+        .annotate(n=Count("pk"))
+    )
+    reasons: dict[str, int] = {}
+    for row in held_rows:
+        label = _reason_label(row["_hold_reason"], row["_ground"])
+        reasons[label] = reasons.get(label, 0) + row["n"]
+    return ForecastLine(
+        activity=target.activity.id,
+        rule=target.rule.id,
+        holder=target.holder.label,
+        action=target.rule.action,
+        keep=str(keep),
+        after=target.rule.after,
+        cohort=target.rule.cohort,
+        due_now=counts["d0"],
+        due_within={days: counts[f"d{days}"] for days in WINDOWS},
+        held=sum(reasons.values()),
+        held_reasons=dict(sorted(reasons.items())),
+    )
+
+
+def retention_forecast(*, as_of: datetime) -> Forecast:
+    """What retention removes now and within 30, 90 and 365 days, and what holds keep.
+
+    Counts only; reads nothing personal except hold reasons written by staff.
+    """
+    _check_as_of(as_of)
+    targets, refused = _split_targets(as_of)
+    lines = [_forecast_line(target, as_of) for target in targets]
+    return Forecast(
+        as_of=as_of,
+        lines=lines,
+        orphan_persons=orphan_persons(as_of).count(),
+        refused=refused,
+    )
+
+
+# --------------------------------------------------------------------------- run
+
+
+def orphan_persons(as_of: datetime) -> QuerySet[Person]:
+    """Persons no activity's row references, not protected, older than the grace period."""
+    horizon = min(as_of, timezone.now()) - PERSON_GRACE
+    qs = Person.objects.filter(created_at__lt=horizon)
+    for holder in holders():
+        if holder.activity is None:
+            continue  # identity records do not keep a person
+        rows = holder.model._base_manager.filter(**{holder.person_id_path(): OuterRef("pk")})
+        qs = qs.filter(~Exists(rows))
+    person_holds = protecting_holds(as_of).filter(scope=HoldScope.PERSON, person_id=OuterRef("pk"))
+    restrictions = keeping_restrictions(as_of).filter(person_id=OuterRef("pk"))
+    return qs.filter(~Exists(person_holds), ~Exists(restrictions))
+
+
+def _deleted_counts(per_model: dict[str, int], label: str) -> tuple[int, dict[str, int]]:
+    own = per_model.get(label, 0)
+    cascaded = {k: v for k, v in sorted(per_model.items()) if k != label and v}
+    return own, cascaded
+
+
+def _run_target(
+    target: Target,
+    *,
+    as_of: datetime,
+    batch_size: int,
+    actor: str,
+    line: RunLine,
+    progress: ProgressCallback | None,
+) -> int:
+    """Delete or anonymise what is due for one target, batch by batch; returns the row count."""
+    label = target.holder.label
+    due = due_rows(target, as_of)
+    total = due.count() if progress else None
+    if progress:
+        progress(target.key, 0, total)
+    done = 0
+    last_pk: Any = None
+    while True:
+        with transaction.atomic():
+            page = due if last_pk is None else due.filter(pk__gt=last_pk)
+            pks = list(page.order_by("pk").values_list("pk", flat=True)[:batch_size])
+            if not pks:
+                break
+            # Re-apply the due filter in the write: a hold placed since the select protects.
+            batch = due.filter(pk__in=pks)
+            if target.rule.action == "delete":
+                _, per_model = batch.delete()
+                count, cascaded = _deleted_counts(per_model, target.model._meta.label)
+            else:
+                count = batch.update(**target.holder.anonymise)
+                cascaded = {}
+            audit_log(
+                actor=actor,
+                action="retention.batch",
+                activity=target.activity.id,
+                data={
+                    "rule": target.rule.id,
+                    "holder": label,
+                    "action": target.rule.action,
+                    "count": count,
+                    "cascaded": cascaded,
+                    "as_of": as_of.isoformat(),
+                },
+            )
+        last_pk = pks[-1]
+        done += count
+        line.count += count
+        line.batches += 1
+        for key, value in cascaded.items():
+            line.cascaded[key] = line.cascaded.get(key, 0) + value
+        if progress:
+            progress(target.key, done, total)
+    return done
+
+
+def _sweep_persons(
+    *,
+    as_of: datetime,
+    batch_size: int,
+    actor: str,
+    report: RunReport,
+    progress: ProgressCallback | None,
+) -> None:
+    step = "persons"
+    candidates = orphan_persons(as_of)
+    total = candidates.count() if progress else None
+    if progress:
+        progress(step, 0, total)
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                candidates.filter(pk__gt=last_pk)
+                .order_by("pk")
+                .values_list("pk", "public_id")[:batch_size]
+            )
+            if not rows:
+                break
+            pks = [pk for pk, _ in rows]
+            # Re-check in the delete: a registration made since the select keeps the person.
+            _, per_model = orphan_persons(as_of).filter(pk__in=pks).delete()
+            count, cascaded = _deleted_counts(per_model, Person._meta.label)
+            # The audit chain keeps pseudonyms only; personal payloads of erased
+            # persons are cleared (the chain covers their digest, so it still verifies).
+            kept = set(Person.objects.filter(pk__in=pks).values_list("pk", flat=True))
+            subjects = [pseudonym(str(public_id)) for pk, public_id in rows if pk not in kept]
+            cleared = AuditEntry.objects.filter(
+                subject__in=subjects, personal__isnull=False
+            ).update(personal=None)
+            audit_log(
+                actor=actor,
+                action="retention.persons",
+                data={
+                    "count": count,
+                    "cascaded": cascaded,
+                    "audit_payloads_cleared": cleared,
+                    "as_of": as_of.isoformat(),
+                },
+            )
+        last_pk = pks[-1]
+        report.persons_removed += count
+        report.person_batches += 1
+        if progress:
+            progress(step, report.persons_removed, total)
+
+
+def retention_run(
+    *,
+    as_of: datetime,
+    dry_run: bool = False,
+    batch_size: int | None = None,
+    progress: ProgressCallback | None = None,
+    actor: str = ACTOR,
+) -> RunReport:
+    """Delete or anonymise every row whose retention period has ended at ``as_of``.
+
+    ``batch_size`` rows per transaction (default ``PERSONVERN_BATCH_SIZE``);
+    ``progress(step, done, total)`` is called as batches commit. ``dry_run``
+    counts what is due now (and the persons orphaned already) and changes nothing.
+    """
+    _check_as_of(as_of)
+    size = settings.PERSONVERN_BATCH_SIZE if batch_size is None else batch_size
+    if size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {size}")
+    targets, refused = _split_targets(as_of)
+    lines = {
+        t.key: RunLine(t.activity.id, t.rule.id, t.holder.label, t.rule.action) for t in targets
+    }
+    report = RunReport(as_of=as_of, dry_run=dry_run, lines=list(lines.values()), refused=refused)
+    if dry_run:
+        for target in targets:
+            lines[target.key].count = due_rows(target, as_of).count()
+        report.persons_removed = orphan_persons(as_of).count()
+        return report
+    for _ in range(MAX_PASSES):
+        report.passes += 1
+        changed = 0
+        for target in targets:
+            changed += _run_target(
+                target,
+                as_of=as_of,
+                batch_size=size,
+                actor=actor,
+                line=lines[target.key],
+                progress=progress,
+            )
+        if not changed:
+            break
+    _sweep_persons(as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress)
+    return report
+
+
+def holder_row_counts() -> dict[str, int]:
+    """Rows per declared holder (for reports and the benchmark's consistency check)."""
+    return {h.label: h.model._base_manager.count() for h in holders()}
+
+
+__all__ = [
+    "Forecast",
+    "ForecastLine",
+    "Refusal",
+    "RunLine",
+    "RunReport",
+    "due_rows",
+    "holder_row_counts",
+    "orphan_persons",
+    "retention_forecast",
+    "retention_run",
+]

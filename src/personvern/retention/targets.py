@@ -1,0 +1,245 @@
+"""Which (activity, rule, holder) triples the retention engine works on, and their queries.
+
+A *target* is one retention rule of one policy activity applied to one holder
+(a model declared for that activity). Everything here builds querysets; nothing
+touches rows. The engine (:mod:`personvern.retention.engine`) runs them.
+
+Query shape (ADR 0005):
+
+- due: ``anchor <= cutoff`` where ``cutoff = rule.keep.subtract_from(today)``
+  and ``today`` is the Europe/Oslo date of ``as_of``. A datetime anchor is
+  compared as ``anchor < start of the Oslo day after cutoff``, so the column
+  itself is compared and an index on it can be used. A NULL anchor (the
+  relationship is still open) is never due.
+- cohort: a rule with a cohort takes the rows in the holder's cohort filter; a
+  rule without one takes the rows in none of the cohorts the activity's other
+  rules name.
+- protected: rows under an active hold (person, activity or row scope) or of a
+  person under an Art. 18(1)(b) or (c) restriction are excluded, with
+  ``NOT EXISTS`` subqueries (no per-row Python).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+
+from personvern.core.models import Hold, HoldScope, Restriction, RestrictionGround
+from personvern.core.registry import Holder, holder_of, holders
+from personvern.policy.models import Activity, Policy, RetentionRule
+from personvern.retention.clock import start_of_next_day
+
+#: Art. 18(1) grounds under which the person's data must be *kept*: (b) the
+#: person opposed erasure and asked for restriction instead; (c) the person
+#: needs the data for legal claims. Grounds (a) and (d) only pause use while
+#: something is verified; they give no reason to outlive the retention period.
+KEEPING_GROUNDS: tuple[str, ...] = (RestrictionGround.UNLAWFUL, RestrictionGround.LEGAL_CLAIMS)
+
+ANCHOR = "_retention_anchor"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One retention rule of one activity, applied to one holder."""
+
+    activity: Activity
+    rule: RetentionRule
+    holder: Holder
+
+    @property
+    def key(self) -> str:
+        return f"{self.activity.id}/{self.rule.id}/{self.holder.label}"
+
+    @property
+    def model(self) -> type[models.Model]:
+        return self.holder.model
+
+
+def iter_targets(policy: Policy) -> Iterator[Target]:
+    """Every target, in policy order (activities, then rules), holders by label."""
+    declared = holders()
+    for activity in policy.activities:
+        for rule in activity.retention:
+            for holder in declared:
+                if holder.activity == activity.id:
+                    yield Target(activity=activity, rule=rule, holder=holder)
+
+
+def target_problems(target: Target) -> list[str]:
+    """Why the engine must refuse this target (empty when it is sound).
+
+    A refused target deletes nothing: a missing cohort filter, for instance,
+    would otherwise let the catch-all rule delete the cohort's rows early.
+    """
+    holder, rule = target.holder, target.rule
+    problems: list[str] = []
+    if rule.after not in holder.anchors:
+        problems.append(
+            f"{holder.label} offers no anchor {rule.after!r}, which rule {rule.id!r} of "
+            f"activity {target.activity.id!r} counts from"
+        )
+    for cohort in sorted(target.activity.cohorts):
+        if cohort not in holder.cohorts:
+            problems.append(
+                f"{holder.label} has no filter for cohort {cohort!r}, which activity "
+                f"{target.activity.id!r} gives a rule of its own"
+            )
+    if rule.action == "anonymise" and not holder.anonymise:
+        problems.append(
+            f"rule {rule.id!r} anonymises but {holder.label} declares no fields to overwrite"
+        )
+    problems.extend(cascade_conflicts(holder.model, target.activity.id))
+    return problems
+
+
+def cascade_conflicts(
+    model: type[models.Model], activity: str, _seen: frozenset[type[models.Model]] = frozenset()
+) -> list[str]:
+    """Relations through which deleting a row of ``model`` would reach another activity's rows.
+
+    Django emulates ``on_delete=CASCADE``, so deleting a due row also deletes the
+    rows that point at it. That is fine when they belong to the same activity
+    (they are the same record's parts, e.g. a registration's hotel transfer) or
+    hold no personal data; it is not when they are another activity's rows with a
+    retention period of their own. ``PROTECT``/``RESTRICT`` would make the batch
+    fail, so they are reported too.
+    """
+    problems: list[str] = []
+    for rel in model._meta.related_objects:
+        if not (rel.one_to_many or rel.one_to_one):
+            continue
+        related = rel.related_model
+        assert isinstance(related, type)
+        on_delete = getattr(rel, "on_delete", None)
+        where = f"{related._meta.label}.{rel.field.name}"
+        if on_delete in (models.PROTECT, models.RESTRICT):
+            problems.append(
+                f"deleting {model._meta.label} is blocked by {where} ({on_delete.__name__})"
+            )
+            continue
+        if on_delete is not models.CASCADE or related in _seen:
+            continue
+        other = holder_of(related)
+        if other is not None and other.activity != activity:
+            problems.append(
+                f"deleting {model._meta.label} cascades to {where}, rows of activity "
+                f"{other.activity!r} with their own retention"
+            )
+            continue
+        problems.extend(cascade_conflicts(related, activity, _seen | {model}))
+    return problems
+
+
+def anchor_expression(holder: Holder, anchor: str) -> Any:
+    spec = holder.anchors[anchor]
+    return F(spec) if isinstance(spec, str) else spec()
+
+
+def scoped_rows(target: Target) -> tuple[QuerySet[Any], models.Field[Any, Any]]:
+    """The rows the rule governs (its cohort), with the anchor aliased as ``ANCHOR``.
+
+    Returns the queryset and the anchor's field (DateField or DateTimeField).
+    Anonymised rows are left out, so an anonymising rule finishes.
+    """
+    holder, rule = target.holder, target.rule
+    # _base_manager: a custom default manager must not hide rows from retention.
+    qs = holder.model._base_manager.alias(**{ANCHOR: anchor_expression(holder, rule.after)})
+    field = qs.query.annotations[ANCHOR].output_field
+    if not isinstance(field, models.DateField):  # DateTimeField is a DateField
+        raise TypeError(
+            f"anchor {rule.after!r} of {holder.label} is a {type(field).__name__}; "
+            "an anchor must be a date or a datetime"
+        )
+    if rule.cohort:
+        qs = qs.filter(holder.cohorts[rule.cohort]())
+    else:
+        for cohort in sorted(target.activity.cohorts):
+            qs = qs.filter(~holder.cohorts[cohort]())
+    if rule.action == "anonymise":
+        qs = qs.filter(~Q(**holder.anonymise))
+    return qs, field
+
+
+def due_q(field: models.Field[Any, Any], cutoff: date) -> Q:
+    """Rows whose anchor falls on or before ``cutoff`` (an Oslo calendar date)."""
+    if isinstance(field, models.DateTimeField):
+        return Q(**{f"{ANCHOR}__lt": start_of_next_day(cutoff)})
+    return Q(**{f"{ANCHOR}__lte": cutoff})
+
+
+def protecting_holds(as_of: datetime) -> QuerySet[Hold]:
+    """Holds that protect at ``as_of``: not lifted and not expired by then.
+
+    Unlike ``active_holds`` this does not ask when the hold was placed: a hold
+    placed after the ``as_of`` instant exists now, while the run deletes, and
+    must protect (a run "as of" the start of today must honour this morning's hold).
+    """
+    return Hold.objects.filter(Q(lifted_at__isnull=True) | Q(lifted_at__gt=as_of)).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=as_of)
+    )
+
+
+def keeping_restrictions(as_of: datetime) -> QuerySet[Restriction]:
+    """Restrictions on grounds (b)/(c) in force at ``as_of`` (placed at any time, not lifted)."""
+    return Restriction.objects.filter(ground__in=KEEPING_GROUNDS).filter(
+        Q(lifted_at__isnull=True) | Q(lifted_at__gt=as_of)
+    )
+
+
+def _content_type(model: type[models.Model]) -> ContentType:
+    return ContentType.objects.get_for_model(model, for_concrete_model=False)
+
+
+@dataclass(frozen=True)
+class Protection:
+    """The subqueries that protect a target's rows (each correlated to the outer row)."""
+
+    person_hold: Exists
+    row_hold: Exists
+    activity_hold: Exists
+    restriction: Exists
+    reason: Any  # Subquery of the first protecting hold's reason
+    ground: Any  # Subquery of the first keeping restriction's ground
+
+    def q(self) -> Q:
+        return Q(self.person_hold) | Q(self.row_hold) | Q(self.activity_hold) | Q(self.restriction)
+
+
+def protection(target: Target, as_of: datetime) -> Protection:
+    """Build the hold and restriction subqueries for ``target`` at ``as_of``."""
+    holder = target.holder
+    person = OuterRef(holder.person_id_path())
+    holds = protecting_holds(as_of)
+    content_type = _content_type(holder.model)
+    person_holds = holds.filter(scope=HoldScope.PERSON, person_id=person)
+    row_holds = holds.filter(
+        scope=HoldScope.ROW, content_type=content_type, object_id=OuterRef("pk")
+    )
+    activity_holds = holds.filter(scope=HoldScope.ACTIVITY, activity=target.activity.id)
+    restrictions = keeping_restrictions(as_of).filter(person_id=person)
+    any_hold = (
+        holds.filter(
+            Q(scope=HoldScope.PERSON, person_id=person)
+            | Q(scope=HoldScope.ROW, content_type=content_type, object_id=OuterRef("pk"))
+            | Q(scope=HoldScope.ACTIVITY, activity=target.activity.id)
+        )
+        .order_by("created_at", "pk")
+        .values("reason")[:1]
+    )
+    return Protection(
+        person_hold=Exists(person_holds),
+        row_hold=Exists(row_holds),
+        activity_hold=Exists(activity_holds),
+        restriction=Exists(restrictions),
+        reason=models.Subquery(any_hold, output_field=models.TextField()),
+        ground=models.Subquery(
+            restrictions.order_by("ground", "pk").values("ground")[:1],
+            output_field=models.CharField(),
+        ),
+    )
