@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.utils import translation
 
 from personvern.courses.models import Course, CourseKind
 
 from .factories import make_course
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Tests compare English texts; the nb test activates Norwegian itself."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

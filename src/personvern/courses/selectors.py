@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import (
     Count,
+    DateTimeField,
     Exists,
+    ExpressionWrapper,
     Max,
     OuterRef,
     Q,
@@ -163,7 +165,9 @@ def advokatforeningen_member_at_course_end(person_path: str, course_end_path: st
     towards the member's mandatory continuing education only if they were a
     member then, whatever happened to the membership later.
     """
-    course_end_date = TruncDate(OuterRef(course_end_path), tzinfo=LEGAL_TZ)
+    # The wrapper gives the outer reference the field type TruncDate needs.
+    outer_end = ExpressionWrapper(OuterRef(course_end_path), output_field=DateTimeField())
+    course_end_date = TruncDate(outer_end, tzinfo=LEGAL_TZ)
     member = Membership.objects.filter(
         person_id=OuterRef(person_path),
         organisation=Organisation.ADVOKATFORENINGEN,
