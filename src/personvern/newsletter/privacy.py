@@ -1,14 +1,11 @@
 """Holders of the newsletter activity (consent, so portable).
 
-The policy gives the activity two rules without cohorts, ``subscription`` (from
-``withdrawn``) and ``interactions`` (from ``sent``); the retention engine applies
-every rule to every holder of the activity, so each holder offers both anchors.
-A subscription has no "sent" date of its own: its ``sent`` anchor is NULL, which
-the engine never treats as due, so only the withdrawal ends a subscription.
-Interactions go when their newsletter is a year old, or with the withdrawal.
+The policy keeps subscriptions and interactions until the person unsubscribes
+or withdraws consent (``withdrawn``, the subscription's ``unsubscribed_at``).
+Interactions also offer ``sent`` (their newsletter's date), so an operator's
+policy may shorten their life with a rule of its own.
 """
 
-from django.db.models import DateTimeField, Value
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.registry import Holder, register
@@ -19,10 +16,7 @@ register(
         model=Subscription,
         activity="newsletter",
         person="person",
-        anchors={
-            "withdrawn": "unsubscribed_at",
-            "sent": lambda: Value(None, output_field=DateTimeField()),
-        },
+        anchors={"withdrawn": "unsubscribed_at"},
         fields=[
             ("status", _("status")),
             ("source", _("source")),

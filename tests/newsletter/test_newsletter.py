@@ -1,0 +1,303 @@
+"""Newsletter: subscribe, unsubscribe, interactions, recipients, retention (R16–R18, R36, R37)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from personvern.core import services as core
+from personvern.core.checks import check_holders
+from personvern.core.models import AuditEntry, ConsentEvent, Objection, Person
+from personvern.newsletter import selectors, services
+from personvern.newsletter.models import Interaction, Subscription, SubscriptionBasis
+from personvern.retention.engine import retention_run
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 1, 10, 12, tzinfo=UTC)
+TEXT = "newsletter-2026-1"
+
+
+def _person(email: str = "kari@example.no") -> Person:
+    return core.person_create(email=email, given_name="Kari", actor="test", now=T0)
+
+
+def _subscribe_by_form(person: Person, now: datetime = T0) -> Subscription:
+    return services.newsletter_subscribe(
+        person=person, source="form", text_version=TEXT, actor="test", now=now
+    )
+
+
+def _recipient_ids(as_of: datetime) -> set[int]:
+    return set(selectors.recipients(as_of=as_of).values_list("person_id", flat=True))
+
+
+@pytest.mark.req("R17")
+def test_form_subscription_rests_on_a_consent_in_the_ledger() -> None:
+    person = _person()
+    subscription = _subscribe_by_form(person)
+
+    assert subscription.basis == SubscriptionBasis.CONSENT
+    event = ConsentEvent.objects.get(person=person, scope="newsletter")
+    assert (event.action, event.channel, event.text_version) == ("given", "form", TEXT)
+    assert AuditEntry.objects.filter(action="newsletter.subscribed").count() == 1
+    assert _recipient_ids(T0 + timedelta(minutes=1)) == {person.pk}
+
+
+@pytest.mark.req("R17")
+def test_consent_subscription_without_consent_text_is_refused_and_writes_nothing() -> None:
+    person = _person()
+    with pytest.raises(ValidationError, match="consent text"):
+        services.newsletter_subscribe(person=person, source="form", actor="test", now=T0)
+    assert not Subscription.objects.exists()
+    assert not ConsentEvent.objects.exists()
+
+
+@pytest.mark.req("R17")
+def test_bar_association_member_receives_it_on_active_membership_only() -> None:
+    person = _person()
+    membership = core.membership_add(
+        person=person, organisation="advokatforeningen", valid_from=date(2020, 1, 1), actor="t"
+    )
+    subscription = services.newsletter_subscribe(
+        person=person,
+        source="member-organisation",
+        organisation="advokatforeningen",
+        actor="test",
+        now=T0,
+    )
+    assert subscription.basis == SubscriptionBasis.MEMBERSHIP
+    assert not ConsentEvent.objects.filter(person=person).exists()
+    assert _recipient_ids(T0 + timedelta(days=1)) == {person.pk}
+
+    core.membership_end(membership=membership, valid_to=date(2026, 3, 31), actor="t")
+    assert _recipient_ids(datetime(2026, 3, 31, 12, tzinfo=UTC)) == {person.pk}
+    assert _recipient_ids(datetime(2026, 4, 1, 12, tzinfo=UTC)) == set()
+
+
+@pytest.mark.req("R17")
+def test_membership_basis_needs_an_active_membership() -> None:
+    person = _person()
+    with pytest.raises(ValidationError, match="no active membership"):
+        services.newsletter_subscribe(
+            person=person,
+            source="member-organisation",
+            organisation="advokatforeningen",
+            actor="test",
+            now=T0,
+        )
+    assert not Subscription.objects.exists()
+
+
+@pytest.mark.req("R17")
+def test_lawyers_association_members_subscribe_on_consent_collected_by_it() -> None:
+    person = _person()
+    subscription = services.newsletter_subscribe(
+        person=person,
+        source="member-organisation",
+        organisation="juristforbundet",
+        text_version=TEXT,
+        actor="test",
+        now=T0,
+    )
+    assert subscription.basis == SubscriptionBasis.CONSENT
+    assert ConsentEvent.objects.get(person=person).channel == "juristforbundet"
+
+
+@pytest.mark.req("R18")
+def test_unsubscribe_link_ends_the_subscription_at_once() -> None:
+    person = _person()
+    subscription = _subscribe_by_form(person)
+    token = selectors.unsubscribe_token(subscription)
+
+    found = selectors.subscription_from_token(token)
+    assert found == subscription
+    assert selectors.subscription_from_token(token[:-2] + "xx") is None
+    later = T0 + timedelta(days=3)
+    services.newsletter_unsubscribe(subscription=found, channel="link", actor="link", now=later)
+
+    subscription.refresh_from_db()
+    assert (subscription.status, subscription.unsubscribed_at) == ("unsubscribed", later)
+    assert _recipient_ids(later) == set()
+    latest = ConsentEvent.objects.filter(person=person).order_by("-at").first()
+    assert latest is not None and (latest.action, latest.channel) == ("withdrawn", "link")
+
+
+@pytest.mark.req("R18")
+def test_opt_out_relayed_from_the_bar_association_member_page_takes_effect() -> None:
+    person = _person("advokat@example.no")
+    core.membership_add(
+        person=person, organisation="advokatforeningen", valid_from=date(2020, 1, 1), actor="t"
+    )
+    services.newsletter_subscribe(
+        person=person,
+        source="member-organisation",
+        organisation="advokatforeningen",
+        actor="test",
+        now=T0,
+    )
+    later = T0 + timedelta(days=1)
+    subscription = services.newsletter_unsubscribe_email(
+        email="ADVOKAT@example.no", channel="advokatforeningen", actor="sync", now=later
+    )
+
+    assert subscription is not None and subscription.unsubscribe_channel == "advokatforeningen"
+    assert _recipient_ids(later) == set()
+    assert ConsentEvent.objects.get(person=person).channel == "advokatforeningen"
+    # Repeating the opt-out, or one for an unknown address, changes nothing.
+    services.newsletter_unsubscribe_email(
+        email="advokat@example.no", channel="advokatforeningen", actor="sync", now=later
+    )
+    assert ConsentEvent.objects.filter(person=person).count() == 1
+    assert (
+        services.newsletter_unsubscribe_email(
+            email="ukjent@example.no", channel="advokatforeningen", actor="sync"
+        )
+        is None
+    )
+
+
+@pytest.mark.req("R17")
+def test_resubscribing_reuses_the_row_and_records_a_new_consent() -> None:
+    person = _person()
+    subscription = _subscribe_by_form(person)
+    services.newsletter_unsubscribe(
+        subscription=subscription, channel="link", actor="t", now=T0 + timedelta(days=1)
+    )
+    again = _subscribe_by_form(person, now=T0 + timedelta(days=2))
+
+    assert again.pk == subscription.pk and again.unsubscribed_at is None
+    assert [e.action for e in ConsentEvent.objects.order_by("at")] == [
+        "given",
+        "withdrawn",
+        "given",
+    ]
+    assert _recipient_ids(T0 + timedelta(days=2, minutes=1)) == {person.pk}
+
+
+@pytest.mark.req("R37")
+def test_recipients_leave_out_persons_objecting_to_direct_marketing() -> None:
+    keeps, objects = _person("a@example.no"), _person("b@example.no")
+    _subscribe_by_form(keeps)
+    _subscribe_by_form(objects)
+    objection = core.objection_record(
+        person=objects, activity=Objection.DIRECT_MARKETING, actor="t", now=T0 + timedelta(hours=1)
+    )
+    assert _recipient_ids(T0 + timedelta(hours=2)) == {keeps.pk}
+    core.objection_lift(objection=objection, actor="t", now=T0 + timedelta(hours=3))
+    assert _recipient_ids(T0 + timedelta(hours=4)) == {keeps.pk, objects.pk}
+
+
+@pytest.mark.req("R36")
+def test_recipients_leave_out_persons_under_restriction_and_nothing_is_tracked() -> None:
+    keeps, restricted = _person("a@example.no"), _person("b@example.no")
+    _subscribe_by_form(keeps)
+    subscription = _subscribe_by_form(restricted)
+    core.restriction_place(person=restricted, ground="a", actor="t", now=T0 + timedelta(hours=1))
+    newsletter = services.newsletter_create(subject="Januar", actor="t")
+
+    assert _recipient_ids(T0 + timedelta(hours=2)) == {keeps.pk}
+    assert (
+        services.interaction_record(
+            subscription=subscription,
+            newsletter=newsletter,
+            kind="open",
+            actor="pixel",
+            now=T0 + timedelta(hours=2),
+        )
+        is None
+    )
+    assert not Interaction.objects.exists()
+
+
+def test_recipients_is_one_query_whatever_the_number_of_subscribers(
+    django_assert_num_queries: object,
+) -> None:
+    for n in range(5):
+        _subscribe_by_form(_person(f"p{n}@example.no"))
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        assert len(list(selectors.recipients(as_of=T0 + timedelta(hours=1)))) == 5
+
+
+@pytest.mark.req("R16")
+def test_opens_and_link_clicks_are_recorded_for_active_subscribers_only() -> None:
+    person = _person()
+    subscription = _subscribe_by_form(person)
+    newsletter = services.newsletter_create(subject="Januar", actor="t")
+    services.newsletter_mark_sent(newsletter=newsletter, actor="t", now=T0 + timedelta(hours=1))
+    assert newsletter.recipient_count == 1
+
+    later = T0 + timedelta(hours=2)
+    services.interaction_record(
+        subscription=subscription, newsletter=newsletter, kind="open", actor="pixel", now=later
+    )
+    services.interaction_record(
+        subscription=subscription,
+        newsletter=newsletter,
+        kind="click",
+        url="https://jus.no/kurs/1",
+        actor="redirect",
+        now=later,
+    )
+    with pytest.raises(ValidationError, match="link"):
+        services.interaction_record(
+            subscription=subscription, newsletter=newsletter, kind="click", actor="redirect"
+        )
+    assert sorted(Interaction.objects.values_list("kind", "url")) == [
+        ("click", "https://jus.no/kurs/1"),
+        ("open", ""),
+    ]
+
+    services.newsletter_unsubscribe(
+        subscription=subscription, channel="link", actor="t", now=T0 + timedelta(days=1)
+    )
+    assert (
+        services.interaction_record(
+            subscription=subscription,
+            newsletter=newsletter,
+            kind="open",
+            actor="pixel",
+            now=T0 + timedelta(days=2),
+        )
+        is None
+    )
+    assert Interaction.objects.count() == 2
+
+
+@pytest.mark.req("R18")
+@pytest.mark.req("R16")
+def test_retention_deletes_subscription_and_interactions_after_unsubscribe_only() -> None:
+    stays, leaves = _person("a@example.no"), _person("b@example.no")
+    _subscribe_by_form(stays)
+    subscription = _subscribe_by_form(leaves)
+    newsletter = services.newsletter_create(subject="Januar", actor="t")
+    services.interaction_record(
+        subscription=subscription,
+        newsletter=newsletter,
+        kind="open",
+        actor="p",
+        now=T0 + timedelta(hours=1),
+    )
+    services.newsletter_unsubscribe(
+        subscription=subscription,
+        channel="link",
+        actor="t",
+        now=datetime(2026, 2, 1, 9, tzinfo=UTC),
+    )
+
+    retention_run(as_of=datetime(2026, 1, 31, 22, tzinfo=UTC))
+    assert Subscription.objects.count() == 2
+
+    retention_run(as_of=datetime(2026, 2, 1, 12, tzinfo=UTC))
+    assert list(Subscription.objects.values_list("person_id", flat=True)) == [stays.pk]
+    assert not Interaction.objects.exists()
+
+
+def test_newsletter_holders_pass_the_system_check() -> None:
+    problems = [
+        e
+        for e in check_holders()
+        if e.obj in (Subscription, Interaction) or "'newsletter'" in e.msg
+    ]
+    assert problems == []

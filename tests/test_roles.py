@@ -1,0 +1,85 @@
+"""Staff roles in the Django admin: each role sees what its work needs and nothing else.
+
+Groups and their permissions come from ``personvern.core.roles`` after migrate;
+these tests log in through the real admin (test client) and ask for pages.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from personvern.core import services as core
+from personvern.core.roles import COURSE_ADMIN, DPO, HR, MARKETING
+from personvern.recruitment import services as recruitment
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(role: str) -> Client:
+    user = User.objects.create_user(role.replace(" ", "-"), is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _application_url() -> str:
+    application = recruitment.application_receive(
+        email="soker@example.no", source="direct", actor="site"
+    )
+    return f"/admin/recruitment/application/{application.pk}/change/"
+
+
+@pytest.mark.req("R24")
+def test_course_administrator_cannot_see_job_applications() -> None:
+    url = _application_url()
+    client = _client(COURSE_ADMIN)
+
+    index = client.get("/admin/")
+    assert index.status_code == 200
+    assert b"/admin/courses/" in index.content  # sanity: the role sees its own area
+    assert b"/admin/recruitment/" not in index.content
+    assert client.get("/admin/recruitment/application/").status_code == 403
+    assert client.get(url).status_code == 403
+    assert client.get("/admin/recruitment/").status_code == 404  # the app page does not exist
+
+
+@pytest.mark.req("R24")
+def test_hr_sees_job_applications_and_their_notes() -> None:
+    url = _application_url()
+    client = _client(HR)
+
+    index = client.get("/admin/")
+    assert b"/admin/recruitment/application/" in index.content
+    assert b"/admin/courses/" not in index.content
+    assert client.get("/admin/recruitment/application/").status_code == 200
+    assert client.get(url).status_code == 200
+    assert client.get("/admin/recruitment/applicationnote/").status_code == 200
+    assert client.get("/admin/courses/registration/").status_code == 403
+
+
+def test_marketing_sees_the_newsletter_but_not_course_registrations() -> None:
+    client = _client(MARKETING)
+    assert client.get("/admin/newsletter/subscription/").status_code == 200
+    assert client.get("/admin/courses/registration/").status_code == 403
+    assert client.get("/admin/recruitment/application/").status_code == 403
+    assert b"/admin/courses/registration/" not in client.get("/admin/").content
+
+
+def test_data_protection_officer_sees_holds_restrictions_and_the_audit_log() -> None:
+    person = core.person_create(email="a@example.no", actor="t")
+    core.restriction_place(person=person, ground="a", actor="t")
+    client = _client(DPO)
+    for page in ("/admin/core/hold/", "/admin/core/restriction/", "/admin/core/auditentry/"):
+        assert client.get(page).status_code == 200, page
+    assert client.get("/admin/recruitment/application/").status_code == 403
+
+
+def test_staff_without_a_role_sees_nothing() -> None:
+    user = User.objects.create_user("ny", is_staff=True)
+    client = Client()
+    client.force_login(user)
+    assert client.get("/admin/core/person/").status_code == 403
+    assert client.get("/admin/recruitment/application/").status_code == 403
