@@ -30,7 +30,9 @@ class Holder:
     ``activity``: the policy activity id; ``None`` marks the person's identity
         records (core), which live exactly as long as the person does.
     ``person``: lookup path from the model to ``Person`` (``"person"``,
-        ``"registration__person"``; ``"pk"`` for Person itself).
+        ``"registration__person"``; ``"pk"`` for Person itself), or ``None`` for
+        rows about people we cannot identify (a visitor's pseudonymous cookie id):
+        retention applies to them, access and erasure cannot (Art. 11).
     ``anchors``: anchor name -> lookup path to a date/datetime field, or a callable
         returning an expression annotated on the model's queryset.
     ``cohorts``: cohort name -> callable returning a ``Q`` on the model.
@@ -45,7 +47,7 @@ class Holder:
 
     model: type[models.Model]
     activity: str | None
-    person: str
+    person: str | None
     anchors: Mapping[str, AnchorSpec] = field(default_factory=dict)
     cohorts: Mapping[str, CohortSpec] = field(default_factory=dict)
     fields: Sequence[tuple[str, Label]] = ()
@@ -65,6 +67,8 @@ class Holder:
     def person_id_path(self) -> str:
         """Lookup that yields the person's primary key (``person_id``-style)."""
         # Django trims the join for ``<fk>__id``, so this reads the FK column itself.
+        if self.person is None:
+            raise ValueError(f"{self.label} rows are not linked to a person.")
         return "pk" if self.person == "pk" else f"{self.person}__id"
 
     def for_person(self, person_id: int) -> models.QuerySet[Any]:
@@ -86,6 +90,11 @@ def register(holder: Holder) -> Holder:
 def holders() -> list[Holder]:
     """Every declared holder, in a stable order."""
     return sorted(_REGISTRY.values(), key=lambda h: h.label)
+
+
+def person_holders() -> list[Holder]:
+    """Holders whose rows can be traced to a person (for access, erasure, the sweep)."""
+    return [h for h in holders() if h.person is not None]
 
 
 def holders_for(activity: str) -> list[Holder]:
