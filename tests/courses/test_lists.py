@@ -108,8 +108,8 @@ def test_participant_list_is_one_query_however_many_participants(db, django_asse
 @pytest.fixture
 def hotel_setup(hotel_course):
     course = hotel_course
-    stay = dict(overnight_stay=True, arrival_date=date(2025, 4, 9),
-                departure_date=date(2025, 4, 11))
+    stay = {"overnight_stay": True, "arrival_date": date(2025, 4, 9),
+                "departure_date": date(2025, 4, 11)}
     guest = register(course, given_name="Gro", family_name="Gjest", dietary_needs="vegan",
                      employer="Hemmelig AS", invoice_reference="PO-9", **stay)
     day_only = register(course, given_name="Dag", family_name="Dagsgjest",

@@ -1,0 +1,137 @@
+"""The registration form asks only what the course needs (R12); the public view."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone, translation
+
+from personvern.courses import services
+from personvern.courses.forms import RegistrationForm
+from personvern.courses.models import Course, CourseKind, Registration, RegistrationStatus
+
+from .factories import OSLO, make_course
+
+pytestmark = pytest.mark.urls("tests.courses.urls")
+
+@pytest.fixture
+def upcoming(db: None) -> Course:
+    """A course with a hotel stay that starts in a month (the view uses the real clock)."""
+    start = timezone.localtime(timezone.now(), OSLO).date() + timedelta(days=30)
+    return make_course(kind=CourseKind.PHYSICAL, hotel_stay_offered=True, days=2,
+                       starts_at=datetime(start.year, start.month, start.day, 9, tzinfo=OSLO))
+
+
+def day(course: Course, offset: int) -> str:
+    return (timezone.localtime(course.starts_at, OSLO).date() + timedelta(days=offset)).isoformat()
+
+
+COMMON = ["given_name", "family_name", "email", "employer", "invoice_reference"]
+
+
+@pytest.mark.req("R12")
+def test_form_fields_differ_by_course_kind(digital_course, physical_course, hotel_course):
+    assert list(RegistrationForm(course=digital_course).fields) == COMMON
+    assert list(RegistrationForm(course=physical_course).fields) == [*COMMON, "dietary_needs"]
+    assert list(RegistrationForm(course=hotel_course).fields) == [
+        *COMMON, "dietary_needs", "overnight_stay", "arrival_date", "departure_date"]
+
+
+@pytest.mark.req("R12")
+def test_digital_form_ignores_posted_physical_fields(digital_course):
+    form = RegistrationForm(
+        {"given_name": "Ola", "family_name": "Nordmann", "email": "ola@example.no",
+         "dietary_needs": "vegan", "overnight_stay": "on"},
+        course=digital_course,
+    )
+    assert form.is_valid()
+    assert "dietary_needs" not in form.service_kwargs()
+    assert "overnight_stay" not in form.service_kwargs()
+
+
+def _csrf_client() -> Client:
+    return Client(enforce_csrf_checks=True)
+
+
+def _post_with_token(client: Client, url: str, data: dict[str, str]):
+    headers = {"Accept-Language": "en"}
+    page = client.get(url, headers=headers)
+    token = page.cookies["csrftoken"].value
+    return client.post(url, {**data, "csrfmiddlewaretoken": token}, headers=headers)
+
+
+@pytest.mark.req("R12")
+def test_public_registration_of_an_overnight_guest(upcoming):
+    hotel_course = upcoming
+    client = _csrf_client()
+    url = f"/courses/{hotel_course.slug}/register/"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert 'name="dietary_needs"' in html and 'name="arrival_date"' in html
+
+    response = _post_with_token(client, url, {
+        "given_name": "Gro", "family_name": "Gjest", "email": "gro@example.no",
+        "employer": "Firma AS", "dietary_needs": "vegan", "overnight_stay": "on",
+        "arrival_date": day(upcoming, -1), "departure_date": day(upcoming, 1),
+    })
+    assert response.status_code == 302
+    assert response["Location"] == f"/courses/{hotel_course.slug}/registered/?status=confirmed"
+    registration = Registration.objects.get()
+    assert (registration.person.family_name, registration.status, registration.arrival_date) == (
+        "Gjest", RegistrationStatus.CONFIRMED, timezone.localtime(upcoming.starts_at).date()
+        - timedelta(days=1))
+    receipt = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    assert "You are registered for" in receipt.content.decode()
+
+
+@pytest.mark.req("R12")
+def test_digital_course_page_does_not_ask_physical_questions(digital_course):
+    html = Client().get(f"/courses/{digital_course.slug}/register/").content.decode()
+    for name in ("dietary_needs", "overnight_stay", "arrival_date", "departure_date"):
+        assert f'name="{name}"' not in html
+
+
+@pytest.mark.req("R12")
+def test_service_errors_are_shown_on_the_form(upcoming):
+    hotel_course = upcoming
+    client = _csrf_client()
+    url = f"/courses/{hotel_course.slug}/register/"
+    response = _post_with_token(client, url, {
+        "given_name": "Gro", "family_name": "Gjest", "email": "gro@example.no",
+        "overnight_stay": "on",
+        "arrival_date": day(upcoming, 1), "departure_date": day(upcoming, -1),
+    })
+    assert response.status_code == 200
+    assert "Departure must be after arrival." in response.content.decode()
+    assert not Registration.objects.exists()
+
+
+def test_post_without_csrf_token_is_refused(digital_course):
+    response = _csrf_client().post(f"/courses/{digital_course.slug}/register/", {
+        "given_name": "Ola", "family_name": "Nordmann", "email": "ola@example.no"})
+    assert response.status_code == 403
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.req("R12")
+def test_full_course_receipt_says_waiting_list(upcoming):
+    course = upcoming
+    services.course_update(course=course, changes={"capacity": 0}, actor="test")
+    client = _csrf_client()
+    response = _post_with_token(client, f"/courses/{course.slug}/register/", {
+        "given_name": "Ola", "family_name": "Nordmann", "email": "ola@example.no"})
+    assert response["Location"].endswith("?status=waitlisted")
+    receipt = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    assert "waiting list" in receipt.content.decode()
+
+
+def test_registration_page_in_norwegian(physical_course):
+    with translation.override("nb"):
+        html = Client().get(f"/courses/{physical_course.slug}/register/",
+                            HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "Meld deg på" in html
+    assert "Matbehov" in html
