@@ -1,0 +1,1 @@
+"""REST API for integrators: rights requests over OpenGDPR-style JSON, staff tokens."""

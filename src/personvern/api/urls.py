@@ -1,0 +1,7 @@
+"""Include at ``api/``: ``path("api/", include("personvern.api.urls"))``."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from personvern.api.api import api
+
+urlpatterns: list[URLPattern | URLResolver] = [path("", api.urls)]
