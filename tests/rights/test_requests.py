@@ -72,8 +72,12 @@ def test_request_cannot_be_received_in_the_future() -> None:
 def test_unknown_type_is_refused_by_name() -> None:
     with pytest.raises(ValidationError) as exc:
         services.request_create(
-            type="delete-everything", email="a@example.org", channel="email",
-            received_at=oslo(2025, 3, 1, 10, 0), actor=ACTOR, now=oslo(2025, 3, 1, 11, 0),
+            type="delete-everything",
+            email="a@example.org",
+            channel="email",
+            received_at=oslo(2025, 3, 1, 10, 0),
+            actor=ACTOR,
+            now=oslo(2025, 3, 1, 11, 0),
         )
     assert "type" in exc.value.message_dict
 
@@ -81,8 +85,14 @@ def test_unknown_type_is_refused_by_name() -> None:
 @pytest.mark.req("R32")
 def test_duplicate_source_message_is_refused(make_person) -> None:  # type: ignore[no-untyped-def]
     person = make_person()
-    kwargs = dict(type="access", person=person, channel="email",
-                  received_at=oslo(2025, 3, 1, 10, 0), actor=ACTOR, now=oslo(2025, 3, 1, 11, 0))
+    kwargs = {
+        "type": "access",
+        "person": person,
+        "channel": "email",
+        "received_at": oslo(2025, 3, 1, 10, 0),
+        "actor": ACTOR,
+        "now": oslo(2025, 3, 1, 11, 0),
+    }
     services.request_create(source_message_id="<abc@mail.example.org>", **kwargs)  # type: ignore[arg-type]
     with pytest.raises(ValidationError) as exc:
         services.request_create(source_message_id="abc@mail.example.org", **kwargs)  # type: ignore[arg-type]
@@ -95,17 +105,25 @@ def test_duplicate_source_message_is_refused(make_person) -> None:  # type: igno
 @pytest.mark.req("R32")
 def test_verification_by_emailed_code(make_request) -> None:  # type: ignore[no-untyped-def]
     request = make_request()
-    code = services.request_send_verification(request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0))
+    code = services.request_send_verification(
+        request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0)
+    )
     assert len(mail.outbox) == 1
     address = EmailIdentity.objects.get(person=request.person).address
     assert mail.outbox[0].to == [address]
     assert code in mail.outbox[0].body
     with pytest.raises(ValidationError):
-        services.request_verify(request=request, code="000000" if code != "000000" else "111111",
-                                actor=ACTOR, now=oslo(2025, 3, 6, 11, 0))
+        services.request_verify(
+            request=request,
+            code="000000" if code != "000000" else "111111",
+            actor=ACTOR,
+            now=oslo(2025, 3, 6, 11, 0),
+        )
     request.refresh_from_db()
     assert request.verification_attempts == 1 and request.verified_at is None
-    request = services.request_verify(request=request, code=code, actor="public", now=oslo(2025, 3, 7, 8, 0))
+    request = services.request_verify(
+        request=request, code=code, actor="public", now=oslo(2025, 3, 7, 8, 0)
+    )
     assert request.verification_method == VerificationMethod.CODE
     assert request.status == RequestStatus.IN_PROGRESS
     assert request.verification_code_digest == ""
@@ -114,22 +132,32 @@ def test_verification_by_emailed_code(make_request) -> None:  # type: ignore[no-
 @pytest.mark.req("R32")
 def test_wrong_codes_are_bounded(make_request) -> None:  # type: ignore[no-untyped-def]
     request = make_request()
-    code = services.request_send_verification(request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0))
+    code = services.request_send_verification(
+        request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0)
+    )
     wrong = "123456" if code != "123456" else "654321"
     for _ in range(services.VERIFICATION_MAX_ATTEMPTS):
         with pytest.raises(ValidationError):
-            services.request_verify(request=request, code=wrong, actor="public", now=oslo(2025, 3, 6, 11, 0))
+            services.request_verify(
+                request=request, code=wrong, actor="public", now=oslo(2025, 3, 6, 11, 0)
+            )
     with pytest.raises(ValidationError) as exc:
-        services.request_verify(request=request, code=code, actor="public", now=oslo(2025, 3, 6, 11, 0))
+        services.request_verify(
+            request=request, code=code, actor="public", now=oslo(2025, 3, 6, 11, 0)
+        )
     assert "Too many" in str(exc.value)
 
 
 @pytest.mark.req("R32")
 def test_expired_code_is_refused(make_request) -> None:  # type: ignore[no-untyped-def]
     request = make_request()
-    code = services.request_send_verification(request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0))
+    code = services.request_send_verification(
+        request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0)
+    )
     with pytest.raises(ValidationError) as exc:
-        services.request_verify(request=request, code=code, actor="public", now=oslo(2025, 3, 30, 10, 0))
+        services.request_verify(
+            request=request, code=code, actor="public", now=oslo(2025, 3, 30, 10, 0)
+        )
     assert "expired" in str(exc.value)
 
 
@@ -138,8 +166,12 @@ def test_staff_verification_needs_a_note(make_request) -> None:  # type: ignore[
     request = make_request()
     with pytest.raises(ValidationError):
         services.request_verify(request=request, staff_note="  ", actor=ACTOR)
-    request = services.request_verify(request=request, staff_note="Met in person, showed ID",
-                                      actor=ACTOR, now=oslo(2025, 3, 6, 12, 0))
+    request = services.request_verify(
+        request=request,
+        staff_note="Met in person, showed ID",
+        actor=ACTOR,
+        now=oslo(2025, 3, 6, 12, 0),
+    )
     assert request.verification_method == VerificationMethod.STAFF
     assert request.verification_note == "Met in person, showed ID"
 
@@ -149,8 +181,12 @@ def test_clock_does_not_pause_while_verification_is_pending(make_request) -> Non
     """Decision 0006: the deadline runs from receipt even when identity is confirmed late."""
     request = make_request(received_at=oslo(2025, 3, 5, 10, 0))
     before = (request.due_strict, request.due_legal)
-    code = services.request_send_verification(request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0))
-    request = services.request_verify(request=request, code=code, actor="public", now=oslo(2025, 3, 19, 10, 0))
+    code = services.request_send_verification(
+        request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0)
+    )
+    request = services.request_verify(
+        request=request, code=code, actor="public", now=oslo(2025, 3, 19, 10, 0)
+    )
     assert (request.due_strict, request.due_legal) == before == (date(2025, 4, 5), date(2025, 4, 7))
 
 
@@ -165,8 +201,13 @@ def test_fulfil_requires_verification(make_request) -> None:  # type: ignore[no-
 @pytest.mark.req("R32")
 def test_extension_within_first_month_tells_the_person(make_request) -> None:  # type: ignore[no-untyped-def]
     request = make_request(received_at=oslo(2025, 3, 5, 10, 0))
-    request = services.request_extend(request=request, months=2, reason="Many records in archives",
-                                      actor=ACTOR, now=oslo(2025, 4, 7, 15, 0))
+    request = services.request_extend(
+        request=request,
+        months=2,
+        reason="Many records in archives",
+        actor=ACTOR,
+        now=oslo(2025, 4, 7, 15, 0),
+    )
     assert request.extended_by_months == 2
     assert request.due_strict == date(2025, 6, 5)
     assert request.due_legal == date(2025, 6, 5)
@@ -182,8 +223,9 @@ def test_extension_within_first_month_tells_the_person(make_request) -> None:  #
 def test_extension_after_first_month_is_refused(make_request) -> None:  # type: ignore[no-untyped-def]
     request = make_request(received_at=oslo(2025, 3, 5, 10, 0))
     with pytest.raises(ValidationError) as exc:
-        services.request_extend(request=request, months=1, reason="Late", actor=ACTOR,
-                                now=oslo(2025, 4, 8, 9, 0))
+        services.request_extend(
+            request=request, months=1, reason="Late", actor=ACTOR, now=oslo(2025, 4, 8, 9, 0)
+        )
     assert "months" in exc.value.message_dict
     request.refresh_from_db()
     assert request.extended_by_months == 0 and request.due_legal == date(2025, 4, 7)
@@ -193,14 +235,20 @@ def test_extension_after_first_month_is_refused(make_request) -> None:  # type: 
 def test_extension_limited_to_two_months_with_reason(make_request) -> None:  # type: ignore[no-untyped-def]
     request = make_request(received_at=oslo(2025, 3, 5, 10, 0))
     with pytest.raises(ValidationError):
-        services.request_extend(request=request, months=1, reason=" ", actor=ACTOR, now=oslo(2025, 3, 10))
-    request = services.request_extend(request=request, months=1, reason="Complex", actor=ACTOR,
-                                      now=oslo(2025, 3, 10, 9, 0))
+        services.request_extend(
+            request=request, months=1, reason=" ", actor=ACTOR, now=oslo(2025, 3, 10)
+        )
+    request = services.request_extend(
+        request=request, months=1, reason="Complex", actor=ACTOR, now=oslo(2025, 3, 10, 9, 0)
+    )
     assert request.due_strict == date(2025, 5, 5)
     with pytest.raises(ValidationError):
-        services.request_extend(request=request, months=2, reason="More", actor=ACTOR, now=oslo(2025, 3, 11, 9, 0))
-    request = services.request_extend(request=request, months=1, reason="More", actor=ACTOR,
-                                      now=oslo(2025, 3, 11, 9, 0))
+        services.request_extend(
+            request=request, months=2, reason="More", actor=ACTOR, now=oslo(2025, 3, 11, 9, 0)
+        )
+    request = services.request_extend(
+        request=request, months=1, reason="More", actor=ACTOR, now=oslo(2025, 3, 11, 9, 0)
+    )
     assert request.extended_by_months == 2 and request.due_strict == date(2025, 6, 5)
 
 
@@ -210,7 +258,9 @@ def test_assign_and_cancel_are_audited(make_request, django_user_model) -> None:
     staff = django_user_model.objects.create_user(username="ola", password="x-unused-9")
     request = services.request_assign(request=request, assignee=staff, actor=ACTOR)
     assert request.assignee == staff
-    request = services.request_cancel(request=request, actor=ACTOR, reason="withdrawn by the person")
+    request = services.request_cancel(
+        request=request, actor=ACTOR, reason="withdrawn by the person"
+    )
     assert request.status == RequestStatus.CANCELLED and request.cancelled_at is not None
     with pytest.raises(ValidationError):
         services.request_assign(request=request, assignee=None, actor=ACTOR)

@@ -133,16 +133,38 @@ def _json_value(value: Any) -> Any:
     return str(value)
 
 
+def _final_field(model: type[models.Model], path: str) -> Any:
+    """The model field a ``a__b__c`` path ends at (None if it names no field)."""
+    current: Any = model
+    found: Any = None
+    for part in path.split("__"):
+        if current is None:
+            return None
+        try:
+            found = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        current = found.related_model if found.is_relation else None
+    return found
+
+
+def _value(row: models.Model, path: str) -> Any:
+    """The value at ``a__b__c`` (related objects were joined by the row's query)."""
+    value: Any = row
+    for part in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, part, None)
+    return value
+
+
 def _display_value(model: type[models.Model], name: str, value: Any) -> str:
     """A readable form for the HTML report (choice labels, local dates)."""
     if value is None or value == "":
         return ""
-    try:
-        model_field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        model_field = None
+    model_field = _final_field(model, name)
     if model_field is not None and getattr(model_field, "choices", None):
-        return str(dict(model_field.flatchoices).get(value, value))  # type: ignore[union-attr]
+        return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if isinstance(value, datetime):
@@ -152,22 +174,28 @@ def _display_value(model: type[models.Model], name: str, value: Any) -> str:
     return str(_json_value(value))
 
 
-def _relation_fields(holder: Holder) -> list[str]:
-    names = []
+def _relation_paths(holder: Holder) -> list[str]:
+    """The relations the holder's shown fields go through, for ``select_related``."""
+    paths: set[str] = set()
     for name, _label in holder.fields:
-        try:
-            model_field = holder.model._meta.get_field(name)
-        except FieldDoesNotExist:
-            continue
-        if model_field.many_to_one or model_field.one_to_one:
-            names.append(name)
-    return names
+        parts = name.split("__")
+        model: Any = holder.model
+        for depth, part in enumerate(parts):
+            try:
+                model_field = model._meta.get_field(part)
+            except FieldDoesNotExist:
+                break
+            if not (model_field.many_to_one or model_field.one_to_one):
+                break
+            paths.add("__".join(parts[: depth + 1]))
+            model = model_field.related_model
+    return sorted(paths)
 
 
 def holder_rows(holder: Holder, person_id: int) -> list[models.Model]:
     """The person's rows of one holder: one query (foreign keys shown are joined)."""
     qs = holder.for_person(person_id)
-    related = _relation_fields(holder)
+    related = _relation_paths(holder)
     if related:
         qs = qs.select_related(*related)
     return list(qs.order_by("pk"))
@@ -307,7 +335,7 @@ def _section(holder: Holder, rows: Sequence[models.Model]) -> HolderSection:
     raw: list[dict[str, Any]] = []
     shown: list[list[str]] = []
     for row in rows:
-        values = {name: getattr(row, name, None) for name in names}
+        values = {name: _value(row, name) for name in names}
         raw.append({name: _json_value(v) for name, v in values.items()})
         shown.append([_display_value(holder.model, n, v) for n, v in values.items()])
     return HolderSection(
@@ -318,6 +346,25 @@ def _section(holder: Holder, rows: Sequence[models.Model]) -> HolderSection:
         display_rows=shown,
         portable=holder.portable,
     )
+
+
+def _disclosures(sections: Iterable[HolderSection]) -> list[dict[str, str]]:
+    """Rows of holders that record a hand-over (a ``recipient`` field): the recipients
+    the person's data was actually disclosed to (R11 hotel transfers)."""
+    found: list[dict[str, str]] = []
+    for section in sections:
+        names = [name for name, _label in section.fields]
+        if RECIPIENT_FIELD not in names:
+            continue
+        at = names.index(RECIPIENT_FIELD)
+        for shown in section.display_rows:
+            details = "; ".join(
+                f"{label}: {value}"
+                for (name, label), value in zip(section.fields, shown, strict=True)
+                if name != RECIPIENT_FIELD and value
+            )
+            found.append({"recipient": shown[at], "holder": section.name, "details": details})
+    return found
 
 
 def access_report(person: Person, *, lang: str = "nb", now: datetime | None = None) -> AccessReport:
@@ -354,16 +401,7 @@ def access_report(person: Person, *, lang: str = "nb", now: datetime | None = No
                 continue
             info = _activity_info(policy, activity, lang)
             info.sections = by_activity[activity.id]
-            info.disclosures = [
-                {
-                    "recipient": str(row.get(RECIPIENT_FIELD, "")),
-                    "holder": section.name,
-                    **{k: v for k, v in row.items() if k != RECIPIENT_FIELD},
-                }
-                for section in info.sections
-                if any(name == RECIPIENT_FIELD for name, _l in section.fields)
-                for row in section.rows
-            ]
+            info.disclosures = _disclosures(info.sections)
             activities.append(info)
 
         authority = policy.supervisory_authority
@@ -677,7 +715,9 @@ def _keep_conditions(
         row_holds = holds.filter(scope=HoldScope.ROW, content_type=content_type).values("object_id")
         conditions.append(("hold", str(HOLD_REASON), Q(pk__in=row_holds)))
         for reason_id, (reason, q_factory) in holder.erasure_exceptions.items():
-            conditions.append((reason_id, str(reason), q_factory()))
+            q = q_factory()
+            # An empty Q means "every row"; OR-ed with others it would mean nothing.
+            conditions.append((reason_id, str(reason), q if q else Q(pk__isnull=False)))
     return conditions
 
 

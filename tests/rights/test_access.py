@@ -1,0 +1,191 @@
+"""Access (Art. 15): the bundle, the report's Art. 15 content, and its query cost."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from personvern.core.audit import audit_log
+from personvern.core.policy import current_policy
+from personvern.core.registry import holders
+from personvern.core.services import consent_record, membership_add
+from personvern.courses import services as courses
+from personvern.rights import engine, services
+from personvern.rights.engine import access_bundle, access_report
+from tests.rights.conftest import ACTOR, COURSE_NOW, register
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def kari(make_person, hotel_course):  # type: ignore[no-untyped-def]
+    person = make_person(
+        email="kari@example.org", given_name="Kari", family_name="Nordmann", phone="+47 99 88 77 66"
+    )
+    register(
+        hotel_course,
+        person,
+        overnight_stay=True,
+        arrival_date=date(2025, 4, 9),
+        departure_date=date(2025, 4, 11),
+        dietary_needs="Vegetar",
+    )
+    courses.hotel_list_export(course=hotel_course, actor=ACTOR, now=COURSE_NOW)
+    consent_record(
+        person=person,
+        scope="newsletter",
+        action="given",
+        channel="web",
+        text_version="2025-01",
+        actor=ACTOR,
+        now=COURSE_NOW,
+    )
+    return person
+
+
+def _bundle(person, lang="nb"):  # type: ignore[no-untyped-def]
+    return zipfile.ZipFile(io.BytesIO(access_bundle(person, lang=lang)))
+
+
+@pytest.mark.req("R33")
+def test_bundle_has_data_json_grouped_by_activity_csv_per_holder_and_report(kari) -> None:  # type: ignore[no-untyped-def]
+    bundle = _bundle(kari)
+    names = set(bundle.namelist())
+    assert {"data.json", "report.html"} <= names
+    data = json.loads(bundle.read("data.json"))
+    assert data["person"] == str(kari.public_id)
+    assert data["data"]["identity"]["core.Person"][0]["family_name"] == "Nordmann"
+    assert data["data"]["identity"]["core.EmailIdentity"][0]["address"] == "kari@example.org"
+    registration = data["data"]["course-participation"]["courses.Registration"][0]
+    assert registration["dietary_needs"] == "Vegetar"
+    assert registration["course"].startswith("Personvernrett")
+    # One CSV per holder that has rows, with the holder's declared columns.
+    for label in (
+        "core.Person",
+        "core.EmailIdentity",
+        "core.ConsentEvent",
+        "courses.Registration",
+        "courses.HotelTransferEntry",
+    ):
+        assert f"{label}.csv" in names
+    rows = list(
+        csv.reader(io.StringIO(bundle.read("courses.Registration.csv").decode("utf-8-sig")))
+    )
+    assert rows[0][0] == "course" and len(rows) == 2
+
+
+@pytest.mark.req("R33")
+def test_every_holder_with_rows_is_in_the_report(kari) -> None:  # type: ignore[no-untyped-def]
+    report = access_report(kari)
+    labels = {s.label for s in report.sections}
+    expected = {h.label for h in holders() if h.for_person(kari.pk).exists()}
+    assert labels == expected
+
+
+@pytest.mark.req("R33")
+@pytest.mark.req("R11")
+def test_recorded_hotel_transfer_is_a_recipient(kari) -> None:  # type: ignore[no-untyped-def]
+    report = access_report(kari, lang="en")
+    participation = next(a for a in report.activities if a.id == "course-participation")
+    assert [d["recipient"] for d in participation.disclosures] == ["Hotell Fjordgløtt"]
+    html = engine.access_report_html(report)
+    assert "Recorded disclosures of your data" in html
+    assert "Hotell Fjordgløtt" in html.split('class="disclosures"')[1]
+    data = report.as_json()
+    processing = next(p for p in data["processing"] if p["activity"] == "course-participation")
+    assert processing["recorded_disclosures"][0]["recipient"] == "Hotell Fjordgløtt"
+
+
+@pytest.mark.req("R33")
+@pytest.mark.req("R39")
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_report_carries_everything_article_15_lists(kari, lang) -> None:  # type: ignore[no-untyped-def]
+    policy = current_policy()
+    html = _bundle(kari, lang).read("report.html").decode()
+    activity = policy.activity("course-participation")
+    for purpose in activity.purposes:
+        assert purpose.get(lang) in html
+    for category in activity.data_categories:
+        assert policy.data_category(category).name.get(lang) in html
+    for recipient in activity.recipients:
+        assert recipient.name.get(lang) in html
+    for rule in activity.retention:
+        assert rule.keep.describe(lang) in html
+    if activity.source is not None:
+        assert activity.source.get(lang) in html
+    for right_id in ("rectification", "erasure", "restriction", "objection"):
+        right = next(r for r in policy.rights.rights if r.id == right_id)
+        assert right.title.get(lang) in html
+    authority = policy.supervisory_authority
+    assert authority.name.get(lang) in html
+    for line in authority.postal_address:
+        assert line in html
+    automated = html.split('id="automated-decisions"')[1]
+    assert "Art. 22" in automated
+    assert f'lang="{lang}"' in html
+
+
+@pytest.mark.req("R33")
+def test_report_source_is_shown_where_data_came_from_elsewhere(kari) -> None:  # type: ignore[no-untyped-def]
+    policy = current_policy()
+    with_source = [a for a in policy.activities if a.source is not None]
+    assert with_source, "the policy names no source; the test cannot show one"
+    report = access_report(kari, lang="en")
+    for info in report.activities:
+        if info.id != "identity":
+            expected = policy.activity(info.id).source
+            assert info.source == (expected.en if expected else "")
+
+
+@pytest.mark.req("R33")
+def test_report_for_person_without_data_beyond_identity(make_person) -> None:  # type: ignore[no-untyped-def]
+    person = make_person()
+    report = access_report(person, lang="en")
+    assert [a.id for a in report.activities] == ["identity"]
+
+
+def _person_with_registrations(make_person, make_course, n: int):  # type: ignore[no-untyped-def]
+    person = make_person()
+    membership_add(
+        person=person, organisation="advokatforeningen", valid_from=date(2020, 1, 1), actor=ACTOR
+    )
+    for _ in range(n):
+        register(make_course(), person)
+        audit_log(actor=ACTOR, action="test.touched", person=person)
+    return person
+
+
+@pytest.mark.req("R33")
+def test_access_report_query_count_does_not_grow_with_rows(make_person, make_course) -> None:  # type: ignore[no-untyped-def]
+    one = _person_with_registrations(make_person, make_course, 1)
+    twenty = _person_with_registrations(make_person, make_course, 20)
+    with CaptureQueriesContext(connection) as small:
+        access_report(one)
+    with CaptureQueriesContext(connection) as big:
+        report = access_report(twenty)
+    assert len(report.data["course-participation"]["courses.Registration"]) == 20
+    assert len(big.captured_queries) == len(small.captured_queries)
+    # At most one query per holder.
+    assert len(big.captured_queries) <= len(holders())
+
+
+@pytest.mark.req("R33")
+@pytest.mark.req("R32")
+def test_fulfilled_access_request_writes_bundle_to_exports(
+    make_request, settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    settings.DATA_DIR = tmp_path
+    request = make_request(type="access", verified=True)
+    request = services.request_fulfil(request=request, actor=ACTOR, lang="en")
+    path = engine.export_path(request)
+    assert path is not None and path.parent == tmp_path / "exports" / str(request.person.public_id)
+    assert zipfile.ZipFile(path).read("data.json")
+    assert request.status == "completed" and request.result["bundle"] == path.name
+    assert path.stat().st_mode & 0o077 == 0
