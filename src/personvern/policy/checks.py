@@ -256,7 +256,7 @@ def _check_processor(index: int, processor: dict[str, Any], as_of: dt.date) -> I
     if processor.get("placeholder") is True:
         yield _warning(
             (*here, "placeholder"),
-            f"processor {name!r} is a placeholder: replace it with the real provider and its DPA",
+            f"processor {name!r} is marked as a placeholder: verify its name, locations and DPA date",
         )
 
 
@@ -336,6 +336,8 @@ def cross_checks(raw: dict[str, Any], *, as_of: dt.date, line_of: LineOf) -> lis
     for key in ("subject_category", "data_category"):
         for index, category in _entries(raw, key):
             findings += _dpv((key, index, "dpv"), category.get("dpv"), ("dpv", "pd"))
+    for index, measure in _entries(raw, "security_measures"):
+        findings += _dpv(("security_measures", index, "dpv"), measure.get("dpv"), ("dpv",))
     findings += _check_cookies(raw)
     findings += _check_versions(raw)
     findings += _check_rights(raw)

@@ -62,6 +62,12 @@ class Purpose(Text):
     dpv: str | None = None
 
 
+class Measure(Text):
+    """A technical or organisational measure (Art. 30(1)(g)), with its DPV class."""
+
+    dpv: str | None = None
+
+
 class ChangelogEntry(_Model):
     """One published version of the policy."""
 
@@ -342,7 +348,7 @@ class Policy(_Model):
     notice: NoticeTexts
     cookie_policy: CookiePolicyTexts
     rights: Rights
-    security_measures: list[Text] = Field(default_factory=list)
+    security_measures: list[Measure] = Field(default_factory=list)
     principals: list[Principal] = Field(default_factory=list, alias="principal")
     subject_categories: list[Category] = Field(min_length=1, alias="subject_category")
     data_categories: list[Category] = Field(min_length=1, alias="data_category")

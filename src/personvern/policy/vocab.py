@@ -93,3 +93,28 @@ def expand_iri(compact: str) -> str:
 def is_dpv_term(compact_or_full: str) -> bool:
     """Whether the (compact or full) IRI is a DPV 2.3 term of the shipped list."""
     return expand_iri(compact_or_full) in dpv_terms()
+
+
+#: Country names (nb, en) for the EU/EEA states, for the notice's processor list.
+COUNTRY_NAMES: dict[str, tuple[str, str]] = {
+    "AT": ("Østerrike", "Austria"), "BE": ("Belgia", "Belgium"), "BG": ("Bulgaria", "Bulgaria"),
+    "HR": ("Kroatia", "Croatia"), "CY": ("Kypros", "Cyprus"), "CZ": ("Tsjekkia", "Czechia"),
+    "DK": ("Danmark", "Denmark"), "EE": ("Estland", "Estonia"), "FI": ("Finland", "Finland"),
+    "FR": ("Frankrike", "France"), "DE": ("Tyskland", "Germany"), "GR": ("Hellas", "Greece"),
+    "HU": ("Ungarn", "Hungary"), "IE": ("Irland", "Ireland"), "IT": ("Italia", "Italy"),
+    "LV": ("Latvia", "Latvia"), "LT": ("Litauen", "Lithuania"),
+    "LU": ("Luxembourg", "Luxembourg"), "MT": ("Malta", "Malta"),
+    "NL": ("Nederland", "the Netherlands"), "PL": ("Polen", "Poland"),
+    "PT": ("Portugal", "Portugal"), "RO": ("Romania", "Romania"), "SK": ("Slovakia", "Slovakia"),
+    "SI": ("Slovenia", "Slovenia"), "ES": ("Spania", "Spain"), "SE": ("Sverige", "Sweden"),
+    "IS": ("Island", "Iceland"), "LI": ("Liechtenstein", "Liechtenstein"),
+    "NO": ("Norge", "Norway"),
+}  # fmt: skip
+
+
+def country_name(code: str, lang: str) -> str:
+    """The country's name in nb or en (the code itself outside the EU/EEA)."""
+    names = COUNTRY_NAMES.get(code)
+    if names is None:
+        return code
+    return names[0] if lang == "nb" else names[1]
