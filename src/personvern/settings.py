@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "personvern.competitions",
     "personvern.customers",
     "personvern.mailbox",
+    "personvern.webstats",
+    "personvern.site",
 ]
 
 MIDDLEWARE = [
