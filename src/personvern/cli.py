@@ -19,6 +19,7 @@ CLI_MODULES = [
     "personvern.courses.cli",
     "personvern.retention.cli",
     "personvern.rights.cli",
+    "personvern.api.cli",
     "personvern.demo.cli",
 ]
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "personvern.mailbox",
     "personvern.webstats",
     "personvern.site",
+    "personvern.api",
 ]
 
 MIDDLEWARE = [
