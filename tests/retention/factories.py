@@ -68,3 +68,31 @@ def member(email: str, *, since: date, until: date | None = None) -> Membership:
         valid_to=until,
         actor=ACTOR,
     )
+
+
+def hotel_course_ending(end: datetime) -> Course:
+    """A physical two-day course at a venue with a hotel, ending at ``end``."""
+    n = next(_seq)
+    venue = course_services.venue_create(
+        name=f"Kurssted {n}", address=f"Gate {n}, 0150 Oslo", hotel_name=f"Hotell {n}",
+        hotel_email=f"booking{n}@hotell.example", actor=ACTOR,
+    )
+    starts_at = end - timedelta(days=1, hours=7)
+    return course_services.course_create(
+        title=f"Kurs {n}", slug=f"ret-hotell-{n}", kind=CourseKind.PHYSICAL,
+        starts_at=starts_at, ends_at=end, capacity=100, venue=venue,
+        hotel_stay_offered=True, actor=ACTOR, now=starts_at - timedelta(days=60),
+    )
+
+
+def register_overnight(course: Course, email: str) -> Registration:
+    """Register with a hotel night and hand the hotel list over (a HotelTransferEntry)."""
+    start = course.starts_at.astimezone(OSLO).date()
+    registration = course_services.registration_create(
+        course=course, email=email, given_name="Per", family_name="Hotellgjest",
+        overnight_stay=True, arrival_date=start, departure_date=start + timedelta(days=1),
+        actor=ACTOR, now=course.starts_at - timedelta(days=2),
+    )
+    course_services.hotel_list_export(course=course, actor=ACTOR,
+                                      now=course.starts_at - timedelta(days=1))
+    return registration

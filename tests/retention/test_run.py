@@ -1,0 +1,155 @@
+"""The retention run: dry run, idempotency, person sweep, audit, query count (R14, R31)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from personvern.core.audit import pseudonym, verify_chain
+from personvern.core.models import AuditEntry, EmailIdentity, HoldScope, Membership, Person
+from personvern.core.registry import holders
+from personvern.core.services import hold_place
+from personvern.courses.models import HotelTransfer, HotelTransferEntry, Registration
+from personvern.retention.engine import retention_forecast, retention_run
+from personvern.retention.targets import cascade_conflicts
+
+from .factories import (
+    ACTOR,
+    at,
+    course_ending,
+    hotel_course_ending,
+    member,
+    person,
+    register,
+    register_overnight,
+)
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = at(date(2030, 1, 1))
+
+
+def _three_due_registrations() -> list[Registration]:
+    course = course_ending(at(date(2020, 6, 1), 15))
+    return [register(course, f"deltaker{i}@example.no") for i in range(3)]
+
+
+@pytest.mark.req("R31")
+def test_every_declared_holder_is_a_sound_target() -> None:
+    forecast = retention_forecast(as_of=AS_OF)
+    assert forecast.refused == []
+    # And no activity's deletion cascades into another activity's rows.
+    for holder in holders():
+        if holder.activity is not None:
+            assert cascade_conflicts(holder.model, holder.activity) == [], holder.label
+
+
+@pytest.mark.req("R31")
+def test_dry_run_counts_and_changes_nothing() -> None:
+    _three_due_registrations()
+    entries_before = AuditEntry.objects.count()
+
+    report = retention_run(as_of=AS_OF, dry_run=True)
+
+    assert report.dry_run
+    assert sum(line.count for line in report.lines if line.holder == "courses.Registration") == 3
+    assert Registration.objects.count() == 3
+    assert Person.objects.count() == 3
+    assert AuditEntry.objects.count() == entries_before
+
+
+@pytest.mark.req("R14")
+@pytest.mark.req("R31")
+def test_run_is_idempotent() -> None:
+    _three_due_registrations()
+    register(course_ending(at(date(2029, 6, 1), 15)), "ny@example.no")
+
+    first = retention_run(as_of=AS_OF, batch_size=2)
+    second = retention_run(as_of=AS_OF, batch_size=2)
+
+    assert first.rows == 3 and first.persons_removed == 3
+    assert sum(line.batches for line in first.lines) == 2  # 3 rows in batches of 2
+    assert second.rows == 0 and second.persons_removed == 0
+    assert Registration.objects.count() == 1
+
+
+@pytest.mark.req("R14")
+def test_deleting_a_registration_takes_its_hotel_transfer_entries_along() -> None:
+    # Same activity, same anchors: the record of a hand-over lives as long as the registration.
+    registration = register_overnight(hotel_course_ending(at(date(2020, 6, 2), 15)),
+                                      "hotell@example.no")
+    assert HotelTransferEntry.objects.filter(registration=registration).count() == 1
+
+    retention_run(as_of=AS_OF)
+
+    assert not Registration.objects.filter(pk=registration.pk).exists()
+    assert not HotelTransferEntry.objects.exists()
+    assert HotelTransfer.objects.count() == 1  # the transfer itself names no one
+
+
+@pytest.mark.req("R31")
+def test_persons_without_any_remaining_record_are_removed() -> None:
+    # Identity records (e-mail, membership) do not keep a person.
+    member("bare.medlem@example.no", since=date(2001, 1, 1))
+    kept_by_course = register(course_ending(at(date(2029, 6, 1), 15)), "aktiv@example.no")
+    held = person("holdt@example.no")
+    hold_place(scope=HoldScope.PERSON, person=held, reason="Rettstvist", actor=ACTOR)
+
+    forecast = retention_forecast(as_of=AS_OF)
+    assert forecast.orphan_persons == 1
+    report = retention_run(as_of=AS_OF)
+
+    assert report.persons_removed == 1
+    assert not EmailIdentity.objects.filter(address="bare.medlem@example.no").exists()
+    assert not Membership.objects.exists()
+    assert Person.objects.filter(pk=kept_by_course.person_id).exists()
+    assert Person.objects.filter(pk=held.pk).exists()
+
+
+@pytest.mark.req("R31")
+def test_audit_records_counts_without_personal_data() -> None:
+    registrations = _three_due_registrations()
+    people = list(Person.objects.filter(registrations__in=registrations))
+    seq_before = AuditEntry.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+    retention_run(as_of=AS_OF, batch_size=2)
+
+    entries = list(AuditEntry.objects.filter(seq__gt=seq_before))
+    batches = [e for e in entries if e.action == "retention.batch"]
+    sweeps = [e for e in entries if e.action == "retention.persons"]
+    assert [e.data["count"] for e in batches] == [2, 1]
+    assert {e.data["rule"] for e in batches} == {"other-participants"}
+    assert {e.data["holder"] for e in batches} == {"courses.Registration"}
+    assert {e.activity for e in batches} == {"course-participation"}
+    assert sum(e.data["count"] for e in sweeps) == 3
+    # Exactly these keys: counts and names of rules and models, nothing that points at a person.
+    for entry in batches:
+        assert set(entry.data) == {"rule", "holder", "action", "count", "cascaded", "as_of"}
+    for entry in sweeps:
+        assert set(entry.data) == {"count", "cascaded", "audit_payloads_cleared", "as_of"}
+    ours = batches + sweeps
+    assert all(e.subject == "" and e.personal is None for e in ours)
+    text = json.dumps([e.data for e in ours])
+    for p in people:
+        for value in (p.given_name, p.family_name, str(p.public_id), pseudonym(p)):
+            assert value not in text
+    assert "@example.no" not in text
+    assert verify_chain()[1] is None
+
+
+@pytest.mark.req("R31")
+def test_query_count_does_not_grow_with_the_rows_due() -> None:
+    def run_with(n: int) -> int:
+        course = course_ending(at(date(2020, 6, 1), 15))
+        for i in range(n):
+            register(course, f"n{n}-{i}@example.no")
+        with CaptureQueriesContext(connection) as queries:
+            report = retention_run(as_of=AS_OF, batch_size=1000)
+        assert report.rows == n and report.persons_removed == n
+        return len(queries)
+
+    assert run_with(3) == run_with(30)
