@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from personvern.newsletter import services
 from personvern.newsletter.models import Interaction, Newsletter, Subscription
@@ -51,9 +52,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
                 subscription=subscription, channel="staff", actor=_actor(request)
             )
             count += 1
-        self.message_user(
-            request, _("%(count)d subscribers unsubscribed.") % {"count": count}, messages.SUCCESS
+        message = ngettext(
+            "%(count)d subscriber unsubscribed.", "%(count)d subscribers unsubscribed.", count
         )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(Newsletter)

@@ -34,6 +34,9 @@ class Position(models.Model):
         return self.title
 
 
+OPEN_APPLICATION = _("open application")
+
+
 class ApplicationSource(models.TextChoices):
     FINN = "finn", _("Finn.no")
     DIRECT = "direct", _("sent to us directly")
@@ -90,7 +93,8 @@ class Application(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.person} – {self.position or _('open application')}"
+        target = str(self.position) if self.position_id else str(OPEN_APPLICATION)
+        return f"{self.person} – {target}"
 
 
 class DocumentKind(models.TextChoices):
