@@ -364,3 +364,18 @@ def test_unreadable_file_is_a_policy_error(tmp_path: Path) -> None:
         load_policy(tmp_path / "missing.toml")
 
     assert "cannot read the policy" in str(caught.value)
+
+
+@pytest.mark.req("R3")
+def test_stored_under_must_name_an_activity_and_go_with_stores_data_false(
+    tmp_path: Path,
+) -> None:
+    text = edit(DEFAULT_TEXT, 'stored_under = "course-participation"', 'stored_under = "courses"')
+    text = edit(text, "stores_data = false", "stores_data = true", after="Advokatforeningen")
+    path = write(tmp_path, text)
+
+    found = [p for p in problems(path) if p.field == "activity[1].stored_under"]
+
+    assert {p.line for p in found} == {line_of(text, 'stored_under = "courses"')}
+    assert any("unknown activity 'courses'" in p.message for p in found)
+    assert any("requires stores_data = false" in p.message for p in found)

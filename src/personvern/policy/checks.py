@@ -191,6 +191,18 @@ def _check_activity(raw: dict[str, Any], index: int, activity: dict[str, Any]) -
             (*here, "stores_data"),
             f"activity {name!r} declares stores_data = false but has retention rules",
         )
+    stored_under = activity.get("stored_under")
+    if stored_under is not None:
+        if stores is not False:
+            yield _error(
+                (*here, "stored_under"),
+                "stored_under names the activity whose rows hold this data, "
+                "so it requires stores_data = false",
+            )
+        if stored_under not in _ids(raw, "activity") or stored_under == name:
+            yield _error(
+                (*here, "stored_under"), f"stored_under names unknown activity {stored_under!r}"
+            )
     seen: set[tuple[Any, Any]] = set()
     for j, rule in rules:
         key = (rule.get("cohort"), rule.get("after"))
@@ -256,7 +268,8 @@ def _check_processor(index: int, processor: dict[str, Any], as_of: dt.date) -> I
     if processor.get("placeholder") is True:
         yield _warning(
             (*here, "placeholder"),
-            f"processor {name!r} is marked as a placeholder: verify its name, locations and DPA date",
+            f"processor {name!r} is marked as a placeholder: "
+            "verify its name, locations and DPA date",
         )
 
 

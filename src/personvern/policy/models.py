@@ -210,6 +210,7 @@ class Activity(_Model):
     recipients: list[Recipient] = Field(default_factory=list)
     source: Text | None = None
     stores_data: bool = True
+    stored_under: str | None = None
     retention: list[RetentionRule] = Field(default_factory=list)
 
     @field_validator("basis", mode="before")

@@ -106,6 +106,9 @@ def _activity_context(policy: Policy, activity: Activity, lang: str) -> dict[str
         "recipients": recipients,
         "source": activity.source.get(lang) if activity.source else "",
         "stores_data": activity.stores_data,
+        "stored_under": (
+            policy.activity(activity.stored_under).title.get(lang) if activity.stored_under else ""
+        ),
         "retention": retention_lines(activity, lang),
         "role": activity.role,
         "on_behalf_of": principal.name if principal else (activity.on_behalf_of or ""),

@@ -106,10 +106,14 @@ def _rows(policy: Policy, lang: str) -> list[dict[str, str]]:
             if recipient.condition:
                 text += f": {recipient.condition.get(lang)}"
             recipients.append(text)
+        # Data kept under another activity follows that activity's rules.
+        holder = policy.activity(activity.stored_under) if activity.stored_under else activity
         retention = [
             f"{line['label']}: {line['text']}" if line["label"] else line["text"]
-            for line in retention_lines(activity, lang)
+            for line in retention_lines(holder, lang)
         ]
+        if holder is not activity:
+            retention.insert(0, f"Kept as part of “{holder.title.get(lang)}”:")
         open_points = [f"retention rule {r.id}" for r in activity.retention if r.our_choice]
         rows.append(
             {
@@ -298,7 +302,9 @@ def _activity_node(policy: Policy, activity: Activity) -> dict[str, Any]:
             )
     if recipients:
         node["dpv:hasRecipient"] = recipients
-    if activity.retention:
+    rules = policy.activity(activity.stored_under).retention if activity.stored_under else []
+    rules = activity.retention or rules
+    if rules:
         node["dpv:hasStorageCondition"] = [
             {
                 "@type": "dpv:StorageDuration",
@@ -308,7 +314,7 @@ def _activity_node(policy: Policy, activity: Activity) -> dict[str, Any]:
                     "dpv:Anonymise" if rule.action == "anonymise" else "dpv:Erase"
                 ),
             }
-            for rule in activity.retention
+            for rule in rules
         ]
     return node
 
