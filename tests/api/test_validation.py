@@ -125,3 +125,12 @@ def test_bundle_language_must_be_nb_or_en(api_client: Client) -> None:
     assert response.status_code == 422
     assert _locations(response) == ["query.lang"]
     assert json.loads(response.content)  # a JSON body, not an HTML error page
+
+
+def test_messages_follow_the_clients_language(token: str) -> None:
+    client = Client(headers={"Authorization": f"Bearer {token}", "Accept-Language": "nb"})
+
+    response = client.get("/api/requests/8c3bb4a5-4b0e-4c1f-9d7e-3f6f0b1f2a11")
+
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("Ingen henvendelse har ID-en")
