@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from personvern.core.audit import audit_log
 from personvern.core.policy import current_policy
-from personvern.core.registry import holders
+from personvern.core.registry import person_holders as holders
 from personvern.core.services import consent_record, membership_add
 from personvern.courses import services as courses
 from personvern.rights import engine, services

@@ -189,37 +189,18 @@ def _list(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         print()
         return 0
+    columns = ("id", "type", "status", "received", "due_legal", "days_left", "verified", "assignee")
     table = Table(title="Privacy requests")
-    for column in (
-        "id",
-        "type",
-        "status",
-        "received",
-        "due_legal",
-        "days_left",
-        "verified",
-        "assignee",
-    ):
-        table.add_column(column)
+    for column in columns:
+        # The id is what the other commands take: never shorten it.
+        table.add_column(column, no_wrap=column == "id", min_width=36 if column == "id" else None)
     for row in rows:
         overdue = row["days_left"] is not None and row["days_left"] < 0
         table.add_row(
-            *(
-                str(row[c]) if row[c] is not None else ""
-                for c in (
-                    "id",
-                    "type",
-                    "status",
-                    "received",
-                    "due_legal",
-                    "days_left",
-                    "verified",
-                    "assignee",
-                )
-            ),
+            *(str(row[c]) if row[c] is not None else "" for c in columns),
             style="red" if overdue else None,
         )
-    Console().print(table)
+    Console(width=max(120, Console().width)).print(table)
     return 0
 
 

@@ -65,7 +65,7 @@ from personvern.core.models import (
     Restriction,
 )
 from personvern.core.policy import current_policy
-from personvern.core.registry import Holder, holders
+from personvern.core.registry import Holder, person_holders
 from personvern.core.selectors import active_holds
 
 if TYPE_CHECKING:
@@ -373,7 +373,7 @@ def access_report(person: Person, *, lang: str = "nb", now: datetime | None = No
     policy = current_policy()
     with translation.override(lang):
         by_activity: dict[str, list[HolderSection]] = {}
-        for holder in holders():
+        for holder in person_holders():
             rows = holder_rows(holder, person.pk)
             if not rows:
                 continue
@@ -513,7 +513,7 @@ def portability_export(person: Person, *, now: datetime | None = None) -> dict[s
     now = now or timezone.now()
     policy = current_policy()
     data: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for holder in holders():
+    for holder in person_holders():
         if not holder.portable:
             continue
         if holder.activity is not None:
@@ -548,7 +548,7 @@ def portability_write(person: Person, *, request: Request, now: datetime | None 
 
 
 def _holder_by_label(label: str) -> Holder:
-    for holder in holders():
+    for holder in person_holders():
         if holder.label.lower() == label.lower():
             return holder
     raise ValidationError({"changes": f"{label!r} is not a holder of personal data."})
@@ -749,7 +749,7 @@ def erase(
             with translation.override(lang):
                 reason = str(HOLD_REASON)
         kept_anything = False
-        for holder in holders():
+        for holder in person_holders():
             if holder.activity is None:
                 continue
             rows = holder.for_person(person.pk)
@@ -787,7 +787,7 @@ def erase(
         _erase_identity(
             person, report, kept_anything=kept_anything, person_hold=person_hold, lang=lang
         )
-        for holder in holders():
+        for holder in person_holders():
             if holder.activity is None:
                 tables.add(holder.model._meta.db_table)
         forgotten = forget_subject(subject)
@@ -815,7 +815,7 @@ def erase(
 def _erase_identity(
     person: Person, report: ErasureReport, *, kept_anything: bool, person_hold: bool, lang: str
 ) -> None:
-    identity_holders = [h for h in holders() if h.activity is None]
+    identity_holders = [h for h in person_holders() if h.activity is None]
     if person_hold:
         return
     if not kept_anything:

@@ -125,6 +125,12 @@ def request_create(
         raise ValidationError({"received_at": "A request cannot be received in the future."})
     if person is None and not email:
         raise ValidationError({"email": "Name the person or give their e-mail address."})
+    address = None
+    if person is None and email:
+        try:
+            address = normalise_email(email)
+        except ValidationError as exc:
+            raise ValidationError({"email": exc.messages}) from exc
     digest = message_id_digest(source_message_id) if source_message_id else None
     deadline = response_deadline(received_date(received_at))
     with transaction.atomic():
@@ -133,10 +139,8 @@ def request_create(
                 {"source_message_id": "A request from this e-mail message already exists."}
             )
         if person is None:
-            assert email is not None
-            person, _created = person_get_or_create(
-                email=normalise_email(email), actor=actor, now=now
-            )
+            assert address is not None
+            person, _created = person_get_or_create(email=address, actor=actor, now=now)
         request = Request.objects.create(
             type=type,
             status=RequestStatus.PENDING,

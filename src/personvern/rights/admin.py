@@ -1,0 +1,303 @@
+"""Back office for privacy requests: work lists by deadline, and every step as an action.
+
+Thin: the add form and each action call :mod:`personvern.rights.services`, which
+audit the step. Parameters an action needs (a note, months, a language, an
+assignee) are typed in the fields beside the action menu.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from personvern.core.services import normalise_email
+from personvern.rights import services
+from personvern.rights.deadlines import days_left, received_date
+from personvern.rights.models import OPEN_STATUSES, Request, RequestType
+from personvern.rights.selectors import DUE_SOON_DAYS, today_oslo
+
+ParamHelp = _(
+    "Verify: how the identity was confirmed. Extend: the reason. Cancel: the reason. "
+    "Fulfil: restriction ground (a-d), objected activity, or rectification as JSON."
+)
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"staff:{request.user.get_username()}"
+
+
+class DeadlineFilter(admin.SimpleListFilter):
+    title = _("deadline")
+    parameter_name = "deadline"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("overdue", _("Overdue")), ("soon", _("Due within a week")), ("open", _("Open"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Request]) -> QuerySet[Request]:
+        today = today_oslo()
+        open_requests = queryset.filter(status__in=OPEN_STATUSES)
+        if self.value() == "overdue":
+            return open_requests.filter(due_legal__lt=today)
+        if self.value() == "soon":
+            return open_requests.filter(
+                due_legal__gte=today, due_legal__lte=today + timedelta(days=DUE_SOON_DAYS)
+            )
+        if self.value() == "open":
+            return open_requests
+        return queryset
+
+
+class RequestActionForm(ActionForm):
+    parameter = forms.CharField(label=_("Note / parameter"), required=False, help_text=ParamHelp)
+    months = forms.IntegerField(label=_("Months"), required=False, min_value=1, max_value=2)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        queryset=get_user_model().objects.filter(is_staff=True, is_active=True),
+        required=False,
+    )
+    lang = forms.ChoiceField(
+        label=_("Language"), choices=[("nb", "Norsk bokmål"), ("en", "English")], required=False
+    )
+
+
+class RequestCreateForm(forms.ModelForm):  # type: ignore[type-arg]
+    email = forms.EmailField(label=_("The person's e-mail address"))
+    received_at = forms.SplitDateTimeField(
+        label=_("Received"),
+        widget=admin.widgets.AdminSplitDateTime,
+        help_text=_("When the request reached us, not when it is typed in."),
+    )
+
+    class Meta:
+        model = Request
+        fields = ("type", "channel", "received_at", "notes")
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
+
+    def clean_received_at(self) -> Any:
+        received = self.cleaned_data["received_at"]
+        if received > timezone.now():
+            raise ValidationError(_("A request cannot be received in the future."))
+        return received
+
+
+@admin.register(Request)
+class RequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "__str__",
+        "type",
+        "status",
+        "channel",
+        "received_date",
+        "due_legal",
+        "days_left",
+        "verified",
+        "assignee",
+    )
+    list_filter = (DeadlineFilter, "status", "type", "channel", "assignee")
+    list_select_related = ("assignee",)
+    ordering = ("due_legal", "received_at")
+    search_fields = ("=public_id",)
+    action_form = RequestActionForm
+    actions = [
+        "assign",
+        "send_verification",
+        "verify_by_staff",
+        "extend",
+        "fulfil",
+        "cancel",
+    ]
+    readonly_fields = (
+        "public_id",
+        "type",
+        "status",
+        "person",
+        "subject",
+        "channel",
+        "received_at",
+        "created_at",
+        "created_by",
+        "assignee",
+        "notes",
+        "verification_sent_at",
+        "verified_at",
+        "verification_method",
+        "verification_note",
+        "due_strict",
+        "due_legal",
+        "extended_by_months",
+        "extension_reason",
+        "extension_notified_at",
+        "completed_at",
+        "cancelled_at",
+        "result_pretty",
+    )
+    exclude = ("result", "source_message_id")
+
+    @admin.display(description=_("received"), ordering="received_at")
+    def received_date(self, obj: Request) -> str:
+        return received_date(obj.received_at).isoformat()
+
+    @admin.display(description=_("days left"))
+    def days_left(self, obj: Request) -> int | None:
+        return days_left(obj.due_legal, today_oslo()) if obj.is_open else None
+
+    @admin.display(description=_("verified"), boolean=True)
+    def verified(self, obj: Request) -> bool:
+        return obj.verified_at is not None
+
+    @admin.display(description=_("result"))
+    def result_pretty(self, obj: Request) -> str:
+        return json.dumps(obj.result, indent=2, ensure_ascii=False) if obj.result else ""
+
+    # --- Adding: staff register a request on the person's behalf (R40) -----------
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = RequestCreateForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ("email", "type", "channel", "received_at", "notes")
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Request, form: Any, change: bool) -> None:
+        if change:
+            return  # nothing is edited here; steps are actions
+        created = services.request_create(
+            type=form.cleaned_data["type"],
+            email=form.cleaned_data["email"],
+            channel=form.cleaned_data["channel"],
+            received_at=form.cleaned_data["received_at"],
+            notes=form.cleaned_data.get("notes", ""),
+            actor=_actor(request),
+        )
+        obj.pk = created.pk
+        obj.public_id = created.public_id
+        obj.type = created.type
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    # --- Actions ----------------------------------------------------------------
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Request],
+        step: Callable[[Request], object],
+        done: str,
+    ) -> None:
+        ok = 0
+        for item in queryset:
+            try:
+                step(item)
+                ok += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{item}: {'; '.join(exc.messages)}", messages.ERROR)
+        if ok:
+            self.message_user(request, f"{done}: {ok}", messages.SUCCESS)
+
+    @staticmethod
+    def _param(request: HttpRequest) -> str:
+        return str(request.POST.get("parameter", "")).strip()
+
+    @admin.action(description=_("Assign to the chosen staff member"), permissions=["change"])
+    def assign(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        raw = request.POST.get("assignee") or None
+        assignee = get_user_model().objects.filter(pk=raw).first() if raw else request.user
+        self._each(
+            request,
+            queryset,
+            lambda r: services.request_assign(
+                request=r,
+                assignee=assignee,  # type: ignore[arg-type]
+                actor=_actor(request),
+            ),
+            str(_("Assigned")),
+        )
+
+    @admin.action(description=_("E-mail a verification code"), permissions=["change"])
+    def send_verification(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda r: services.request_send_verification(request=r, actor=_actor(request)),
+            str(_("Codes sent")),
+        )
+
+    @admin.action(description=_("Identity confirmed by staff (note)"), permissions=["change"])
+    def verify_by_staff(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        note = self._param(request)
+        self._each(
+            request,
+            queryset,
+            lambda r: services.request_verify(request=r, staff_note=note, actor=_actor(request)),
+            str(_("Verified")),
+        )
+
+    @admin.action(description=_("Extend the deadline (months, reason)"), permissions=["change"])
+    def extend(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        try:
+            months = int(request.POST.get("months") or 0)
+        except ValueError:
+            months = 0
+        reason = self._param(request)
+        lang = str(request.POST.get("lang") or "nb")
+        self._each(
+            request,
+            queryset,
+            lambda r: services.request_extend(
+                request=r, months=months, reason=reason, actor=_actor(request), lang=lang
+            ),
+            str(_("Extended")),
+        )
+
+    @admin.action(description=_("Fulfil"), permissions=["change"])
+    def fulfil(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        param = self._param(request)
+        lang = str(request.POST.get("lang") or "nb")
+
+        def step(r: Request) -> object:
+            kwargs: dict[str, Any] = {}
+            if r.type == RequestType.RESTRICTION:
+                kwargs["ground"] = param
+            elif r.type == RequestType.OBJECTION:
+                kwargs["activity"] = param
+            elif r.type == RequestType.RECTIFICATION:
+                try:
+                    kwargs["changes"] = json.loads(param) if param else None
+                except json.JSONDecodeError as exc:
+                    raise ValidationError({"changes": f"Not JSON: {exc}"}) from exc
+            return services.request_fulfil(
+                request=r, actor=_actor(request), lang=lang, now=timezone.now(), **kwargs
+            )
+
+        self._each(request, queryset, step, str(_("Fulfilled")))
+
+    @admin.action(description=_("Cancel (reason)"), permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        reason = self._param(request)
+        self._each(
+            request,
+            queryset,
+            lambda r: services.request_cancel(request=r, reason=reason, actor=_actor(request)),
+            str(_("Cancelled")),
+        )
