@@ -18,7 +18,7 @@ pytestmark = pytest.mark.urls("personvern.urls")
 
 @pytest.fixture
 def staff(db) -> Client:
-    user = User.objects.create_superuser("eva", "eva@jus.no", "pw-not-used")
+    user = User.objects.create_superuser("eva", "eva@jus.no", None)
     client = Client()
     client.force_login(user)
     return client

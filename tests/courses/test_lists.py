@@ -126,8 +126,8 @@ def test_hotel_list_only_overnight_guests_and_hotel_fields(hotel_setup):
     content, transfer = services.hotel_list_export(course=course, fmt="csv", actor="staff:eva",
                                                    now=NOW)
     assert read_csv(content) == [
-        ["Given name", "Family name", "Arrival", "Departure", "Dietary needs"],
-        ["Gro", "Gjest", "2025-04-09", "2025-04-11", "vegan"],
+        ["Given name", "Family name", "Arrival", "Departure"],
+        ["Gro", "Gjest", "2025-04-09", "2025-04-11"],
     ]
     rows = read_xlsx(services.hotel_list_export(course=course, fmt="xlsx", actor=ACTOR,
                                                 now=NOW)[0])
@@ -143,7 +143,7 @@ def test_hotel_transfer_recorded_per_person_and_shown_as_recipient(hotel_setup):
 
     assert list(transfer.registrations.all()) == [guest]
     assert transfer.fields_sent == ["person__given_name", "person__family_name",
-                                    "arrival_date", "departure_date", "dietary_needs"]
+                                    "arrival_date", "departure_date"]
     audit = AuditEntry.objects.get(action="hotel_transfer.recorded")
     assert audit.data["transfer"] == transfer.pk and audit.data["rows"] == 1
     assert "Gjest" not in repr(audit.data)
@@ -153,7 +153,7 @@ def test_hotel_transfer_recorded_per_person_and_shown_as_recipient(hotel_setup):
     assert holder is not None
     rows = list(holder.for_person(guest.person_id).values(*[f for f, _l in holder.fields]))
     assert rows == [{"recipient": course.venue.hotel_name, "sent_at": NOW,
-                     "fields_sent": "Given name, Family name, Arrival, Departure, Dietary needs"}]
+                     "fields_sent": "Given name, Family name, Arrival, Departure"}]
     assert not holder.for_person(day_only.person_id).exists()
     assert not holder.for_person(restricted.person_id).exists()
 

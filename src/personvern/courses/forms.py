@@ -37,8 +37,8 @@ class RegistrationForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
-            "Only if you need it. It is passed on to the venue, and to the hotel if you "
-            "stay overnight, so that they can serve you food you can eat."
+            "Only if you need it. We use it to arrange the meals at the course, and do not "
+            "pass it on to the hotel."
         ),
     )
     overnight_stay = forms.BooleanField(

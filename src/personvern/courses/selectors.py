@@ -52,18 +52,18 @@ PARTICIPANT_LIST_FIELDS: tuple[ListField, ...] = (
 
 #: The fields a hotel list (R11) hands over to the course's hotel.
 #:
-#: The hotel needs the guest's name to book and check in the room, and the
-#: arrival and departure dates to know which nights to book. Dietary needs are
-#: included because the hotel serves the overnight guests' dinner and
-#: breakfast; the registration form says so where it asks for them. Employer,
-#: e-mail, phone, invoice reference and attendance are not needed by the hotel
-#: (the course provider pays the rooms) and are never sent.
+#: A hotel list is a room booking: the hotel needs the guest's name to book
+#: the room and check the guest in, and the arrival and departure dates to know
+#: which nights to book. Nothing else goes: not e-mail or phone (the course
+#: provider is the hotel's customer and its contact), not employer or invoice
+#: reference (the provider pays), not attendance, and not dietary needs: they
+#: can reveal health or belief (GDPR Art. 9), the booking does not need them,
+#: and meals at the course are arranged by the course administrator.
 HOTEL_LIST_FIELDS: tuple[ListField, ...] = (
     ("person__given_name", _("Given name")),
     ("person__family_name", _("Family name")),
     ("arrival_date", _("Arrival")),
     ("departure_date", _("Departure")),
-    ("dietary_needs", _("Dietary needs")),
 )
 
 
