@@ -311,6 +311,7 @@ def test_processor_role_needs_the_controller_it_works_for(tmp_path: Path) -> Non
 
 
 @pytest.mark.req("R28")
+@pytest.mark.req("R29")
 def test_analytics_cookie_without_consent_is_refused(tmp_path: Path) -> None:
     text = edit(
         DEFAULT_TEXT, "consent_required = true", "consent_required = false", after='name = "_pk_id"'
