@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -72,11 +73,11 @@ class RequestActionForm(ActionForm):
     )
 
 
-class RequestCreateForm(forms.ModelForm):  # type: ignore[type-arg]
+class RequestCreateForm(forms.ModelForm):
     email = forms.EmailField(label=_("The person's e-mail address"))
     received_at = forms.SplitDateTimeField(
         label=_("Received"),
-        widget=admin.widgets.AdminSplitDateTime,
+        widget=AdminSplitDateTime,
         help_text=_("When the request reached us, not when it is typed in."),
     )
 
@@ -95,7 +96,7 @@ class RequestCreateForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Request)
-class RequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RequestAdmin(admin.ModelAdmin):
     list_display = (
         "__str__",
         "type",
@@ -165,10 +166,12 @@ class RequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     # --- Adding: staff register a request on the person's behalf (R40) -----------
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = RequestCreateForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if obj is None else self.readonly_fields

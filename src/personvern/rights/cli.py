@@ -45,7 +45,7 @@ def _moment(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=LEGAL_TIME_ZONE)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``personvern rights`` and its subcommands."""
     from personvern.rights.models import Channel, RequestType
 
@@ -170,7 +170,7 @@ def _list(args: argparse.Namespace) -> int:
         today=today,
     )
     today = today or received_date(timezone.now())
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": str(r.public_id),
             "type": r.type,

@@ -587,13 +587,19 @@ def rectify(
             allowed = {name for name, _l in holder.fields}
             old: dict[str, Any] = {}
             new: dict[str, Any] = {}
+            typed: dict[str, Any] = {}
             for name, value in values.items():
                 if name not in allowed:
                     raise ValidationError(
                         {"changes": f"{key!r}: field {name!r} cannot be corrected here."}
                     )
                 model_field = holder.model._meta.get_field(name)
-                if not model_field.editable or model_field.primary_key or model_field.is_relation:
+                if (
+                    not isinstance(model_field, models.Field)
+                    or not model_field.editable
+                    or model_field.primary_key
+                    or model_field.is_relation
+                ):
                     raise ValidationError(
                         {"changes": f"{key!r}: field {name!r} cannot be corrected here."}
                     )
@@ -606,16 +612,15 @@ def rectify(
                             {"changes": f"{key!r}: the address belongs to someone else."}
                         )
                 try:
-                    cleaned = model_field.clean(value, row)  # type: ignore[attr-defined]
+                    cleaned = model_field.clean(value, row)
                 except ValidationError as exc:
                     raise ValidationError(
                         {"changes": f"{key!r}: {name}: {'; '.join(exc.messages)}"}
                     ) from exc
                 old[name] = _json_value(getattr(row, name))
                 new[name] = _json_value(cleaned)
-            holder.model._default_manager.filter(pk=row.pk).update(
-                **{name: holder.model._meta.get_field(name).to_python(v) for name, v in new.items()}
-            )
+                typed[name] = cleaned
+            holder.model._default_manager.filter(pk=row.pk).update(**typed)
             audit_log(
                 actor=actor,
                 action="rights.rectified",
