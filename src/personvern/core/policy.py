@@ -1,26 +1,15 @@
-"""The policy in force: loaded once from ``PERSONVERN_POLICY`` or the shipped default."""
+"""The policy in force (``PERSONVERN_POLICY`` or the shipped default).
+
+One cache, in :func:`personvern.policy.loader.active_policy`, keyed by the
+file's path and modification time; this name is what the engines import.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
-
-from django.conf import settings
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-
-from personvern.policy import Policy, load_policy
+from personvern.policy import Policy
+from personvern.policy.loader import active_policy
 
 
-@lru_cache(maxsize=1)
 def current_policy() -> Policy:
     """The validated policy the engines and the notice use."""
-    path = settings.PERSONVERN_POLICY
-    return load_policy(Path(path) if path else None)
-
-
-@receiver(setting_changed)
-def _reset(*, setting: str, **kwargs: Any) -> None:
-    if setting == "PERSONVERN_POLICY":
-        current_policy.cache_clear()
+    return active_policy()
