@@ -13,6 +13,7 @@ from django.test import Client
 from personvern.core import services as core
 from personvern.core.roles import COURSE_ADMIN, DPO, HR, MARKETING
 from personvern.recruitment import services as recruitment
+from personvern.recruitment.services import DocumentUpload
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,10 @@ def _client(role: str) -> Client:
 
 def _application_url() -> str:
     application = recruitment.application_receive(
-        email="soker@example.no", source="direct", actor="site"
+        email="soker@example.no",
+        source="direct",
+        documents=[DocumentUpload("cv", "cv-siv.pdf", "application/pdf", b"%PDF-1.7")],
+        actor="site",
     )
     return f"/admin/recruitment/application/{application.pk}/change/"
 
@@ -55,7 +59,9 @@ def test_hr_sees_job_applications_and_their_notes() -> None:
     assert b"/admin/recruitment/application/" in index.content
     assert b"/admin/courses/" not in index.content
     assert client.get("/admin/recruitment/application/").status_code == 200
-    assert client.get(url).status_code == 200
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"cv-siv.pdf" in page.content  # the application's documents are shown with it
     assert client.get("/admin/recruitment/applicationnote/").status_code == 200
     assert client.get("/admin/courses/registration/").status_code == 403
 

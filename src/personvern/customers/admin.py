@@ -27,6 +27,10 @@ class ContactInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Contact persons are how the organisation is reached: part of its record.
+        return request.user.has_perm("customers.view_customer")
+
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):

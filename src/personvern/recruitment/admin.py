@@ -55,6 +55,10 @@ class DocumentInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The documents are part of the application: whoever may read it reads them.
+        return request.user.has_perm("recruitment.view_application")
+
 
 class NoteInline(admin.TabularInline):
     model = ApplicationNote
