@@ -1,0 +1,44 @@
+"""Forms of the public site. They validate input; the services do the work."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from personvern.site.uploads import ALLOWED, check_size, check_upload
+
+
+class SecureMessageForm(forms.Form):
+    """A message to us, with an optional file, sent over HTTPS instead of e-mail (R20)."""
+
+    given_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
+    family_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("We answer you at this address. Our answer will not repeat what you sent."),
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    message = forms.CharField(label=_("Message"), widget=forms.Textarea, max_length=20000)
+    attachment = forms.FileField(
+        label=_("File (optional)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(sorted(ALLOWED))}),
+    )
+
+    def clean_attachment(self) -> tuple[str, bytes] | None:
+        """The file as ``(name, content)``, checked for size before it is read."""
+        file: UploadedFile | None = self.cleaned_data.get("attachment")
+        if not file:
+            return None
+        check_size(file.size or 0)
+        content = file.read()
+        upload = check_upload(file.name or "", content)
+        return upload.filename, upload.content
+
+
+class ConsentChoiceForm(forms.Form):
+    """The visitor's answer to the analytics question."""
+
+    choice = forms.ChoiceField(choices=[("granted", "granted"), ("declined", "declined")])
+    next = forms.CharField(required=False, max_length=2000)

@@ -1,0 +1,37 @@
+"""Files sent through the secure channel (R20), attached to the inquiry they came with.
+
+The content is stored in the database, not on disk: erasing or expiring the
+inquiry then removes the file in the same transaction (cascade), and no copy
+outlives its row in a media directory. Uploads are limited in size and type
+(:mod:`personvern.site.uploads`). They are NOT scanned for malware yet (R21).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from personvern.core.fields import personal
+from personvern.inquiries.models import Inquiry
+
+
+class SecureUpload(models.Model):
+    """A file a person sent with a message through the secure form."""
+
+    inquiry = models.ForeignKey(
+        Inquiry, on_delete=models.CASCADE, related_name="uploads", verbose_name=_("inquiry")
+    )
+    filename = personal(models.CharField(_("file name"), max_length=200))
+    content_type = models.CharField(_("file type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content = personal(models.BinaryField(_("content")))
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("secure upload")
+        verbose_name_plural = _("secure uploads")
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,27 @@
+"""Fixtures of the web statistics tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+STATS_MIDDLEWARE = "personvern.webstats.middleware.WebStatsMiddleware"
+
+
+@pytest.fixture
+def stats_middleware() -> Iterator[None]:
+    """The statistics middleware in the stack (until the lead's settings list it)."""
+    middleware = list(settings.MIDDLEWARE)
+    if STATS_MIDDLEWARE not in middleware:
+        middleware.append(STATS_MIDDLEWARE)
+    with override_settings(MIDDLEWARE=middleware):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _site_urls(settings: object) -> None:
+    """Serve the public pages the middleware counts."""
+    settings.ROOT_URLCONF = "tests.site.urls"  # type: ignore[attr-defined]
