@@ -320,8 +320,8 @@ def orphan_persons(as_of: datetime) -> QuerySet[Person]:
     horizon = min(as_of, timezone.now()) - PERSON_GRACE
     qs = Person.objects.filter(created_at__lt=horizon)
     for holder in holders():
-        if holder.activity is None:
-            continue  # identity records do not keep a person
+        if holder.activity is None or holder.person is None:
+            continue  # identity records do not keep a person; unlinked rows cannot
         rows = holder.model._base_manager.filter(**{holder.person_id_path(): OuterRef("pk")})
         qs = qs.filter(~Exists(rows))
     person_holds = protecting_holds(as_of).filter(scope=HoldScope.PERSON, person_id=OuterRef("pk"))

@@ -198,48 +198,46 @@ def _content_type(model: type[models.Model]) -> ContentType:
 
 @dataclass(frozen=True)
 class Protection:
-    """The subqueries that protect a target's rows (each correlated to the outer row)."""
+    """The subqueries that protect a target's rows (each correlated to the outer row).
 
-    person_hold: Exists
-    row_hold: Exists
-    activity_hold: Exists
-    restriction: Exists
+    Rows not linked to a person (``Holder.person is None``: a visitor's cookie id)
+    can only be held by row or activity holds.
+    """
+
+    holds: list[Exists]
     reason: Any  # Subquery of the first protecting hold's reason
-    ground: Any  # Subquery of the first keeping restriction's ground
+    ground: Any  # Subquery of the first keeping restriction's ground, or NULL
 
     def q(self) -> Q:
-        return Q(self.person_hold) | Q(self.row_hold) | Q(self.activity_hold) | Q(self.restriction)
+        combined = Q()
+        for exists in self.holds:
+            combined |= Q(exists)
+        return combined
 
 
 def protection(target: Target, as_of: datetime) -> Protection:
     """Build the hold and restriction subqueries for ``target`` at ``as_of``."""
     holder = target.holder
-    person = OuterRef(holder.person_id_path())
     holds = protecting_holds(as_of)
     content_type = _content_type(holder.model)
-    person_holds = holds.filter(scope=HoldScope.PERSON, person_id=person)
-    row_holds = holds.filter(
-        scope=HoldScope.ROW, content_type=content_type, object_id=OuterRef("pk")
-    )
-    activity_holds = holds.filter(scope=HoldScope.ACTIVITY, activity=target.activity.id)
-    restrictions = keeping_restrictions(as_of).filter(person_id=person)
-    any_hold = (
-        holds.filter(
-            Q(scope=HoldScope.PERSON, person_id=person)
-            | Q(scope=HoldScope.ROW, content_type=content_type, object_id=OuterRef("pk"))
-            | Q(scope=HoldScope.ACTIVITY, activity=target.activity.id)
-        )
-        .order_by("created_at", "pk")
-        .values("reason")[:1]
-    )
-    return Protection(
-        person_hold=Exists(person_holds),
-        row_hold=Exists(row_holds),
-        activity_hold=Exists(activity_holds),
-        restriction=Exists(restrictions),
-        reason=models.Subquery(any_hold, output_field=models.TextField()),
-        ground=models.Subquery(
+    row_q = Q(scope=HoldScope.ROW, content_type=content_type, object_id=OuterRef("pk"))
+    activity_q = Q(scope=HoldScope.ACTIVITY, activity=target.activity.id)
+    checks = [Exists(holds.filter(row_q)), Exists(holds.filter(activity_q))]
+    any_q = row_q | activity_q
+    ground: Any = models.Value(None, output_field=models.CharField())
+    if holder.person is not None:
+        person = OuterRef(holder.person_id_path())
+        person_q = Q(scope=HoldScope.PERSON, person_id=person)
+        restrictions = keeping_restrictions(as_of).filter(person_id=person)
+        checks += [Exists(holds.filter(person_q)), Exists(restrictions)]
+        any_q |= person_q
+        ground = models.Subquery(
             restrictions.order_by("ground", "pk").values("ground")[:1],
             output_field=models.CharField(),
-        ),
+        )
+    first_hold = holds.filter(any_q).order_by("created_at", "pk").values("reason")[:1]
+    return Protection(
+        holds=checks,
+        reason=models.Subquery(first_hold, output_field=models.TextField()),
+        ground=ground,
     )
