@@ -110,3 +110,24 @@ def test_token_calls_need_no_csrf_token(token: str) -> None:
     response = post_json(client, "/api/requests", create_body())
 
     assert response.status_code == 201
+
+
+@pytest.mark.req("R40")
+def test_admin_revokes_tokens_through_the_service(staff: User, token: str) -> None:
+    admin = User.objects.create_superuser("root", password=None)
+    browser = Client()
+    browser.force_login(admin)
+    row = ApiToken.objects.get(user=staff)
+
+    listing = browser.get("/admin/api/apitoken/")
+    response = browser.post(
+        "/admin/api/apitoken/", {"action": "revoke", "_selected_action": [row.pk]}
+    )
+
+    assert listing.status_code == 200
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.revoked_at is not None
+    assert AuditEntry.objects.filter(action="api.token_revoked", actor="staff:root").exists()
+    assert token_client(token).get("/api/requests").status_code == 401
+    assert token not in listing.content.decode()
