@@ -38,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("courses.venue"),
         *_crud("courses.registration"),
         *_crud("courses.hoteltransfer", "view"),
+        *_crud("courses.evaluation", "view"),
         *_crud("customers.customer", "view"),
     ],
     MARKETING: [
@@ -48,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("inquiries.inquiry"),
         *_crud("competitions.competition"),
         *_crud("competitions.entry"),
+        *_crud("courses.evaluation", "view"),
     ],
     HR: [
         *_crud("recruitment.position"),

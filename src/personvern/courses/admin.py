@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from personvern.courses import services
 from personvern.courses.models import (
     Course,
+    Evaluation,
     HotelTransfer,
     HotelTransferEntry,
     Registration,
@@ -250,4 +251,19 @@ class HotelTransferAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Read-only: evaluations come from participants, and retention anonymises them."""
+
+    list_display = ("course", "rating", "submitted_at")
+    list_filter = ("rating",)
+    readonly_fields = ("course", "person", "rating", "comment", "submitted_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -238,3 +238,43 @@ class HotelTransferEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} {self.sent_at:%Y-%m-%d}"
+
+
+class Evaluation(models.Model):
+    """A participant's evaluation of a course, used for course development (R4).
+
+    Market research rests on legitimate interest (Art. 6(1)(f)), so the person
+    may object (Art. 21): statistics leave out objecting and restricted
+    persons. After the policy's period the answer is anonymised: the link to the
+    person and the free-text comment go, the rating stays for statistics.
+    """
+
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("course")
+    )
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="course_evaluations",
+        verbose_name=_("person"),
+    )
+    rating = models.PositiveSmallIntegerField(_("rating (1–5)"))
+    comment = personal(models.TextField(_("comment"), blank=True))
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("course evaluation")
+        verbose_name_plural = _("course evaluations")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="evaluation_rating_1_to_5"
+            ),
+            models.UniqueConstraint(
+                fields=["course", "person"], name="evaluation_once_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} {self.rating}"

@@ -20,7 +20,7 @@ to the subject as a recipient.
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.registry import Holder, register
-from personvern.courses.models import HotelTransferEntry, Registration
+from personvern.courses.models import Evaluation, HotelTransferEntry, Registration
 from personvern.courses.selectors import (
     advokatforeningen_member_at_course_end,
     customer_relationship_end,
@@ -93,5 +93,25 @@ register(
         ],
         portable=False,
         erase="delete",
+    )
+)
+
+register(
+    Holder(
+        model=Evaluation,
+        activity="market-research",
+        person="person",
+        anchors={"received": "submitted_at"},
+        fields=[
+            ("course", _("course")),
+            ("rating", _("rating (1–5)")),
+            ("comment", _("comment")),
+            ("submitted_at", _("submitted")),
+        ],
+        # Legitimate interest: not portable (Art. 20 covers consent and contract).
+        portable=False,
+        erase="delete",
+        # Anonymised after the policy's period: the rating stays for statistics.
+        anonymise={"person": None, "comment": ""},
     )
 )
