@@ -301,3 +301,23 @@ def test_newsletter_holders_pass_the_system_check() -> None:
         if e.obj in (Subscription, Interaction) or "'newsletter'" in e.msg
     ]
     assert problems == []
+
+
+@pytest.mark.req("R38")
+@pytest.mark.req("R33")
+def test_subscription_is_in_access_report_and_portable_but_inquiries_are_not_portable() -> None:
+    from personvern.inquiries.services import inquiry_receive
+    from personvern.rights.engine import access_report, portability_export
+
+    person = _person()
+    _subscribe_by_form(person)
+    inquiry_receive(
+        email="kari@example.no", subject="Kurs", message="Hei", channel="web", actor="site"
+    )
+
+    report = access_report(person, lang="en")
+    assert report.data["newsletter"]["newsletter.Subscription"]
+    assert report.data["inquiries"]["inquiries.Inquiry"]
+    exported = portability_export(person)["data"]
+    assert "newsletter.Subscription" in exported["newsletter"]
+    assert "inquiries" not in exported  # legitimate interest: Art. 20 does not apply

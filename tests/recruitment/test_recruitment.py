@@ -174,3 +174,19 @@ def test_recruitment_holders_pass_the_system_check() -> None:
     models = (Application, ApplicationDocument, ApplicationNote)
     problems = [e for e in check_holders() if e.obj in models or "'recruitment'" in e.msg]
     assert problems == []
+
+
+@pytest.mark.req("R33")
+@pytest.mark.req("R24")
+def test_access_report_lists_the_application_its_documents_and_notes() -> None:
+    from personvern.rights.engine import access_report
+
+    application = _apply(_position())
+    services.application_note_add(
+        application=application, kind="interview", text="Godt intervju.", actor="hr"
+    )
+    data = access_report(application.person, lang="en").data["recruitment"]
+    assert len(data["recruitment.Application"]) == 1
+    assert "Jeg søker stillingen." in str(data["recruitment.Application"][0])
+    assert "cv.pdf" in str(data["recruitment.ApplicationDocument"][0])
+    assert "Godt intervju." in str(data["recruitment.ApplicationNote"][0])
