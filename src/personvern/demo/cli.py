@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import random
 import secrets
 from datetime import datetime, time
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -79,6 +81,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def generate(*, persons: int, seed: int, now: datetime, console: Console | None = None) -> None:
     """Build the demo data set; the same (persons, seed, now) gives the same data."""
+    from personvern.core.models import Person
     from personvern.demo.people import generate_persons
 
     rng = random.Random(seed)
@@ -102,11 +105,13 @@ def generate(*, persons: int, seed: int, now: datetime, console: Console | None 
                     continue
                 raise
             step = progress.add_task(name.split(".")[1], total=None)
-            module.generate(
-                rng=random.Random(f"{seed}:{name}"),
-                now=now,
-                progress=lambda n, step=step: progress.advance(step, n),
-            )
+            kwargs: dict[str, Any] = {"rng": random.Random(f"{seed}:{name}"), "now": now}
+            accepted = inspect.signature(module.generate).parameters
+            if "persons" in accepted:
+                kwargs["persons"] = Person.objects.order_by("pk")
+            if "progress" in accepted:
+                kwargs["progress"] = lambda n, step=step: progress.advance(step, n)
+            module.generate(**kwargs)
             done = progress.tasks[step].completed or 1
             progress.update(step, total=done, completed=done)
 
