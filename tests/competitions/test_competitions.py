@@ -91,3 +91,6 @@ def test_entries_are_deleted_once_the_period_after_the_competition_end_has_run()
 def test_competition_holder_passes_the_system_check() -> None:
     problems = [e for e in check_holders() if e.obj is Entry or "'competitions'" in e.msg]
     assert problems == []
+    # ... and the retention engine accepts every (rule, holder) target of the activity.
+    report = retention_run(as_of=datetime(2030, 1, 1, tzinfo=UTC), dry_run=True)
+    assert [r for r in report.refused if r.activity == "competitions"] == []

@@ -136,3 +136,6 @@ def test_customer_holders_pass_the_system_check() -> None:
         if e.obj in (CustomerContact, Invoice) or "'customers-suppliers'" in e.msg
     ]
     assert problems == []
+    # ... and the retention engine accepts every (rule, holder) target of the activity.
+    report = retention_run(as_of=datetime(2030, 1, 1, tzinfo=UTC), dry_run=True)
+    assert [r for r in report.refused if r.activity == "customers-suppliers"] == []

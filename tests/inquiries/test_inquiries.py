@@ -75,3 +75,6 @@ def test_inquiry_is_deleted_a_year_after_the_last_contact_not_the_first() -> Non
 def test_inquiry_holder_passes_the_system_check() -> None:
     problems = [e for e in check_holders() if e.obj is Inquiry or "'inquiries'" in e.msg]
     assert problems == []
+    # ... and the retention engine accepts every (rule, holder) target of the activity.
+    report = retention_run(as_of=datetime(2030, 1, 1, tzinfo=UTC), dry_run=True)
+    assert [r for r in report.refused if r.activity == "inquiries"] == []

@@ -101,3 +101,6 @@ def test_mailbox_holder_passes_the_system_check() -> None:
         e for e in check_holders() if e.obj is MailMessage or "'email-correspondence'" in e.msg
     ]
     assert problems == []
+    # ... and the retention engine accepts every (rule, holder) target of the activity.
+    report = retention_run(as_of=datetime(2030, 1, 1, tzinfo=UTC), dry_run=True)
+    assert [r for r in report.refused if r.activity == "email-correspondence"] == []

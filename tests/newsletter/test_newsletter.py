@@ -301,6 +301,9 @@ def test_newsletter_holders_pass_the_system_check() -> None:
         if e.obj in (Subscription, Interaction) or "'newsletter'" in e.msg
     ]
     assert problems == []
+    # ... and the retention engine accepts every (rule, holder) target of the activity.
+    report = retention_run(as_of=datetime(2030, 1, 1, tzinfo=UTC), dry_run=True)
+    assert [r for r in report.refused if r.activity == "newsletter"] == []
 
 
 @pytest.mark.req("R38")
