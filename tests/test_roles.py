@@ -89,3 +89,71 @@ def test_staff_without_a_role_sees_nothing() -> None:
     client.force_login(user)
     assert client.get("/admin/core/person/").status_code == 403
     assert client.get("/admin/recruitment/application/").status_code == 403
+
+
+def test_every_domain_admin_page_renders() -> None:
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from personvern.competitions import services as competitions
+    from personvern.customers import services as customers
+    from personvern.inquiries import services as inquiries
+    from personvern.mailbox import services as mailbox
+    from personvern.newsletter import services as newsletter
+
+    person = core.person_create(email="kari@example.no", actor="t")
+    subscription = newsletter.newsletter_subscribe(
+        person=person, source="form", text_version="v1", actor="t"
+    )
+    issue = newsletter.newsletter_create(subject="Januar", actor="t")
+    objects = [
+        subscription,
+        issue,
+        newsletter.interaction_record(
+            subscription=subscription, newsletter=issue, kind="open", actor="t"
+        ),
+        inquiries.inquiry_receive(
+            email="kari@example.no", subject="Hei", message="Hei", channel="web", actor="t"
+        ),
+        competitions.entry_submit(
+            competition=competitions.competition_create(
+                title="Quiz", ends_at=timezone.now() + timedelta(days=1), actor="t"
+            ),
+            email="kari@example.no",
+            contribution="42",
+            actor="t",
+        ),
+        mailbox.mail_message_record(
+            person=person, direction="in", mailbox="salg", subject="Hei", actor="t"
+        ),
+    ]
+    customer = customers.customer_create(name="Fjord AS", kind="supplier", actor="t")
+    customers.contact_add(customer=customer, person=person, actor="t")
+    objects += [
+        customer,
+        customers.invoice_record(
+            customer=customer, number="1", issued_on=date(2025, 1, 1), amount=Decimal(1), actor="t"
+        ),
+    ]
+    url = _application_url()
+    admin = User.objects.create_superuser("root", password=None)
+    client = Client()
+    client.force_login(admin)
+    assert client.get(url).status_code == 200
+    for obj in objects:
+        assert obj is not None
+        meta = obj._meta
+        base = f"/admin/{meta.app_label}/{meta.model_name}/"
+        assert client.get(base).status_code == 200, base
+        assert client.get(f"{base}{obj.pk}/change/").status_code == 200, base
+    for page in (
+        "/admin/recruitment/position/",
+        "/admin/recruitment/applicationnote/",
+        "/admin/recruitment/position/add/",
+        "/admin/newsletter/newsletter/add/",
+        "/admin/competitions/competition/add/",
+        "/admin/customers/customer/add/",
+    ):
+        assert client.get(page).status_code == 200, page
