@@ -123,3 +123,20 @@ def test_the_service_refuses_a_bad_file_before_writing_anything() -> None:
         )
     assert "attachment" in exc.value.message_dict
     assert not Inquiry.objects.exists()
+
+
+def test_staff_download_the_file_as_an_attachment_never_inline(client: Client) -> None:
+    from django.contrib.auth.models import User
+
+    _post(client, attachment=SimpleUploadedFile("vedlegg.pdf", PDF, "application/pdf"))
+    upload = SecureUpload.objects.get()
+    staff = Client()
+    staff.force_login(User.objects.create_superuser("dpo", password="a-Long-test-passw0rd"))
+    listing = staff.get("/admin/site/secureupload/").content.decode()
+    assert "not scanned for malware" in listing or "ikke skannet" in listing
+    response = staff.get(f"/admin/site/secureupload/{upload.pk}/download/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response.content == PDF
+    assert client.get(f"/admin/site/secureupload/{upload.pk}/download/").status_code == 302

@@ -10,9 +10,9 @@ second, larger copy of them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -27,6 +27,9 @@ from personvern.webstats.models import (
     PageView,
 )
 from personvern.webstats.selectors import analytics_consent_state
+
+if TYPE_CHECKING:
+    from personvern.webstats.logs import ParsedLog
 
 ACTIVITY = "web-analytics-consent"
 #: Rows per INSERT … ON CONFLICT statement when many buckets are counted at once.
@@ -198,3 +201,39 @@ def analytics_event_record(
         return False
     AnalyticsEvent.objects.create(visitor_id=visitor_id, path=path, at=now or timezone.now())
     return True
+
+
+def pageviews_import_log(
+    *, lines: Iterable[str], source: str, actor: str, skip_malformed: bool = False
+) -> ParsedLog:
+    """Add an access log's page views to the statistics; returns what was read.
+
+    Malformed lines make the whole import fail (``ValidationError`` naming
+    ``source`` and the line numbers) and nothing is written, unless
+    ``skip_malformed``. Importing the same log twice counts it twice.
+    """
+    from personvern.webstats.logs import parse_access_log
+
+    parsed = parse_access_log(lines)
+    if parsed.malformed and not skip_malformed:
+        shown = ", ".join(str(n) for n in parsed.malformed[:10])
+        more = f" and {len(parsed.malformed) - 10} more" if len(parsed.malformed) > 10 else ""
+        raise ValidationError(
+            f"{source}: line {shown}{more} is not in the Common/Combined Log Format"
+        )
+    with transaction.atomic():
+        if parsed.counts:
+            pageviews_add(counts=parsed.counts)
+        audit_log(
+            actor=actor,
+            action="webstats.log_imported",
+            activity="web-statistics",
+            data={
+                "source": source,
+                "lines": parsed.lines,
+                "page_views": parsed.counted,
+                "buckets": len(parsed.counts),
+                "malformed_skipped": len(parsed.malformed),
+            },
+        )
+    return parsed
