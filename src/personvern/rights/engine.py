@@ -241,7 +241,8 @@ def _prepare(holder: Holder) -> _PreparedQuery:
             sql=sql,
             params=tuple(params),
             compiler=compiler,
-            related_populators=get_related_populators(klass_info, select, qs.db),
+            # Django 5.2 signature; the installed stubs describe a later one.
+            related_populators=get_related_populators(klass_info, select, qs.db),  # type: ignore[call-arg]
             init_list=[f[0].target.attname for f in select[start:end]],
             fields_start=start,
             fields_end=end,
