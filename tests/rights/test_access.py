@@ -195,5 +195,5 @@ def test_fulfilled_access_request_writes_bundle_to_exports(
 def test_report_language_follows_the_request(kari) -> None:  # type: ignore[no-untyped-def]
     nb = engine.access_report_html(access_report(kari, lang="nb"))
     en = engine.access_report_html(access_report(kari, lang="en"))
-    assert "Rettighetene dine" in nb and "Your rights" not in nb
-    assert "Your rights" in en and "Rettighetene dine" not in en
+    assert "Dine rettigheter" in nb and "Your rights" not in nb
+    assert "Your rights" in en and "Dine rettigheter" not in en
