@@ -57,7 +57,7 @@ def parse_access_log(lines: Iterable[str]) -> ParsedLog:
         except ValueError:
             result.malformed.append(number)
             continue
-        if match["method"] not in ("GET", "HEAD") or match["status"] != "200":
+        if match["method"] != "GET" or match["status"] != "200":
             continue
         target = urlsplit(match["target"])
         path = target.path or "/"

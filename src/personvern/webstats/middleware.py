@@ -5,7 +5,7 @@ after ``LocaleMiddleware``. It never reads the client's IP address
 (``REMOTE_ADDR``, ``X-Forwarded-For``): the anonymous statistics need none, so
 there is nothing to anonymise and nothing to leak.
 
-Counted: successful GET/HEAD responses with an HTML body, outside the back
+Counted: successful GET responses with an HTML body, outside the back
 office, the API and static files. A failure to count is logged and never
 breaks the page.
 """
@@ -46,7 +46,7 @@ def _counted_path(request: HttpRequest) -> str:
 
 def _counts(request: HttpRequest, response: HttpResponse) -> bool:
     return (
-        request.method in ("GET", "HEAD")
+        request.method == "GET"
         and response.status_code == 200
         and response.get("Content-Type", "").startswith("text/html")
         and not request.path.startswith(EXCLUDED_PREFIXES)
