@@ -20,6 +20,7 @@ CLI_MODULES = [
     "personvern.retention.cli",
     "personvern.rights.cli",
     "personvern.api.cli",
+    "personvern.webstats.cli",
     "personvern.demo.cli",
 ]
 

@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "personvern.webstats.middleware.WebStatsMiddleware",
 ]
 
 ROOT_URLCONF = "personvern.urls"

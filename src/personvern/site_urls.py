@@ -1,5 +1,7 @@
-"""Public pages. Each app adds its views here as it grows."""
+"""Public pages: the site (home, notice, cookies, secure message)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("personvern.site.urls")),
+]

@@ -6,7 +6,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("personvern.api.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("courses/", include("personvern.courses.urls")),
     path("", include("personvern.site_urls")),
 ]

@@ -50,6 +50,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("competitions.competition"),
         *_crud("competitions.entry"),
         *_crud("courses.evaluation", "view"),
+        *_crud("site.secureupload", "view"),
+        *_crud("webstats.pageview", "view"),
     ],
     HR: [
         *_crud("recruitment.position"),
@@ -67,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("core.auditentry", "view"),
         *_crud("courses.hoteltransfer", "view"),
         *_crud("rights.request"),
+        *_crud("webstats.analyticsconsent", "view"),
     ],
 }
 
