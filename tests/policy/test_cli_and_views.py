@@ -120,13 +120,13 @@ def test_cookie_policy_view_is_its_own_page() -> None:
 
 
 def test_views_follow_the_configured_policy_file(tmp_path: Path) -> None:
-    text = edit(DEFAULT_TEXT, 'name = "_pk_ses"', 'name = "_pk_session"')
+    text = edit(DEFAULT_TEXT, 'name = "django_language"', 'name = "site_language"')
     path = write(tmp_path, text)
 
     with override_settings(PERSONVERN_POLICY=str(path)):
         response = cookie_policy_view(RequestFactory().get("/privacy/cookies/", {"lang": "en"}))
 
-    assert "_pk_session" in response.content.decode()
+    assert "site_language" in response.content.decode()
 
 
 def test_views_accept_only_get() -> None:
