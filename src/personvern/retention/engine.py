@@ -31,21 +31,22 @@ Safety design (read before changing anything here):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from personvern.core.audit import audit_log, pseudonym
 from personvern.core.models import AuditEntry, HoldScope, Person, RestrictionGround
 from personvern.core.policy import current_policy
-from personvern.core.registry import holders
+from personvern.core.registry import holder_of, holders
 from personvern.retention.clock import oslo_date
+from personvern.retention.deletion import delete_rows
 from personvern.retention.targets import (
     Target,
     due_q,
@@ -329,7 +330,12 @@ def orphan_persons(as_of: datetime) -> QuerySet[Person]:
     return qs.filter(~Exists(person_holds), ~Exists(restrictions))
 
 
-def _deleted_counts(per_model: dict[str, int], label: str) -> tuple[int, dict[str, int]]:
+def _is_identity_record(model: type[models.Model]) -> bool:
+    holder = holder_of(model)
+    return holder is not None and holder.activity is None
+
+
+def _deleted_counts(per_model: Mapping[str, int], label: str) -> tuple[int, dict[str, int]]:
     own = per_model.get(label, 0)
     cascaded = {k: v for k, v in sorted(per_model.items()) if k != label and v}
     return own, cascaded
@@ -358,11 +364,11 @@ def _run_target(
             pks = list(page.order_by("pk").values_list("pk", flat=True)[:batch_size])
             if not pks:
                 break
-            # Re-apply the due filter in the write: a hold placed since the select protects.
-            batch = due.filter(pk__in=pks)
+            batch = target.model._base_manager.filter(pk__in=pks)
             if target.rule.action == "delete":
-                _, per_model = batch.delete()
-                count, cascaded = _deleted_counts(per_model, target.model._meta.label)
+                count, cascaded = _deleted_counts(
+                    delete_rows(target.model, pks), target.model._meta.label
+                )
             else:
                 count = batch.update(**target.holder.anonymise)
                 cascaded = {}
@@ -404,37 +410,48 @@ def _sweep_persons(
     if progress:
         progress(step, 0, total)
     last_pk = 0
+    conflicts = 0
     while True:
-        with transaction.atomic():
-            rows = list(
-                candidates.filter(pk__gt=last_pk)
-                .order_by("pk")
-                .values_list("pk", "public_id")[:batch_size]
-            )
-            if not rows:
-                break
-            pks = [pk for pk, _ in rows]
-            # Re-check in the delete: a registration made since the select keeps the person.
-            _, per_model = orphan_persons(as_of).filter(pk__in=pks).delete()
-            count, cascaded = _deleted_counts(per_model, Person._meta.label)
-            # The audit chain keeps pseudonyms only; personal payloads of erased
-            # persons are cleared (the chain covers their digest, so it still verifies).
-            kept = set(Person.objects.filter(pk__in=pks).values_list("pk", flat=True))
-            subjects = [pseudonym(str(public_id)) for pk, public_id in rows if pk not in kept]
-            cleared = AuditEntry.objects.filter(
-                subject__in=subjects, personal__isnull=False
-            ).update(personal=None)
-            audit_log(
-                actor=actor,
-                action="retention.persons",
-                data={
-                    "count": count,
-                    "cascaded": cascaded,
-                    "audit_payloads_cleared": cleared,
-                    "as_of": as_of.isoformat(),
-                },
-            )
-        last_pk = pks[-1]
+        try:
+            with transaction.atomic():
+                rows = list(
+                    candidates.filter(pk__gt=last_pk)
+                    .order_by("pk")
+                    .values_list("pk", "public_id")[:batch_size]
+                )
+                if not rows:
+                    break
+                batch_last = rows[-1][0]
+                pks = [pk for pk, _ in rows]
+                # The delete cascades only into identity records: should a record of an
+                # activity appear for one of these persons meanwhile, the foreign key
+                # aborts the batch at commit; the batch is then selected afresh.
+                per_model = delete_rows(Person, pks, cascade_into=_is_identity_record)
+                count, cascaded = _deleted_counts(per_model, Person._meta.label)
+                # The audit chain keeps pseudonyms only; personal payloads of erased
+                # persons are cleared (the chain covers their digest, so it still verifies).
+                subjects = [pseudonym(str(public_id)) for _, public_id in rows]
+                cleared = AuditEntry.objects.filter(
+                    subject__in=subjects, personal__isnull=False
+                ).update(personal=None)
+                audit_log(
+                    actor=actor,
+                    action="retention.persons",
+                    data={
+                        "count": count,
+                        "cascaded": cascaded,
+                        "audit_payloads_cleared": cleared,
+                        "as_of": as_of.isoformat(),
+                    },
+                )
+        except IntegrityError:
+            # A person got a record of an activity between select and commit (the
+            # foreign key refused the delete); select the batch again without them.
+            conflicts += 1
+            if conflicts > 3:
+                raise
+            continue
+        last_pk = batch_last
         report.persons_removed += count
         report.person_batches += 1
         if progress:
