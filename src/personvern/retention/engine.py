@@ -7,12 +7,13 @@ Safety design (read before changing anything here):
   activity (:mod:`personvern.retention.targets`), is one set-based query.
 - **Held rows are never touched**: active holds on the person, the activity or
   the row, and persons under an Art. 18(1)(b)/(c) restriction, are excluded in
-  the same SQL statement that selects the batch, and again in the statement
-  that deletes it (so a hold placed between the two still protects).
+  the SQL statement that selects the batch, inside the batch's transaction: a
+  hold committed before a batch starts protects its rows from that batch on.
 - **One transaction per batch**: select up to ``batch_size`` due primary keys
-  (ordered by pk, after the last pk of the previous batch), delete or anonymise
-  exactly those, and write one ``retention.batch`` audit entry, all in one
-  transaction. A run killed at any instant leaves whole batches done and
+  (ordered by pk, after the previous batch, within a primary-key window: see
+  :mod:`personvern.retention.batches`), delete or anonymise exactly those
+  (:mod:`personvern.retention.deletion`), and write one ``retention.batch``
+  audit entry, all in one transaction. A run killed at any instant leaves whole batches done and
   audited, or not done at all; the next run simply finds what is still due.
 - **No cascade into other activities**: a target whose deletion would cascade
   into rows of another activity (or is blocked by PROTECT) is refused and
@@ -45,6 +46,7 @@ from personvern.core.audit import audit_log, pseudonym
 from personvern.core.models import AuditEntry, HoldScope, Person, RestrictionGround
 from personvern.core.policy import current_policy
 from personvern.core.registry import holder_of, holders
+from personvern.retention.batches import BatchWalk
 from personvern.retention.clock import oslo_date
 from personvern.retention.deletion import delete_rows
 from personvern.retention.targets import (
@@ -357,11 +359,10 @@ def _run_target(
     if progress:
         progress(target.key, 0, total)
     done = 0
-    last_pk: Any = None
+    walk = BatchWalk(target.model, batch_size)
     while True:
         with transaction.atomic():
-            page = due if last_pk is None else due.filter(pk__gt=last_pk)
-            pks = list(page.order_by("pk").values_list("pk", flat=True)[:batch_size])
+            pks = walk.next_batch(due)
             if not pks:
                 break
             batch = target.model._base_manager.filter(pk__in=pks)
@@ -385,7 +386,6 @@ def _run_target(
                     "as_of": as_of.isoformat(),
                 },
             )
-        last_pk = pks[-1]
         done += count
         line.count += count
         line.batches += 1
@@ -409,19 +409,15 @@ def _sweep_persons(
     total = candidates.count() if progress else None
     if progress:
         progress(step, 0, total)
-    last_pk = 0
     conflicts = 0
+    walk = BatchWalk(Person, batch_size)
     while True:
+        resume = (walk.last, walk.span)
         try:
             with transaction.atomic():
-                rows = list(
-                    candidates.filter(pk__gt=last_pk)
-                    .order_by("pk")
-                    .values_list("pk", "public_id")[:batch_size]
-                )
+                rows = walk.next_batch(candidates, ("pk", "public_id"))
                 if not rows:
                     break
-                batch_last = rows[-1][0]
                 pks = [pk for pk, _ in rows]
                 # The delete cascades only into identity records: should a record of an
                 # activity appear for one of these persons meanwhile, the foreign key
@@ -450,8 +446,8 @@ def _sweep_persons(
             conflicts += 1
             if conflicts > 3:
                 raise
+            walk.last, walk.span = resume
             continue
-        last_pk = batch_last
         report.persons_removed += count
         report.person_batches += 1
         if progress:
