@@ -17,6 +17,8 @@ CLI_MODULES = [
     "personvern.policy.cli",
     "personvern.core.cli",
     "personvern.courses.cli",
+    "personvern.newsletter.cli",
+    "personvern.recruitment.cli",
     "personvern.retention.cli",
     "personvern.rights.cli",
     "personvern.api.cli",

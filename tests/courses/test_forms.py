@@ -14,7 +14,6 @@ from personvern.courses.models import Course, CourseKind, Registration, Registra
 
 from .factories import OSLO, make_course
 
-pytestmark = pytest.mark.urls("tests.courses.urls")
 
 @pytest.fixture
 def upcoming(db: None) -> Course:

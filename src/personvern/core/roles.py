@@ -70,6 +70,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("courses.hoteltransfer", "view"),
         *_crud("rights.request"),
         *_crud("webstats.analyticsconsent", "view"),
+        *_crud("mailbox.mailmessage", "view", "change"),
+        *_crud("customers.invoice", "view"),
     ],
 }
 
