@@ -20,8 +20,3 @@ def stats_middleware() -> Iterator[None]:
     with override_settings(MIDDLEWARE=middleware):
         yield
 
-
-@pytest.fixture(autouse=True)
-def _site_urls(settings: object) -> None:
-    """Serve the public pages the middleware counts."""
-    settings.ROOT_URLCONF = "tests.site.urls"  # type: ignore[attr-defined]
