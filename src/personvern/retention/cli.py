@@ -69,7 +69,8 @@ def forecast_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(forecast.as_dict(), indent=2, ensure_ascii=False))
         return 1 if forecast.refused else 0
-    console = Console()
+    # Piped output (cron mail, logs) gets full rows instead of an 80-column squeeze.
+    console = Console(width=None if sys.stdout.isatty() else 200)
     table = Table(title=f"Retention forecast as of {as_of.isoformat()}")
     for column in ("activity", "rule", "holder", "keep", "after", "action", "due now"):
         table.add_column(column, justify="right" if column == "due now" else "left")
@@ -106,7 +107,9 @@ def run_command(args: argparse.Namespace) -> int:
     if args.batch_size is not None and args.batch_size < 1:
         print("personvern retention run: --batch-size must be at least 1", file=sys.stderr)
         return 2
-    console = Console(stderr=args.format == "json")
+    console = Console(
+        stderr=args.format == "json", width=None if sys.stdout.isatty() else 200
+    )
     tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("{task.description}"),
