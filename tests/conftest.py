@@ -50,6 +50,7 @@ def page(browser: Browser) -> Iterator[Page]:
     yield page
     context.close()
 
+
 ALL_IDS = [f"R{i}" for i in range(1, 42)]
 
 
@@ -73,7 +74,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 _COUNTS = pytest.StashKey[Counter[str]]()
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     if not config.getoption("--req-report"):
         return
     counts = config.stash.get(_COUNTS, Counter())

@@ -64,10 +64,10 @@ class Config:
     def __getitem__(self, key: str) -> str:
         return self.values[key]
 
-    def bool(self, key: str) -> bool:
+    def flag(self, key: str) -> bool:
         return self.values[key].strip().lower() in {"1", "true", "yes", "on"}
 
-    def int(self, key: str) -> int:
+    def integer(self, key: str) -> int:
         try:
             return int(self.values[key])
         except ValueError as exc:

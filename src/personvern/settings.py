@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -18,8 +19,8 @@ PERSONVERN_ENV = CONFIG["ENV"]
 SECRET_KEY = CONFIG["SECRET_KEY"]
 PERSONVERN_AUDIT_KEY = CONFIG["AUDIT_KEY"]
 PERSONVERN_POLICY = CONFIG["POLICY"] or None
-PERSONVERN_BATCH_SIZE = CONFIG.int("BATCH_SIZE")
-DEBUG = CONFIG.bool("DEBUG")
+PERSONVERN_BATCH_SIZE = CONFIG.integer("BATCH_SIZE")
+DEBUG = CONFIG.flag("DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in CONFIG["ALLOWED_HOSTS"].split(",") if h.strip()]
 if PERSONVERN_ENV == "test":
     ALLOWED_HOSTS.append("testserver")
@@ -85,13 +86,14 @@ TEMPLATES = [
 def _databases() -> dict[str, dict[str, object]]:
     url = CONFIG["DATABASE_URL"]
     if url and not url.startswith("sqlite"):
-        db = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
+        db: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        )
         if CONFIG["TEST_DATABASE_NAME"]:
             db["TEST"] = {"NAME": CONFIG["TEST_DATABASE_NAME"]}
         return {"default": db}
     if url:
-        db = dj_database_url.parse(url)
-        name = db["NAME"]
+        name = dj_database_url.parse(url)["NAME"]
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         name = str(DATA_DIR / "personvern.sqlite3")

@@ -42,7 +42,7 @@ def test_environment_overrides_config_file_which_overrides_defaults(tmp_path: Pa
         "PERSONVERN_BATCH_SIZE": "7",
     }
     config = load_config(env)
-    assert config.int("BATCH_SIZE") == 7
+    assert config.integer("BATCH_SIZE") == 7
     assert config["TIME_ZONE"] == "UTC"
     assert config["DEFAULT_FROM_EMAIL"] == "juspost@jus.no"
 
@@ -57,4 +57,4 @@ def test_unknown_key_in_config_file_names_file_and_key(tmp_path: Path) -> None:
 def test_bad_integer_names_the_variable(tmp_path: Path) -> None:
     config = load_config({"PERSONVERN_DATA_DIR": str(tmp_path), "PERSONVERN_BATCH_SIZE": "many"})
     with pytest.raises(ConfigurationError, match="PERSONVERN_BATCH_SIZE"):
-        config.int("BATCH_SIZE")
+        config.integer("BATCH_SIZE")

@@ -35,14 +35,14 @@ class ReadOnlyMixin:
         return False
 
 
-class EmailInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+class EmailInline(ReadOnlyMixin, admin.TabularInline):
     model = EmailIdentity
     fields = ("address", "verified_at")
     readonly_fields = fields
     extra = 0
 
 
-class MembershipInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(ReadOnlyMixin, admin.TabularInline):
     model = Membership
     fields = ("organisation", "valid_from", "valid_to")
     readonly_fields = fields
@@ -50,7 +50,7 @@ class MembershipInline(ReadOnlyMixin, admin.TabularInline):  # type: ignore[type
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PersonAdmin(admin.ModelAdmin):
     list_display = ("__str__", "created_at")
     search_fields = ("family_name", "given_name", "emails__address")
     readonly_fields = ("public_id", "created_at")
@@ -64,8 +64,9 @@ class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False  # erasure is a rights request, never a bare delete
 
     def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
-        from personvern.core.audit import audit_log
         from django.db import transaction
+
+        from personvern.core.audit import audit_log
 
         with transaction.atomic():
             super().save_model(request, obj, form, change)
@@ -78,19 +79,19 @@ class PersonAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Membership)
-class MembershipAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("person", "organisation", "valid_from", "valid_to")
     list_filter = ("organisation",)
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ConsentEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("person", "scope", "action", "text_version", "channel", "at")
     list_filter = ("scope", "action", "channel")
 
 
 @admin.register(Hold)
-class HoldAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class HoldAdmin(admin.ModelAdmin):
     list_display = ("scope", "reason", "person", "activity", "expires_at", "lifted_at")
     fields = ("scope", "reason", "person", "activity", "expires_at")
     raw_id_fields = ("person",)
@@ -111,7 +112,7 @@ class HoldAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Restriction)
-class RestrictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RestrictionAdmin(admin.ModelAdmin):
     list_display = ("person", "ground", "started_at", "lifted_at")
     fields = ("person", "ground", "note")
     raw_id_fields = ("person",)
@@ -130,7 +131,7 @@ class RestrictionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Objection)
-class ObjectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ObjectionAdmin(admin.ModelAdmin):
     list_display = ("person", "activity", "at", "lifted_at")
     fields = ("person", "activity", "note")
     raw_id_fields = ("person",)
@@ -143,7 +144,7 @@ class ObjectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("seq", "at", "actor", "action", "activity", "subject")
     list_filter = ("action",)
     exclude = ("personal",)

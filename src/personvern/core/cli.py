@@ -8,7 +8,7 @@ import sys
 from rich.console import Console
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     audit = subparsers.add_parser("audit", help="the audit log")
     sub = audit.add_subparsers(dest="audit_command", metavar="ACTION")
     sub.required = True

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from django.db import models
 
-F = TypeVar("F", bound=models.Field)  # type: ignore[type-arg]
+F = TypeVar("F", bound=models.Field)
 
 
 def personal(field: F) -> F:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from typing import Any
+
 from django.db.models import OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -38,7 +40,7 @@ def active_restrictions(now: datetime | None = None) -> QuerySet[Restriction]:
 
 def restricted_person_ids(
     grounds: tuple[str, ...] | None = None, now: datetime | None = None
-) -> QuerySet[Restriction]:
+) -> QuerySet[Restriction, Any]:
     """Subquery-ready ids of persons under an active restriction (optionally some grounds)."""
     qs = active_restrictions(now)
     if grounds:
@@ -57,7 +59,9 @@ def active_objections(now: datetime | None = None) -> QuerySet[Objection]:
     )
 
 
-def objecting_person_ids(activity: str, now: datetime | None = None) -> QuerySet[Objection]:
+def objecting_person_ids(
+    activity: str, now: datetime | None = None
+) -> QuerySet[Objection, Any]:
     return active_objections(now).filter(activity=activity).values("person_id")
 
 

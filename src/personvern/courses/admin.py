@@ -255,7 +255,7 @@ class HotelTransferAdmin(admin.ModelAdmin):
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class EvaluationAdmin(admin.ModelAdmin):
     """Read-only: evaluations come from participants, and retention anonymises them."""
 
     list_display = ("course", "rating", "submitted_at")

@@ -7,7 +7,7 @@ import importlib
 import inspect
 import random
 import secrets
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +29,7 @@ DEMO_MODULES = [
 OSLO = "Europe/Oslo"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser(
         "demo", help="create demo data (and with --serve run the system on it)"
     )
@@ -49,7 +49,7 @@ def _as_of(value: str | None) -> datetime:
 
     if not value:
         return timezone.now()
-    day = datetime.strptime(value, "%Y-%m-%d").date()
+    day = date.fromisoformat(value)
     return datetime.combine(day, time(12), tzinfo=zoneinfo.ZoneInfo(OSLO))
 
 
@@ -132,8 +132,8 @@ def ensure_demo_staff() -> list[tuple[str, str, str]]:
     known: dict[str, str] = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
-            user, _, password = line.partition(" ")
-            known[user] = password
+            name, _, password = line.partition(" ")
+            known[name] = password
     logins = []
     for username, role in ROLE_USERS:
         password = known.get(username) or secrets.token_urlsafe(9)

@@ -12,15 +12,72 @@ from django.utils import timezone
 from personvern.core.audit import audit_log
 from personvern.core.models import EmailIdentity, Membership, Organisation, Person
 
-GIVEN = (
-    "Kari Ola Ingrid Per Anne Lars Marit Jon Silje Erik Hanne Knut Nora Magnus Ida Sindre "
-    "Astrid Håkon Sofie Øyvind Ragnhild Eirik Tuva Bjørn Maja Sverre Liv Trond Frida Ståle"
-).split()
-FAMILY = (
-    "Hansen Johansen Olsen Larsen Andersen Pedersen Nilsen Kristiansen Jensen Karlsen Johnsen "
-    "Pettersen Eriksen Berg Haugen Hagen Johannessen Andreassen Jacobsen Dahl Jørgensen "
-    "Halvorsen Henriksen Lund Sørensen Jakobsen Moen Gundersen Iversen Strand Solberg Bakken"
-).split()
+GIVEN = [
+    "Kari",
+    "Ola",
+    "Ingrid",
+    "Per",
+    "Anne",
+    "Lars",
+    "Marit",
+    "Jon",
+    "Silje",
+    "Erik",
+    "Hanne",
+    "Knut",
+    "Nora",
+    "Magnus",
+    "Ida",
+    "Sindre",
+    "Astrid",
+    "Håkon",
+    "Sofie",
+    "Øyvind",
+    "Ragnhild",
+    "Eirik",
+    "Tuva",
+    "Bjørn",
+    "Maja",
+    "Sverre",
+    "Liv",
+    "Trond",
+    "Frida",
+    "Ståle",
+]
+FAMILY = [
+    "Hansen",
+    "Johansen",
+    "Olsen",
+    "Larsen",
+    "Andersen",
+    "Pedersen",
+    "Nilsen",
+    "Kristiansen",
+    "Jensen",
+    "Karlsen",
+    "Johnsen",
+    "Pettersen",
+    "Eriksen",
+    "Berg",
+    "Haugen",
+    "Hagen",
+    "Johannessen",
+    "Andreassen",
+    "Jacobsen",
+    "Dahl",
+    "Jørgensen",
+    "Halvorsen",
+    "Henriksen",
+    "Lund",
+    "Sørensen",
+    "Jakobsen",
+    "Moen",
+    "Gundersen",
+    "Iversen",
+    "Strand",
+    "Solberg",
+    "Bakken",
+]
 DOMAINS = ("advokatfirma.no", "example.no", "jusmail.no", "domstol.example", "firma.example")
 
 BATCH = 5000
@@ -28,7 +85,7 @@ Progress = Callable[[int], None]
 
 
 def _ascii(name: str) -> str:
-    return name.lower().translate(str.maketrans({"ø": "o", "å": "a", "æ": "ae"}))
+    return name.lower().replace("æ", "ae").translate(str.maketrans("øå", "oa"))
 
 
 def generate_persons(
@@ -86,7 +143,9 @@ def generate_persons(
             EmailIdentity.objects.bulk_create(emails)
             Membership.objects.bulk_create(memberships)
             audit_log(
-                actor="system:demo", action="demo.persons_created", data={"count": size},
+                actor="system:demo",
+                action="demo.persons_created",
+                data={"count": size},
                 now=timezone.now(),
             )
         if progress:
