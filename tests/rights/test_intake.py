@@ -15,7 +15,9 @@ from personvern.cli import main
 from personvern.core.models import AuditEntry, EmailIdentity, Person
 from personvern.core.selectors import person_by_email
 from personvern.rights.intake import Outcome, guess_type, intake_path
-from personvern.rights.models import Channel, Request, RequestType
+from personvern.rights.models import Channel, Request, RequestStatus, RequestType
+from personvern.rights.selectors import request_list
+from personvern.rights.services import request_classify
 
 OSLO = ZoneInfo("Europe/Oslo")
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=OSLO)
@@ -126,8 +128,8 @@ def test_directory_reports_every_message_and_creates_only_good_marked_ones(
         "d-bad-from.eml": Outcome.MALFORMED,
         "e-bad-date.eml": Outcome.MALFORMED,
         "f-garbage.eml": Outcome.MALFORMED,
-        "g-ambiguous.eml": Outcome.NEEDS_CLASSIFICATION,
-        "h-unnamed.eml": Outcome.NEEDS_CLASSIFICATION,
+        "g-ambiguous.eml": Outcome.CREATED_UNCLASSIFIED,
+        "h-unnamed.eml": Outcome.CREATED_UNCLASSIFIED,
     }
     notes = {item.source: " ".join(item.notes) for item in report.items}
     assert "From" in notes["c-no-from.eml"]
@@ -135,9 +137,13 @@ def test_directory_reports_every_message_and_creates_only_good_marked_ones(
     assert "den femte mars" in notes["e-bad-date.eml"]
     assert "access" in notes["g-ambiguous.eml"] and "erasure" in notes["g-ambiguous.eml"]
     assert report.has_problems
-    [request] = Request.objects.all()
-    assert request.type == RequestType.ERASURE
-    # Only the sender of the one registered request became a person.
+    # The erasure, and the two whose right staff must still name.
+    assert sorted(Request.objects.values_list("type", flat=True)) == [
+        RequestType.ERASURE,
+        RequestType.UNCLASSIFIED,
+        RequestType.UNCLASSIFIED,
+    ]
+    # Only the sender of the registered requests became a person.
     assert list(EmailIdentity.objects.values_list("address", flat=True)) == ["kari@example.no"]
 
 
@@ -230,16 +236,81 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert not Person.objects.exists()
 
 
+@pytest.mark.req("R5")
 @pytest.mark.req("R32")
-def test_staff_classify_a_message_with_type(tmp_path: Path) -> None:
+@pytest.mark.req("R40")
+def test_message_naming_no_right_becomes_an_unclassified_request_in_the_work_list(
+    tmp_path: Path,
+) -> None:
+    eml = write(tmp_path, "unclear.eml", message("Personvern", "Hei, et spørsmål om dere."))
+
+    [item] = intake_path(eml, actor=ACTOR, now=NOW).items
+
+    assert item.outcome == Outcome.CREATED_UNCLASSIFIED
+    assert item.request_type == RequestType.UNCLASSIFIED
+    assert any("personvern rights classify" in note for note in item.notes)
+    request = Request.objects.get(public_id=item.request_id)
+    assert request.type == RequestType.UNCLASSIFIED
+    assert request.status == RequestStatus.PENDING
+    assert request.channel == Channel.EMAIL
+    assert request.person == person_by_email("kari@example.no")
+    # Received at its Date header, and the deadline runs from then.
+    assert request.received_at == datetime(2025, 3, 5, 10, 15, tzinfo=OSLO)
+    assert (request.due_strict.isoformat(), request.due_legal.isoformat()) == (
+        "2025-04-05",
+        "2025-04-07",
+    )
+    # Staff find the message from the case: its subject and Message-ID.
+    assert "a1@mail.example.no" in request.notes and "unclear.eml" in request.notes
+    # In the back office's work list from the start.
+    assert list(request_list(today=NOW.date())) == [request]
+    assert list(request_list(type=RequestType.UNCLASSIFIED, today=NOW.date())) == [request]
+    assert list(request_list(type=RequestType.ACCESS, today=NOW.date())) == []
+
+
+@pytest.mark.req("R32")
+def test_rerun_leaves_an_unclassified_request_alone_and_says_it_waits(tmp_path: Path) -> None:
+    eml = write(tmp_path, "unclear.eml", message("Personvern", "Innsyn og sletting, takk."))
+    [first] = intake_path(eml, actor=ACTOR, now=NOW).items
+
+    # Even with --type: a message taken before is not re-typed by intake.
+    [again] = intake_path(eml, actor=ACTOR, now=NOW, request_type="erasure").items
+
+    assert first.outcome == Outcome.CREATED_UNCLASSIFIED
+    assert "access" in " ".join(first.notes) and "erasure" in " ".join(first.notes)
+    assert again.outcome == Outcome.ALREADY_TAKEN
+    assert again.request_id == first.request_id
+    assert any("personvern rights classify" in note for note in again.notes)
+    request = Request.objects.get()
+    assert request.type == RequestType.UNCLASSIFIED
+
+    request_classify(request=request, type=RequestType.ERASURE, actor=ACTOR, now=NOW)
+    [classified] = intake_path(eml, actor=ACTOR, now=NOW).items
+
+    assert classified.outcome == Outcome.ALREADY_TAKEN
+    assert classified.request_type == RequestType.ERASURE
+    assert not any("personvern rights classify" in note for note in classified.notes)
+
+
+@pytest.mark.req("R32")
+def test_type_option_forces_the_type_of_a_new_message(tmp_path: Path) -> None:
     eml = write(tmp_path, "unclear.eml", message("Personvern", "Hei, et spørsmål."))
 
-    [unclear] = intake_path(eml, actor=ACTOR, now=NOW).items
-    [classified] = intake_path(eml, actor=ACTOR, now=NOW, request_type="rectification").items
+    [item] = intake_path(eml, actor=ACTOR, now=NOW, request_type="rectification").items
 
-    assert unclear.outcome == Outcome.NEEDS_CLASSIFICATION
-    assert classified.outcome == Outcome.CREATED
+    assert item.outcome == Outcome.CREATED
     assert Request.objects.get().type == RequestType.RECTIFICATION
+
+
+@pytest.mark.req("R32")
+def test_dry_run_of_an_unclear_message_writes_nothing(tmp_path: Path) -> None:
+    eml = write(tmp_path, "unclear.eml", message("Personvern", "Hei, et spørsmål."))
+
+    [item] = intake_path(eml, actor=ACTOR, now=NOW, dry_run=True).items
+
+    assert item.outcome == Outcome.CREATED_UNCLASSIFIED and item.request_id is None
+    assert not Request.objects.exists()
+    assert not Person.objects.exists()
 
 
 @pytest.mark.req("R32")
@@ -283,6 +354,7 @@ def test_cli_prints_a_table_and_exits_1_when_staff_must_look(
 ) -> None:
     write(tmp_path, "innsyn.eml", message())
     write(tmp_path, "bad.eml", message(sender=None, message_id="<z@x>"))
+    write(tmp_path, "unclear.eml", message("Personvern", "Et spørsmål.", message_id="<u@x>"))
 
     dry = main(["rights", "intake", str(tmp_path), "--dry-run", "--as-of", NOW.isoformat()])
     assert not Request.objects.exists()
@@ -291,7 +363,8 @@ def test_cli_prints_a_table_and_exits_1_when_staff_must_look(
     again = main(["rights", "intake", str(tmp_path / "innsyn.eml"), "--as-of", NOW.isoformat()])
 
     assert dry == 1 and code == 1
-    assert "innsyn.eml" in out and "bad.eml" in out
-    assert Request.objects.count() == 1
+    assert "innsyn.eml" in out and "bad.eml" in out and "unclear.eml" in out
+    assert str(Request.objects.get(type=RequestType.UNCLASSIFIED).public_id) in out
+    assert Request.objects.count() == 2
     assert again == 0
     assert main(["rights", "intake", str(tmp_path / "missing")]) == 2

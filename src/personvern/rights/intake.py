@@ -10,10 +10,12 @@ the policy's privacy marker ("Personvern") becomes a request:
 - linked to the person who holds the sender address (``From``), created if
   unknown (see :func:`personvern.rights.services.request_create`);
 - typed by keywords of its subject and text, Norwegian and English. When no
-  right or more than one is named, the message is *not* registered but
-  reported as needing classification: the request model has no "unclassified"
-  type, and guessing would start the wrong process. Staff read it and run
-  intake on that file again with ``--type``.
+  right or more than one is named, the request is registered as
+  ``unclassified`` (guessing would start the wrong process) and reported as
+  needing classification: it is in the back office's work list from the
+  start, its deadline running from receipt, and staff classify it there or
+  with ``personvern rights classify ID TYPE``. ``--type`` forces the type of
+  the messages not yet taken.
 
 Safety design:
 - Idempotent: the ``Message-ID`` (or, lacking one, the digest of the raw
@@ -59,28 +61,41 @@ class Outcome(enum.Enum):
     """What intake did with one message."""
 
     CREATED = "created"
+    #: Registered as an ``unclassified`` request: staff must name the right.
+    CREATED_UNCLASSIFIED = "created-needs-classification"
     ALREADY_TAKEN = "already-taken"
-    NEEDS_CLASSIFICATION = "needs-classification"
     NOT_MARKED = "not-marked"
     MALFORMED = "malformed"
 
 
 OUTCOME_LABELS = {
     Outcome.CREATED: _("request registered"),
+    Outcome.CREATED_UNCLASSIFIED: _("request registered, needs classification"),
     Outcome.ALREADY_TAKEN: _("already registered"),
-    Outcome.NEEDS_CLASSIFICATION: _("needs classification"),
     Outcome.NOT_MARKED: _("not a privacy message, left alone"),
     Outcome.MALFORMED: _("malformed"),
 }
-DRY_RUN_CREATED = _("would be registered")
+DRY_RUN_LABELS = {
+    Outcome.CREATED: _("would be registered"),
+    Outcome.CREATED_UNCLASSIFIED: _("would be registered, needs classification"),
+}
 
 NOTE_NO_DATE = _("The message has no Date header; the file's modification time was used.")
 NOTE_NO_TYPE = _(
-    "No right is named in the message; read it and run intake on this file with --type."
+    "No right is named in the message; read it and classify the request in the back office "
+    "or with: personvern rights classify ID TYPE."
 )
 NOTE_MANY_TYPES = _(
-    "The message names several rights (%(types)s); read it and run intake on this file "
-    "with --type."
+    "The message names several rights (%(types)s); read it and classify the request in the "
+    "back office or with: personvern rights classify ID TYPE."
+)
+NOTE_STILL_UNCLASSIFIED = _(
+    "The request is not yet classified; classify it in the back office or with: "
+    "personvern rights classify ID TYPE."
+)
+CASE_NOTE = _(
+    "Registered from the e-mail with the subject “%(subject)s”, Message-ID %(message_id)s "
+    "(file %(file)s)."
 )
 NOTE_NO_MESSAGE_ID = _("The message has no Message-ID; its content identifies it instead.")
 ERROR_NO_FROM = _("The message has no sender (From header).")
@@ -143,9 +158,9 @@ class IntakeReport:
 
     @property
     def has_problems(self) -> bool:
-        """True when a message was malformed or needs staff to classify it."""
+        """True when a message was malformed or its new request needs staff to classify it."""
         return any(
-            item.outcome in (Outcome.MALFORMED, Outcome.NEEDS_CLASSIFICATION)
+            item.outcome in (Outcome.MALFORMED, Outcome.CREATED_UNCLASSIFIED)
             for item in self.items
         )
 
@@ -174,8 +189,12 @@ def intake_path(
 ) -> IntakeReport:
     """Register the privacy requests found in ``path`` (.eml file, directory or maildir).
 
-    ``request_type`` forces the type of every marked message (staff have read
-    them). With ``dry_run`` nothing is written; the report says what would be.
+    ``request_type`` forces the type of every marked message not yet taken
+    (staff have read them); without it, a message whose right cannot be guessed
+    becomes an ``unclassified`` request. A message taken before is left alone,
+    whatever ``request_type`` says: an existing request is classified with
+    :func:`personvern.rights.services.request_classify`. With ``dry_run``
+    nothing is written; the report says what would be.
     """
     now = now or timezone.now()
     if request_type is not None and request_type not in RequestType.values:
@@ -278,31 +297,43 @@ def _take(
         # Content identifies a message without an id as well as anything can.
         message_id = "sha256:" + hashlib.sha256(source.read).hexdigest()
         notes.append(str(NOTE_NO_MESSAGE_ID))
-    if request_by_source_message(message_id) is not None:
+    taken = request_by_source_message(message_id)
+    if taken is not None:
+        if taken.is_open and taken.type == RequestType.UNCLASSIFIED:
+            notes.append(str(NOTE_STILL_UNCLASSIFIED))
         return IntakeItem(
-            source.name, Outcome.ALREADY_TAKEN, received_at=received_at, notes=tuple(notes)
+            source.name,
+            Outcome.ALREADY_TAKEN,
+            request_type=taken.type,
+            received_at=received_at,
+            request_id=taken.public_id,
+            notes=tuple(notes),
         )
 
     if request_type is None:
         types = guess_type(subject + "\n" + _text(message))
-        if len(types) != 1:
+        if len(types) == 1:
+            request_type = types[0]
+        else:
+            # Registered all the same, so that the deadline runs from receipt
+            # and the request is in the back office's work list from the start.
+            request_type = RequestType.UNCLASSIFIED
             note = (
                 NOTE_NO_TYPE
                 if not types
                 else NOTE_MANY_TYPES % {"types": ", ".join(str(t) for t in types)}
             )
-            return IntakeItem(
-                source.name,
-                Outcome.NEEDS_CLASSIFICATION,
-                received_at=received_at,
-                notes=(*notes, str(note)),
-            )
-        request_type = types[0]
+            notes.append(str(note))
+    outcome = (
+        Outcome.CREATED_UNCLASSIFIED
+        if request_type == RequestType.UNCLASSIFIED
+        else Outcome.CREATED
+    )
 
     if dry_run:
         return IntakeItem(
             source.name,
-            Outcome.CREATED,
+            outcome,
             request_type=request_type,
             received_at=received_at,
             notes=tuple(notes),
@@ -317,6 +348,12 @@ def _take(
                 received_at=received_at,
                 actor=actor,
                 source_message_id=message_id,
+                # Where staff find the message to read (and classify) it: the
+                # stored id is only a digest.
+                notes=str(
+                    CASE_NOTE
+                    % {"subject": subject.strip(), "message_id": message_id, "file": source.name}
+                ),
                 now=now,
             )
     except ValidationError as exc:
@@ -331,7 +368,7 @@ def _take(
         )
     return IntakeItem(
         source.name,
-        Outcome.CREATED,
+        outcome,
         request_type=request_type,
         received_at=received_at,
         request_id=request.public_id,
@@ -432,7 +469,10 @@ def register(rights_subparsers: argparse._SubParsersAction) -> None:
         "--type",
         dest="request_type",
         choices=RequestType.values,
-        help="the type of every marked message (after staff have read them)",
+        help=(
+            "the type of every marked message not yet taken (after staff have read them); "
+            "without it, a message naming no right or several becomes an unclassified request"
+        ),
     )
     parser.add_argument("--actor", default="", help="who runs the intake (for the audit log)")
     parser.add_argument(
@@ -472,11 +512,14 @@ def _handle(args: argparse.Namespace) -> int:
         return 2
     table = Table(title=f"Intake of {args.path}" + (" (dry run)" if args.dry_run else ""))
     for column in ("File", "Outcome", "Type", "Received", "Request", "Notes"):
-        table.add_column(column)
+        # The request id is what ``personvern rights classify`` takes: never shorten it.
+        table.add_column(
+            column, no_wrap=column == "Request", min_width=36 if column == "Request" else None
+        )
     for item in report.items:
         outcome = (
-            DRY_RUN_CREATED
-            if report.dry_run and item.outcome == Outcome.CREATED
+            DRY_RUN_LABELS[item.outcome]
+            if report.dry_run and item.outcome in DRY_RUN_LABELS
             else OUTCOME_LABELS[item.outcome]
         )
         table.add_row(
@@ -487,7 +530,7 @@ def _handle(args: argparse.Namespace) -> int:
             str(item.request_id) if item.request_id else "",
             "\n".join(item.notes),
         )
-    console = Console()
+    console = Console(width=max(140, Console().width))
     console.print(table)
     console.print(
         ", ".join(f"{OUTCOME_LABELS[o]}: {report.count(o)}" for o in Outcome)

@@ -24,6 +24,11 @@ from personvern.core.models import Person
 
 
 class RequestType(models.TextChoices):
+    # A request whose right is not yet known (an e-mail naming no right or
+    # several, a letter registered by whoever opened it): registered at once so
+    # its deadline runs from receipt and it shows in the back office, then
+    # classified by staff (``request_classify``) before anything is carried out.
+    UNCLASSIFIED = "unclassified", _("not yet classified")
     ACCESS = "access", _("access (Art. 15)")
     RECTIFICATION = "rectification", _("rectification (Art. 16)")
     ERASURE = "erasure", _("erasure (Art. 17)")
@@ -38,6 +43,9 @@ class RequestStatus(models.TextChoices):
     COMPLETED = "completed", _("completed")
     CANCELLED = "cancelled", _("cancelled")
 
+
+#: The types a request can be classified as and carried out.
+CLASSIFIED_TYPES = tuple(t for t in RequestType if t != RequestType.UNCLASSIFIED)
 
 #: Statuses in which the deadline still matters.
 OPEN_STATUSES = (RequestStatus.PENDING, RequestStatus.IN_PROGRESS)

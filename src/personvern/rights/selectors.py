@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from personvern.rights.deadlines import received_date
-from personvern.rights.models import OPEN_STATUSES, Request, RequestStatus
+from personvern.rights.models import OPEN_STATUSES, Request, RequestStatus, RequestType
 
 #: "Due soon" in the back office: the legal deadline is within this many days.
 DUE_SOON_DAYS = 7
@@ -26,18 +26,22 @@ def request_list(
     overdue: bool | None = None,
     due_within_days: int | None = None,
     status: RequestStatus | str | None = None,
+    type: RequestType | str | None = None,  # noqa: A002 - the field's name
     today: date | None = None,
 ) -> QuerySet[Request]:
     """Requests ordered by legal deadline.
 
     ``overdue=True``: open requests whose legal deadline has passed (``False``:
     those not overdue); ``due_within_days=n``: open requests due from today to
-    ``today + n`` (not yet overdue); ``status``: one status.
+    ``today + n`` (not yet overdue); ``status``: one status; ``type``: one type
+    (``unclassified``: the requests staff must still classify).
     """
     today = today or today_oslo()
     qs = Request.objects.select_related("assignee").order_by("due_legal", "received_at", "pk")
     if status is not None:
         qs = qs.filter(status=status)
+    if type is not None:
+        qs = qs.filter(type=type)
     if overdue is True:
         qs = qs.filter(status__in=OPEN_STATUSES, due_legal__lt=today)
     elif overdue is False:

@@ -1,6 +1,7 @@
 """Writes on data-subject requests. Each one is audited in its own transaction.
 
 Lifecycle: ``request_create`` (deadline fixed from the date of receipt) →
+``request_classify`` (only for a request registered as ``unclassified``) →
 ``request_send_verification``/``request_verify`` → ``request_assign`` /
 ``request_extend`` → ``request_fulfil`` (calls the rights engine) or
 ``request_cancel``.
@@ -39,6 +40,7 @@ from personvern.rights.deadlines import (
     response_deadline,
 )
 from personvern.rights.models import (
+    CLASSIFIED_TYPES,
     OPEN_STATUSES,
     Channel,
     Request,
@@ -91,6 +93,16 @@ def _require_open(request: Request) -> None:
         )
 
 
+def _require_classified(request: Request) -> None:
+    if request.type == RequestType.UNCLASSIFIED:
+        raise ValidationError(
+            {
+                "type": f"Request {request.public_id} is not yet classified; classify it as "
+                f"one of {', '.join(CLASSIFIED_TYPES)} first."
+            }
+        )
+
+
 def request_create(
     *,
     type: RequestType | str,  # noqa: A002 - the OpenGDPR field name
@@ -109,6 +121,8 @@ def request_create(
     inbox): ``received_at`` may lie in the past but not in the future. The person
     is ``person`` or the holder of ``email`` (created if unknown). A repeated
     ``source_message_id`` raises ValidationError on ``source_message_id``.
+    ``type`` may be ``unclassified`` when the right asked for is not yet known:
+    the deadline runs all the same, and :func:`request_classify` sets the type.
     """
     now = now or timezone.now()
     if type not in RequestType.values:
@@ -169,6 +183,51 @@ def request_create(
             },
             now=now,
         )
+    return request
+
+
+def request_classify(
+    *,
+    request: Request,
+    type: RequestType | str,  # noqa: A002 - the field's name, as in request_create
+    actor: str,
+    now: datetime | None = None,
+) -> Request:
+    """Set the type of an open request that was registered as ``unclassified``.
+
+    Staff have read the message and name the right it asks for. Only an open,
+    unclassified request can be classified (a classified one keeps its type:
+    its process may have started), and not to ``unclassified``. The deadline
+    does not move: it still runs from receipt.
+    """
+    now = now or timezone.now()
+    if type not in CLASSIFIED_TYPES:
+        raise ValidationError(
+            {
+                "type": f"{type!r} is not a request type to classify as "
+                f"({', '.join(CLASSIFIED_TYPES)})."
+            }
+        )
+    with transaction.atomic():
+        request = _lock(request)
+        _require_open(request)
+        if request.type != RequestType.UNCLASSIFIED:
+            raise ValidationError(
+                {
+                    "type": f"Request {request.public_id} is already classified as "
+                    f"{request.type}; only unclassified requests can be classified."
+                }
+            )
+        Request.objects.filter(pk=request.pk).update(type=type)
+        audit_log(
+            actor=actor,
+            action="rights.request.classified",
+            person=request.person,
+            activity="privacy-requests",
+            data={"request": str(request.public_id), "type": str(type)},
+            now=now,
+        )
+    request.refresh_from_db()
     return request
 
 
@@ -439,6 +498,8 @@ def request_fulfil(
     with transaction.atomic():
         request = _lock(request)
         _require_open(request)
+        # Checked first: an unclassified request has no process to carry out yet.
+        _require_classified(request)
         if request.verified_at is None:
             raise ValidationError(
                 {"verified_at": "Verify the person's identity before fulfilling the request."}
