@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from personvern.core.models import AuditEntry
-from personvern.rights.models import Request, RequestStatus
+from personvern.rights import services
+from personvern.rights.models import Request, RequestStatus, RequestType
 from tests.rights.conftest import oslo
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,58 @@ def test_failed_action_reports_the_reason(staff_client, make_request) -> None:  
     assert "Verify the person" in response.content.decode()
     request.refresh_from_db()
     assert request.status == RequestStatus.PENDING
+
+
+@pytest.mark.req("R32")
+@pytest.mark.req("R40")
+def test_unclassified_filter_and_classify_action(staff_client, make_request) -> None:  # type: ignore[no-untyped-def]
+    unclear = make_request(type="unclassified")
+    access = make_request(type="access")
+    closed = make_request(type="unclassified")
+    services.request_cancel(request=closed, actor="staff:test")
+    url = reverse("admin:rights_request_changelist")
+
+    page = staff_client.get(url, {"classification": "unclassified"}).content.decode()
+    assert str(unclear.public_id)[:8] in page
+    assert str(access.public_id)[:8] not in page and str(closed.public_id)[:8] not in page
+
+    # Without a type chosen nothing changes, and staff are told why.
+    response = staff_client.post(
+        url, {"action": "classify", "_selected_action": [unclear.pk], "index": 0}, follow=True
+    )
+    assert response.status_code == 200
+    unclear.refresh_from_db()
+    assert unclear.type == RequestType.UNCLASSIFIED
+
+    response = staff_client.post(
+        url,
+        {
+            "action": "classify",
+            "_selected_action": [unclear.pk, access.pk],
+            "classify_as": "objection",
+            "index": 0,
+        },
+        follow=True,
+    )
+    unclear.refresh_from_db()
+    access.refresh_from_db()
+    assert unclear.type == RequestType.OBJECTION
+    # An already classified request keeps its type; the reason is shown.
+    assert access.type == RequestType.ACCESS
+    assert "already classified" in response.content.decode()
+    entry = AuditEntry.objects.get(action="rights.request.classified")
+    assert entry.actor == "staff:dpo" and entry.data["type"] == "objection"
+    page = staff_client.get(url, {"classification": "unclassified"}).content.decode()
+    assert str(unclear.public_id)[:8] not in page
+
+
+@pytest.mark.req("R32")
+def test_fulfil_action_refuses_unclassified(staff_client, make_request) -> None:  # type: ignore[no-untyped-def]
+    request = make_request(type="unclassified", verified=True)
+    url = reverse("admin:rights_request_changelist")
+    response = staff_client.post(
+        url, {"action": "fulfil", "_selected_action": [request.pk], "index": 0}, follow=True
+    )
+    assert "not yet classified" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == RequestStatus.IN_PROGRESS

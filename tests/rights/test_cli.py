@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from personvern.cli import main
-from personvern.rights.models import Request, RequestStatus
+from personvern.rights.models import Request, RequestStatus, RequestType
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +79,45 @@ def test_bad_input_is_named(capsys) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit):
         main(["rights", "request", "access", "--email", "a@example.org", "--received", "31.03"])
     assert not Request.objects.exists()
+
+
+@pytest.mark.req("R32")
+@pytest.mark.req("R40")
+def test_classify_command(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert (
+        main(
+            [
+                "rights",
+                "request",
+                "unclassified",
+                "--email",
+                "letter@example.org",
+                "--received",
+                "2025-03-05",
+                "--as-of",
+                "2025-03-06",
+            ]
+        )
+        == 0
+    )
+    public_id = capsys.readouterr().out.strip()
+    assert main(["rights", "list", "--type", "unclassified", "--format", "json"]) == 0
+    assert [r["id"] for r in json.loads(capsys.readouterr().out)] == [public_id]
+    assert main(["rights", "fulfil", public_id]) == 2
+    assert "type" in capsys.readouterr().err
+
+    # The target type must be a right: argparse refuses "unclassified".
+    with pytest.raises(SystemExit):
+        main(["rights", "classify", public_id, "unclassified"])
+    assert main(["rights", "classify", public_id, "portability", "--as-of", "2025-03-10"]) == 0
+    err = capsys.readouterr().err
+    assert "portability" in err and "2025-04-07" in err
+    request = Request.objects.get(public_id=public_id)
+    assert request.type == RequestType.PORTABILITY
+    assert request.due_legal.isoformat() == "2025-04-07"
+    # A second classification is refused by name.
+    assert main(["rights", "classify", public_id, "erasure"]) == 2
+    assert "already classified" in capsys.readouterr().err
+    assert main(["rights", "classify", "not-a-uuid", "erasure"]) == 2
+    assert main(["rights", "list", "--type", "unclassified", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []

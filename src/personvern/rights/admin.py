@@ -2,7 +2,7 @@
 
 Thin: the add form and each action call :mod:`personvern.rights.services`, which
 audit the step. Parameters an action needs (a note, months, a language, an
-assignee) are typed in the fields beside the action menu.
+assignee, the type to classify as) are typed in the fields beside the action menu.
 """
 
 from __future__ import annotations
@@ -26,13 +26,15 @@ from django.utils.translation import gettext_lazy as _
 from personvern.core.services import normalise_email
 from personvern.rights import services
 from personvern.rights.deadlines import days_left, received_date
-from personvern.rights.models import OPEN_STATUSES, Request, RequestType
+from personvern.rights.models import CLASSIFIED_TYPES, OPEN_STATUSES, Request, RequestType
 from personvern.rights.selectors import DUE_SOON_DAYS, today_oslo
 
 ParamHelp = _(
     "Verify: how the identity was confirmed. Extend: the reason. Cancel: the reason. "
     "Fulfil: restriction ground (a-d), objected activity, or rectification as JSON."
 )
+
+CHOOSE_TYPE = _("Choose the type to classify as in the field beside the action menu.")
 
 
 def _actor(request: HttpRequest) -> str:
@@ -60,6 +62,21 @@ class DeadlineFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ClassificationFilter(admin.SimpleListFilter):
+    """The work list of requests whose right staff must still name."""
+
+    title = _("classification")
+    parameter_name = "classification"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("unclassified", _("Open, not yet classified"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Request]) -> QuerySet[Request]:
+        if self.value() == "unclassified":
+            return queryset.filter(status__in=OPEN_STATUSES, type=RequestType.UNCLASSIFIED)
+        return queryset
+
+
 class RequestActionForm(ActionForm):
     parameter = forms.CharField(label=_("Note / parameter"), required=False, help_text=ParamHelp)
     months = forms.IntegerField(label=_("Months"), required=False, min_value=1, max_value=2)
@@ -70,6 +87,11 @@ class RequestActionForm(ActionForm):
     )
     lang = forms.ChoiceField(
         label=_("Language"), choices=[("nb", "Norsk bokmål"), ("en", "English")], required=False
+    )
+    classify_as = forms.ChoiceField(
+        label=_("Classify as"),
+        choices=[("", "---------"), *((t.value, t.label) for t in CLASSIFIED_TYPES)],
+        required=False,
     )
 
 
@@ -108,12 +130,13 @@ class RequestAdmin(admin.ModelAdmin):
         "verified",
         "assignee",
     )
-    list_filter = (DeadlineFilter, "status", "type", "channel", "assignee")
+    list_filter = (DeadlineFilter, ClassificationFilter, "status", "type", "channel", "assignee")
     list_select_related = ("assignee",)
     ordering = ("due_legal", "received_at")
     search_fields = ("=public_id",)
     action_form = RequestActionForm
     actions = [
+        "classify",
         "assign",
         "send_verification",
         "verify_by_staff",
@@ -221,6 +244,21 @@ class RequestAdmin(admin.ModelAdmin):
     @staticmethod
     def _param(request: HttpRequest) -> str:
         return str(request.POST.get("parameter", "")).strip()
+
+    @admin.action(description=_("Classify as the chosen type"), permissions=["change"])
+    def classify(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        request_type = str(request.POST.get("classify_as") or "")
+        if not request_type:
+            self.message_user(request, str(CHOOSE_TYPE), messages.ERROR)
+            return
+        self._each(
+            request,
+            queryset,
+            lambda r: services.request_classify(
+                request=r, type=request_type, actor=_actor(request)
+            ),
+            str(_("Classified")),
+        )
 
     @admin.action(description=_("Assign to the chosen staff member"), permissions=["change"])
     def assign(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:

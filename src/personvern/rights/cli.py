@@ -1,4 +1,4 @@
-"""``personvern rights …``: register, list, verify, fulfil and export data-subject requests.
+"""``personvern rights …``: register, list, classify, verify, fulfil and export requests.
 
 Thin: every command calls :mod:`personvern.rights.services` or the selectors.
 Commands run as the operator (``cli:<login name>``) in the audit log.
@@ -47,14 +47,16 @@ def _moment(value: str) -> datetime:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``personvern rights`` and its subcommands."""
-    from personvern.rights.models import Channel, RequestType
+    from personvern.rights.models import CLASSIFIED_TYPES, Channel, RequestType
 
     rights = subparsers.add_parser("rights", help="data-subject requests (GDPR Art. 12-21)")
     rights_subparsers = rights.add_subparsers(dest="rights_command", metavar="SUBCOMMAND")
     rights_subparsers.required = True
 
     create = rights_subparsers.add_parser("request", help="register a request")
-    create.add_argument("type", choices=RequestType.values)
+    create.add_argument(
+        "type", choices=RequestType.values, help="the right asked for, or unclassified"
+    )
     create.add_argument("--email", required=True, help="the person's e-mail address")
     create.add_argument(
         "--received",
@@ -71,9 +73,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listing.add_argument("--overdue", action="store_true", help="only overdue open requests")
     listing.add_argument("--due-within", type=int, metavar="DAYS", default=None)
     listing.add_argument("--status", default=None)
+    listing.add_argument(
+        "--type", choices=RequestType.values, default=None, help="only requests of this type"
+    )
     listing.add_argument("--format", choices=("table", "json"), default="table")
     listing.add_argument("--as-of", type=_moment, default=None)
     listing.set_defaults(func=_list)
+
+    classify = rights_subparsers.add_parser(
+        "classify", help="name the right an unclassified request asks for"
+    )
+    classify.add_argument("id")
+    classify.add_argument("type", choices=[str(t) for t in CLASSIFIED_TYPES])
+    classify.add_argument("--as-of", type=_moment, default=None, help="the current time (tests)")
+    classify.set_defaults(func=_classify)
 
     verify = rights_subparsers.add_parser("verify", help="confirm the requester's identity")
     verify.add_argument("id")
@@ -167,6 +180,7 @@ def _list(args: argparse.Namespace) -> int:
         overdue=True if args.overdue else None,
         due_within_days=args.due_within,
         status=args.status,
+        type=args.type,
         today=today,
     )
     today = today or received_date(timezone.now())
@@ -201,6 +215,23 @@ def _list(args: argparse.Namespace) -> int:
             style="red" if overdue else None,
         )
     Console(width=max(120, Console().width)).print(table)
+    return 0
+
+
+def _classify(args: argparse.Namespace) -> int:
+    from personvern.rights.services import request_classify
+
+    console = Console(stderr=True)
+    request = _get(console, args.id)
+    if request is None:
+        return 2
+    try:
+        request = request_classify(request=request, type=args.type, actor=_actor(), now=args.as_of)
+    except ValidationError as exc:
+        return _error(console, exc)
+    console.print(
+        f"classified as {request.type}; legal deadline still {request.due_legal.isoformat()}"
+    )
     return 0
 
 
