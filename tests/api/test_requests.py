@@ -221,3 +221,48 @@ def test_bundle_is_refused_unless_verified_access_request(api_client: Client) ->
     assert wrong_type.status_code == 409
     assert "access" in wrong_type.json()["detail"]
     assert not AuditEntry.objects.filter(action="rights.request.bundle_downloaded").exists()
+
+
+@pytest.mark.req("R32")
+@pytest.mark.req("R40")
+def test_unclassified_request_is_created_listed_and_shown(api_client: Client) -> None:
+    """An integrator that cannot tell the right asked for registers it unclassified."""
+    body = create_body(subject_request_type="unclassified")
+    response = post_json(api_client, "/api/requests", body)
+    register("ola@example.no", RequestType.ERASURE)
+
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["subject_request_type"] == "unclassified"
+    # The deadline runs from submitted_time, classified or not.
+    assert created["due_legal"] == "2025-04-07"
+    request = Request.objects.get(public_id=created["subject_request_id"])
+    assert request.type == RequestType.UNCLASSIFIED
+
+    listed = api_client.get("/api/requests", {"subject_request_type": "unclassified"}).json()
+    everything = api_client.get("/api/requests").json()
+    detail = api_client.get(f"/api/requests/{request.public_id}").json()
+
+    assert [r["subject_request_id"] for r in listed["items"]] == [str(request.public_id)]
+    assert everything["count"] == 2
+    assert {r["subject_request_type"] for r in everything["items"]} == {"unclassified", "erasure"}
+    assert detail["subject_request_type"] == "unclassified"
+
+    # Staff classify it; the API then shows the right, and the deadline has not moved.
+    rights.request_classify(request=request, type=RequestType.ACCESS, actor="test")
+    after = api_client.get(f"/api/requests/{request.public_id}").json()
+    assert after["subject_request_type"] == "access" and after["due_legal"] == "2025-04-07"
+
+
+@pytest.mark.req("R33")
+def test_bundle_of_an_unclassified_request_is_refused(api_client: Client) -> None:
+    request = register("kari@example.no", RequestType.UNCLASSIFIED)
+    rights.request_verify(request=request, staff_note="checked", actor="test")
+
+    response = api_client.get(f"/api/requests/{request.public_id}/bundle")
+    detail = api_client.get(f"/api/requests/{request.public_id}").json()
+
+    assert response.status_code == 409
+    assert "not yet classified" in response.json()["detail"]
+    assert detail["results_url"] is None
+    assert not AuditEntry.objects.filter(action="rights.request.bundle_downloaded").exists()

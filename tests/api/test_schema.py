@@ -50,7 +50,8 @@ def test_served_schema_is_openapi_3_with_the_request_endpoints(client: Client) -
     create = schema["components"]["schemas"]["RequestCreateIn"]
     types = create["properties"]["subject_request_type"]["enum"]
     assert set(types) == {
-        "access", "portability", "erasure", "rectification", "restriction", "objection"
+        "access", "portability", "erasure", "rectification", "restriction", "objection",
+        "unclassified",
     }
     statuses = schema["components"]["schemas"]["RequestOut"]["properties"]["request_status"]
     assert set(statuses["enum"]) == {"pending", "in_progress", "completed", "cancelled"}

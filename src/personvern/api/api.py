@@ -42,6 +42,7 @@ from personvern.api.schemas import (
     RequestOut,
     RequestPage,
     RequestStatusName,
+    SubjectRequestType,
     ValidationErrorOut,
 )
 from personvern.api.services import (
@@ -164,6 +165,9 @@ def _input_error(request: HttpRequest, exc: NinjaValidationError) -> HttpRespons
 
 class RequestFilters(Schema):
     status: RequestStatusName | None = Field(None, description="Only requests in this status.")
+    subject_request_type: SubjectRequestType | None = Field(
+        None, description="Only requests of this type (`unclassified`: not yet classified)."
+    )
     overdue: bool | None = Field(
         None, description="true: open requests past due_legal; false: all others."
     )
@@ -213,6 +217,7 @@ def request_list(request: HttpRequest, filters: Query[RequestFilters]) -> Reques
     today = _today()
     rows = selectors.request_list(
         status=filters.status,
+        type=filters.subject_request_type,
         overdue=filters.overdue,
         due_within_days=filters.due_within_days,
         today=today,

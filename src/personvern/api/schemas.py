@@ -5,7 +5,8 @@ Field names follow the OpenGDPR 1.0 specification where it has them
 ``identity_type``/``identity_value``/``identity_format``, ``submitted_time``,
 ``received_time``, ``expected_completion_time``, ``request_status``) and extend
 it for what OpenGDPR lacks: the types rectification, restriction and objection,
-the two deadline dates of Reg. 1182/71, the channel and the staff notes.
+the type ``unclassified`` (a request whose right staff must still name), the
+two deadline dates of Reg. 1182/71, the channel and the staff notes.
 
 Responses carry no personal data: a request is identified by its
 ``subject_request_id``, never by the person's address or name. The only
@@ -29,7 +30,13 @@ from personvern.rights.models import Request, RequestStatus
 
 # Literal types put the allowed values into the OpenAPI schema as enums.
 SubjectRequestType = Literal[
-    "access", "portability", "erasure", "rectification", "restriction", "objection"
+    "access",
+    "portability",
+    "erasure",
+    "rectification",
+    "restriction",
+    "objection",
+    "unclassified",
 ]
 RequestStatusName = Literal["pending", "in_progress", "completed", "cancelled"]
 ChannelName = Literal["email", "post", "web", "api", "staff", "phone"]
@@ -61,7 +68,14 @@ class SubjectIdentity(Schema):
 class RequestCreateIn(Schema):
     """A data-subject request to register."""
 
-    subject_request_type: SubjectRequestType
+    subject_request_type: SubjectRequestType = Field(
+        ...,
+        description=(
+            "The right asked for. `unclassified` when the caller cannot tell (the message "
+            "names no right or several): the request is registered and its deadline runs, "
+            "and staff classify it before it is carried out."
+        ),
+    )
     subject_identities: list[SubjectIdentity] = Field(
         ..., min_length=1, max_length=1, description="Exactly one e-mail identity."
     )
@@ -86,7 +100,9 @@ class RequestOut(Schema):
     """A data-subject request as integrators see it (no personal data)."""
 
     subject_request_id: UUID
-    subject_request_type: SubjectRequestType
+    subject_request_type: SubjectRequestType = Field(
+        ..., description="`unclassified` until staff have named the right asked for."
+    )
     request_status: RequestStatusName
     channel: ChannelName
     submitted_time: datetime = Field(..., description="When the request was received.")

@@ -27,6 +27,9 @@ TOKEN_PREFIX = "pvt_"  # noqa: S105 - a public prefix, not a secret
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 ERROR_NOT_ACCESS = _("Only an access request has an access bundle.")
+ERROR_UNCLASSIFIED = _(
+    "The request is not yet classified; staff must classify it as an access request first."
+)
 ERROR_CANCELLED = _("The request was cancelled.")
 ERROR_NOT_VERIFIED = _("The person's identity has not been verified yet.")
 ERROR_NO_PERSON = _("The request's person no longer exists (erased).")
@@ -112,11 +115,14 @@ def request_bundle_download(
     """The access bundle (zip) of a verified access request; the hand-over is audited.
 
     The bundle is built fresh from the holders, so it shows the data as it is
-    now. Raises :class:`BundleUnavailable` for any other type of request, an
-    unverified one, a cancelled one, or one whose person no longer exists.
+    now. Raises :class:`BundleUnavailable` for any other type of request (an
+    unclassified one included), an unverified one, a cancelled one, or one
+    whose person no longer exists.
     """
     from personvern.rights import engine
 
+    if request.type == RequestType.UNCLASSIFIED:
+        raise BundleUnavailable(str(ERROR_UNCLASSIFIED))
     if request.type != RequestType.ACCESS:
         raise BundleUnavailable(str(ERROR_NOT_ACCESS))
     if request.status == RequestStatus.CANCELLED:
