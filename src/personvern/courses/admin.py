@@ -237,12 +237,19 @@ class HotelTransferEntryInline(admin.TabularInline):
 class HotelTransferAdmin(admin.ModelAdmin):
     """The record of hand-overs to hotels: read-only by design."""
 
-    list_display = ("course", "hotel_name", "sent_at", "actor", "row_count")
-    list_filter = ("hotel_name",)
+    list_display = ("course", "hotel_name", "sent_at", "actor", "row_count", "delete_by",
+                    "deletion_confirmed_at")
+    list_filter = ("hotel_name", ("deletion_confirmed_at", admin.EmptyFieldListFilter))
     fields = ("course", "hotel_name", "hotel_email", "sent_at", "actor", "row_count",
-              "fields_sent")
+              "fields_sent", "delete_by", "deletion_confirmed_at")
     readonly_fields = fields
     inlines = [HotelTransferEntryInline]
+    actions = ["confirm_deletion"]
+
+    @admin.action(description=_("Record that the hotel has deleted the list"))
+    def confirm_deletion(self, request: HttpRequest, queryset: Any) -> None:
+        for transfer in queryset.filter(deletion_confirmed_at__isnull=True):
+            services.hotel_transfer_confirm_deletion(transfer=transfer, actor=_actor(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

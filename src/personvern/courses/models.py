@@ -176,7 +176,11 @@ class HotelTransfer(models.Model):
 
     R9: the hotel receives the data under a data processing agreement and may
     use it for this course's stay only, deleting it afterwards. That duty lies
-    with the hotel; our side records what was sent, when, to whom and by whom.
+    with the hotel; our side records what was sent, when, to whom and by whom,
+    the date by which the hotel must have deleted it (``delete_by``: the day
+    after the last guest leaves), and when the hotel confirmed the deletion.
+    Transfers past their date without a confirmation are listed for staff to
+    follow up.
     """
 
     course = models.ForeignKey(
@@ -188,6 +192,10 @@ class HotelTransfer(models.Model):
     actor = models.CharField(_("sent by"), max_length=150)
     row_count = models.PositiveIntegerField(_("rows"))
     fields_sent = models.JSONField(_("fields sent"), default=list)
+    delete_by = models.DateField(_("hotel deletes by"), null=True)
+    deletion_confirmed_at = models.DateTimeField(
+        _("deletion confirmed"), null=True, blank=True
+    )
     registrations = models.ManyToManyField(
         Registration,
         through="HotelTransferEntry",

@@ -8,7 +8,7 @@ left out by a subquery, and only the fields the policy allows are selected.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personvern.core.models import Membership, Organisation
 from personvern.core.selectors import restricted_person_ids
-from personvern.courses.models import Course, Registration, RegistrationStatus
+from personvern.courses.models import Course, HotelTransfer, Registration, RegistrationStatus
 
 #: Legal dates (membership periods, course end dates) are judged in Norway.
 LEGAL_TZ = ZoneInfo("Europe/Oslo")
@@ -179,3 +179,13 @@ def advokatforeningen_member_at_course_end(person_path: str, course_end_path: st
 def course_end_date(course: Course) -> Any:
     """The course's end date in Oslo's calendar."""
     return timezone.localtime(course.ends_at, LEGAL_TZ).date()
+
+
+def hotel_deletions_overdue(*, today: date) -> QuerySet[HotelTransfer]:
+    """Hand-overs whose hotel should have deleted the list by ``today`` and has not
+    confirmed it (R9): the follow-up list for course administrators."""
+    return (
+        HotelTransfer.objects.filter(delete_by__lt=today, deletion_confirmed_at__isnull=True)
+        .select_related("course")
+        .order_by("delete_by")
+    )

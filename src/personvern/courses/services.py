@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -500,6 +500,33 @@ def participant_list_export(
     return content
 
 
+def hotel_deletion_date(course: Course, rows: Sequence[Mapping[str, Any]]) -> date:
+    """The day after the last guest leaves (or after the course ends, if later): by
+    then the hotel has no use for the list and must have deleted it (R9)."""
+    course_end = timezone.localtime(course.ends_at, LEGAL_TZ).date()
+    departures = [row["departure_date"] for row in rows if row.get("departure_date")]
+    return max([course_end, *departures]) + timedelta(days=1)
+
+
+def hotel_transfer_confirm_deletion(
+    *, transfer: HotelTransfer, actor: str, now: datetime | None = None
+) -> HotelTransfer:
+    """Record the hotel's confirmation that it deleted the list it received (R9)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        updated = HotelTransfer.objects.filter(
+            pk=transfer.pk, deletion_confirmed_at__isnull=True
+        ).update(deletion_confirmed_at=now)
+        if not updated:
+            raise ValidationError(_("The hotel's deletion is already confirmed."))
+        transfer.deletion_confirmed_at = now
+        audit_log(
+            actor=actor, action="hotel_transfer.deletion_confirmed", activity=ACTIVITY,
+            data={"course": transfer.course_id, "transfer": transfer.pk}, now=now,
+        )
+    return transfer
+
+
 def hotel_list_export(
     *, course: Course, fmt: ExportFormat | str = "csv", actor: str, now: datetime | None = None
 ) -> tuple[bytes, HotelTransfer]:
@@ -520,6 +547,7 @@ def hotel_list_export(
         content = render_rows(rows, HOTEL_LIST_FIELDS, fmt)
         transfer = HotelTransfer.objects.create(
             course=course,
+            delete_by=hotel_deletion_date(course, rows),
             hotel_name=course.venue.hotel_name,
             hotel_email=course.venue.hotel_email,
             sent_at=now,
