@@ -379,6 +379,8 @@ def _markdown(results: list[dict[str, Any]]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in sorted(results, key=lambda r: (r["database"], r["persons"])):
+        if "ratio_opt" not in r:
+            continue  # written by an older version of this script
         lines.append(
             f"| {r['database']} | {r['persons']:,} | {r['rows_removed']:,} "
             f"| {r['persons_removed']:,} | {r['engine_seconds']:.2f} | {r['raw_seconds']:.2f} "

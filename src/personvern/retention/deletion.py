@@ -100,26 +100,26 @@ def delete_rows(
             on_delete = field.remote_field.on_delete
             table, column = qn(related._meta.db_table), qn(str(field.column))
             if on_delete is models.SET_NULL:
-                _execute(cursor, f"UPDATE {table} SET {column} = NULL WHERE {column} IN", pks)
+                _execute(cursor, f"UPDATE {table} SET {column} = NULL WHERE", column, pks)
             elif on_delete is models.CASCADE and cascade_into(related):
                 if _reverse_relations(related):
                     pk_column = qn(str(related._meta.pk.column))
                     child_pks: list[Any] = []
                     for chunk in _chunks(pks):
+                        condition, params = in_clause(column, chunk)
                         cursor.execute(
-                            f"SELECT {pk_column} FROM {table} WHERE {column} IN "  # noqa: S608
-                            f"({_marks(chunk)})",
-                            chunk,
+                            f"SELECT {pk_column} FROM {table} WHERE {condition}",  # noqa: S608
+                            params,
                         )
                         child_pks.extend(row[0] for row in cursor.fetchall())
                     counts.update(delete_rows(related, child_pks, cascade_into=cascade_into))
                 else:
-                    deleted = _execute(cursor, f"DELETE FROM {table} WHERE {column} IN", pks)
+                    deleted = _execute(cursor, f"DELETE FROM {table} WHERE", column, pks)
                     if deleted:
                         counts[related._meta.label] += deleted
         own_table, own_pk = qn(model._meta.db_table), qn(str(model._meta.pk.column))
         counts[model._meta.label] += _execute(
-            cursor, f"DELETE FROM {own_table} WHERE {own_pk} IN", pks
+            cursor, f"DELETE FROM {own_table} WHERE", own_pk, pks
         )
     return counts
 
@@ -132,15 +132,24 @@ def _chunks(pks: Sequence[Any]) -> list[Sequence[Any]]:
     return [pks[i : i + CHUNK] for i in range(0, len(pks), CHUNK)]
 
 
-def _marks(chunk: Sequence[Any]) -> str:
-    return ", ".join(["%s"] * len(chunk))
+def in_clause(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``column`` is one of ``values``, as SQL and parameters.
+
+    PostgreSQL gets one array parameter (``= ANY(%s)``): planning an ``IN`` list
+    of 5,000 parameters took about 0.1 s per statement, more than running it.
+    SQLite has no arrays; its ``IN`` lists are cheap.
+    """
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(values)]
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
-def _execute(cursor: Any, statement: str, pks: Sequence[Any]) -> int:
-    """Run ``statement (<keys>)`` per chunk of keys; returns the rows affected."""
+def _execute(cursor: Any, head: str, column: str, pks: Sequence[Any]) -> int:
+    """Run ``head <column in chunk>`` per chunk of keys; returns the rows affected."""
     total = 0
     for chunk in _chunks(pks):
         # Table and column names come from model metadata, quoted; keys are parameters.
-        cursor.execute(f"{statement} ({_marks(chunk)})", chunk)
+        condition, params = in_clause(column, chunk)
+        cursor.execute(f"{head} {condition}", params)
         total += cursor.rowcount
     return total

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -48,7 +48,7 @@ from personvern.core.policy import current_policy
 from personvern.core.registry import holder_of, holders
 from personvern.retention.batches import BatchWalk
 from personvern.retention.clock import oslo_date
-from personvern.retention.deletion import delete_rows
+from personvern.retention.deletion import delete_rows, in_clause
 from personvern.retention.targets import (
     Target,
     due_q,
@@ -332,6 +332,21 @@ def orphan_persons(as_of: datetime) -> QuerySet[Person]:
     return qs.filter(~Exists(person_holds), ~Exists(restrictions))
 
 
+def _clear_audit_payloads(subjects: list[str]) -> int:
+    """Clear the audit log's personal payloads of these pseudonyms (one statement)."""
+    if not subjects:
+        return 0
+    qn = connection.ops.quote_name
+    condition, params = in_clause(qn("subject"), subjects)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(AuditEntry._meta.db_table)} SET {qn('personal')} = NULL "  # noqa: S608
+            f"WHERE {qn('personal')} IS NOT NULL AND {condition}",
+            params,
+        )
+        return int(cursor.rowcount)
+
+
 def _is_identity_record(model: type[models.Model]) -> bool:
     holder = holder_of(model)
     return holder is not None and holder.activity is None
@@ -427,9 +442,7 @@ def _sweep_persons(
                 # The audit chain keeps pseudonyms only; personal payloads of erased
                 # persons are cleared (the chain covers their digest, so it still verifies).
                 subjects = [pseudonym(str(public_id)) for _, public_id in rows]
-                cleared = AuditEntry.objects.filter(
-                    subject__in=subjects, personal__isnull=False
-                ).update(personal=None)
+                cleared = _clear_audit_payloads(subjects)
                 audit_log(
                     actor=actor,
                     action="retention.persons",
