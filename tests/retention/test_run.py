@@ -153,3 +153,24 @@ def test_query_count_does_not_grow_with_the_rows_due() -> None:
         return len(queries)
 
     assert run_with(3) == run_with(30)
+
+
+@pytest.mark.req("R31")
+def test_anonymising_rule_overwrites_fields_once_and_keeps_the_row() -> None:
+    from personvern.courses.evaluations import evaluation_submit
+    from personvern.courses.models import Evaluation
+
+    registration = register(course_ending(at(date(2020, 6, 1), 15)), "vurdering@example.no")
+    evaluation = evaluation_submit(course=registration.course, person=registration.person,
+                                   rating=4, comment="Flott kurs, Kari", actor=ACTOR,
+                                   now=at(date(2020, 6, 2), 10))
+
+    first = retention_run(as_of=at(date(2021, 6, 2)))
+    evaluation.refresh_from_db()
+    assert (evaluation.person_id, evaluation.comment, evaluation.rating) == (None, "", 4)
+    assert sum(line.count for line in first.lines if line.holder == "courses.Evaluation") == 1
+    assert Registration.objects.filter(pk=registration.pk).exists()  # its own 5-year clock
+
+    second = retention_run(as_of=at(date(2021, 6, 2)))
+    assert second.rows == 0
+    assert Evaluation.objects.filter(pk=evaluation.pk).exists()
