@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from django.core import mail
 from django.core.exceptions import ValidationError
 
 from personvern.core.models import AuditEntry, EmailIdentity
@@ -103,15 +102,15 @@ def test_duplicate_source_message_is_refused(make_person) -> None:  # type: igno
 
 
 @pytest.mark.req("R32")
-def test_verification_by_emailed_code(make_request) -> None:  # type: ignore[no-untyped-def]
+def test_verification_by_emailed_code(make_request, smtp_server) -> None:  # type: ignore[no-untyped-def]
     request = make_request()
     code = services.request_send_verification(
         request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0)
     )
-    assert len(mail.outbox) == 1
+    assert len(smtp_server.wait_for(1)) == 1
     address = EmailIdentity.objects.get(person=request.person).address
-    assert mail.outbox[0].to == [address]
-    assert code in mail.outbox[0].body
+    assert smtp_server.messages[0].rcpt_tos == [address]
+    assert code in smtp_server.messages[0].body
     with pytest.raises(ValidationError):
         services.request_verify(
             request=request,
@@ -199,7 +198,7 @@ def test_fulfil_requires_verification(make_request) -> None:  # type: ignore[no-
 
 
 @pytest.mark.req("R32")
-def test_extension_within_first_month_tells_the_person(make_request) -> None:  # type: ignore[no-untyped-def]
+def test_extension_within_first_month_tells_the_person(make_request, smtp_server) -> None:  # type: ignore[no-untyped-def]
     request = make_request(received_at=oslo(2025, 3, 5, 10, 0))
     request = services.request_extend(
         request=request,
@@ -212,9 +211,9 @@ def test_extension_within_first_month_tells_the_person(make_request) -> None:  #
     assert request.due_strict == date(2025, 6, 5)
     assert request.due_legal == date(2025, 6, 5)
     assert request.extension_notified_at == oslo(2025, 4, 7, 15, 0)
-    assert len(mail.outbox) == 1
-    assert "2025-06-05" in mail.outbox[0].body
-    assert "Many records in archives" in mail.outbox[0].body
+    assert len(smtp_server.wait_for(1)) == 1
+    assert "2025-06-05" in smtp_server.messages[0].body
+    assert "Many records in archives" in smtp_server.messages[0].body
     entry = AuditEntry.objects.get(action="rights.request.extended")
     assert entry.data["months"] == 2 and "reason" not in entry.data
 
