@@ -174,3 +174,23 @@ def test_anonymising_rule_overwrites_fields_once_and_keeps_the_row() -> None:
     second = retention_run(as_of=at(date(2021, 6, 2)))
     assert second.rows == 0
     assert Evaluation.objects.filter(pk=evaluation.pk).exists()
+
+
+@pytest.mark.req("R14")
+def test_only_targets_reading_changed_tables_get_another_pass() -> None:
+    from personvern.retention.engine import _split_targets, reads_tables
+
+    targets = {t.key: due for t, due in _split_targets(AS_OF)[0]}
+    prefix = "course-participation/"
+    member = reads_tables(targets[prefix + "advokatforeningen-member/courses.Registration"])
+    other = reads_tables(targets[prefix + "other-participants/courses.Registration"])
+    # A registration's own course end does not move when other rows go; the customer
+    # relationship's end (a MAX over the person's registrations) does.
+    assert "courses_registration" not in member
+    assert "courses_registration" in other
+    assert {"core_hold", "core_restriction", "core_membership"} <= member
+
+    _three_due_registrations()
+    report = retention_run(as_of=AS_OF)
+    assert report.passes == 2  # the second pass re-ran only the dependent targets
+    assert retention_run(as_of=AS_OF).rows == 0

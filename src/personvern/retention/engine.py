@@ -32,11 +32,13 @@ Safety design (read before changing anything here):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
@@ -332,6 +334,30 @@ def orphan_persons(as_of: datetime) -> QuerySet[Person]:
     return qs.filter(~Exists(person_holds), ~Exists(restrictions))
 
 
+_TABLE_REFERENCE = re.compile(r'(?:FROM|JOIN)\s+"(\w+)"(\s+(?:AS\s+)?"?[A-Z]\d+"?)?')
+
+
+def reads_tables(due: QuerySet[Any]) -> set[str]:
+    """Tables a due query's outcome depends on, besides its own rows.
+
+    Read from the compiled SQL: every table in a ``FROM`` or ``JOIN``, except
+    the main table's own unaliased ``FROM`` (a row's own columns change only
+    when the row is deleted). The main table counts when a subquery reads it
+    again (Django aliases subquery tables ``U0``, ``U1``…), as the customer
+    relationship's end does. Missing a table here would only delay a row to the
+    next run, never delete one early: protection does not depend on this.
+    """
+    sql, _ = due.query.sql_with_params()
+    main = due.model._meta.db_table
+    tables = set()
+    for match in _TABLE_REFERENCE.finditer(sql):
+        table, alias = match.group(1), match.group(2)
+        if table == main and not alias and match.group(0).startswith("FROM"):
+            continue
+        tables.add(table)
+    return tables
+
+
 def _clear_audit_payloads(subjects: list[str]) -> int:
     """Clear the audit log's personal payloads of these pseudonyms (one statement)."""
     if not subjects:
@@ -367,13 +393,17 @@ def _run_target(
     actor: str,
     line: RunLine,
     progress: ProgressCallback | None,
-) -> int:
-    """Delete or anonymise what is due for one target, batch by batch; returns the row count."""
+) -> set[str]:
+    """Delete or anonymise what is due for one target, batch by batch.
+
+    Returns the tables it changed (its own, and those its deletes cascaded into).
+    """
     label = target.holder.label
     total = due.count() if progress else None
     if progress:
         progress(target.key, 0, total)
     done = 0
+    changed: set[str] = set()
     walk = BatchWalk(target.model, batch_size)
     while True:
         with transaction.atomic():
@@ -406,9 +436,12 @@ def _run_target(
         line.batches += 1
         for key, value in cascaded.items():
             line.cascaded[key] = line.cascaded.get(key, 0) + value
+            changed.add(apps.get_model(key)._meta.db_table)
+        if count:
+            changed.add(target.model._meta.db_table)
         if progress:
             progress(target.key, done, total)
-    return done
+    return changed
 
 
 def _sweep_persons(
@@ -495,21 +528,29 @@ def retention_run(
             lines[target.key].count = due.count()
         report.persons_removed = orphan_persons(as_of).count()
         return report
-    for _ in range(MAX_PASSES):
+    # Each pass re-runs only the targets whose due query reads a table that
+    # changed during or after their own run in the previous pass (see reads_tables).
+    pending = list(targets)
+    while pending and report.passes < MAX_PASSES:
         report.passes += 1
-        changed = 0
-        for target, due in targets:
-            changed += _run_target(
-                target,
-                due,
-                as_of=as_of,
-                batch_size=size,
-                actor=actor,
-                line=lines[target.key],
-                progress=progress,
+        changes: list[set[str]] = []
+        for target, due in pending:
+            changes.append(
+                _run_target(
+                    target,
+                    due,
+                    as_of=as_of,
+                    batch_size=size,
+                    actor=actor,
+                    line=lines[target.key],
+                    progress=progress,
+                )
             )
-        if not changed:
-            break
+        pending = [
+            (target, due)
+            for i, (target, due) in enumerate(pending)
+            if reads_tables(due) & set().union(*changes[i:])
+        ]
     _sweep_persons(as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress)
     return report
 
