@@ -1,0 +1,113 @@
+"""Demo data for competitions (R23): competitions and their entries.
+
+Written set-based (bulk_create in batches) for ``personvern demo``, by the rules
+of :func:`personvern.competitions.services.entry_submit`: one entry per person
+and competition, submitted before the competition ends (and not after ``now``),
+with workplace and contribution; ended competitions have feedback given.
+
+The competitions end at different distances from ``now``: long ago (entries
+due for deletion now, one month after the end), a few days ago (due within 30
+days), and still running (due within 90 days). The same (persons, rng, now)
+gives the same data.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from personvern.competitions.models import Competition, Entry
+from personvern.competitions.services import ACTIVITY
+from personvern.core.audit import audit_log
+from personvern.core.models import Person
+
+BATCH = 5000
+Progress = Callable[[int], None]
+
+#: Share of persons who enter each competition, and the least number of entries.
+ENTRANT_SHARE = 0.04
+MIN_ENTRANTS = 5
+
+# (title, days from now to its end: negative = ended, days it ran)
+COMPETITIONS = [
+    ("Juridisk julequiz", -540, 21),
+    ("Skrivekonkurranse for unge jurister", -75, 60),
+    ("Sommerquiz: kjenn din lovsamling", -6, 30),
+    ("Årets beste kursidé", 20, 45),
+]
+CONTRIBUTIONS = [
+    "Svar: 1 b, 2 a, 3 c, 4 c, 5 a. Utslagsspørsmål: 1 284.",
+    "Kursidé: et praktisk kurs i forhandlingsteknikk for offentlig ansatte jurister.",
+    "Essay: «Når bør en avtale sies opp?» – om lojalitetsplikt i kontraktsforhold.",
+    "Svar: 1 a, 2 a, 3 b, 4 c, 5 b. Utslagsspørsmål: 950.",
+    "Kursidé: digitalt kurs om KI og personvern for advokatfirma.",
+]
+WORKPLACES = [
+    "Advokatfirmaet Nord AS", "Bergen kommune", "Regjeringsadvokaten", "Skatteetaten",
+    "Universitetet i Oslo", "Advokatfirma Vest DA", "Statsforvalteren i Vestland", "",
+]
+FEEDBACK = [
+    "Takk for deltakelsen! Du hadde 4 av 5 riktige.",
+    "Takk for et godt bidrag. Juryen likte særlig den praktiske vinklingen.",
+    "Gratulerer, du vant et gavekort på et valgfritt kurs!",
+]
+
+
+def _bulk(model: type[models.Model], rows: Sequence[Any], progress: Progress | None) -> None:
+    for start in range(0, len(rows), BATCH):
+        chunk = rows[start : start + BATCH]
+        model._default_manager.bulk_create(chunk)
+        if progress:
+            progress(len(chunk))
+
+
+def generate(
+    *,
+    persons: QuerySet[Person],
+    rng: random.Random,
+    now: datetime,
+    progress: Progress | None = None,
+) -> None:
+    """Create four competitions (ended long ago, recently, running) with entries from
+    about 4 % of ``persons`` each."""
+    people = list(persons.values_list("pk", flat=True))
+    if not people:
+        return
+    with transaction.atomic():
+        competitions = [
+            Competition(title=title, ends_at=now + timedelta(days=ends_in, hours=2))
+            for title, ends_in, _ran in COMPETITIONS
+        ]
+        Competition.objects.bulk_create(competitions)
+        entries: list[Entry] = []
+        for competition, (_title, ends_in, ran) in zip(competitions, COMPETITIONS, strict=True):
+            opened = competition.ends_at - timedelta(days=ran)
+            closes = min(now, competition.ends_at) - timedelta(minutes=1)
+            span = max(0, int((closes - opened).total_seconds() // 60))
+            k = min(len(people), max(MIN_ENTRANTS, round(len(people) * ENTRANT_SHARE)))
+            ended = competition.ends_at < now
+            for person_id in sorted(rng.sample(people, k)):
+                entries.append(
+                    Entry(
+                        competition=competition,
+                        person_id=person_id,
+                        workplace=rng.choice(WORKPLACES),
+                        contribution=rng.choice(CONTRIBUTIONS),
+                        submitted_at=opened + timedelta(minutes=rng.randint(0, span)),
+                        feedback=rng.choice(FEEDBACK) if ended and ends_in < -14 else "",
+                    )
+                )
+        _bulk(Entry, entries, progress)
+        audit_log(
+            actor="system:demo",
+            action="demo.competitions_created",
+            activity=ACTIVITY,
+            data={"competitions": len(competitions), "entries": len(entries)},
+            now=timezone.now(),
+        )

@@ -1,0 +1,210 @@
+"""`personvern demo`: covers every holder, stays valid, verifies, forecasts, reproduces.
+
+Each test runs the real command (``personvern.cli.main``) on the empty test
+database, as a user would; the reproducibility test runs it twice, flushing the
+database in between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.core.management import call_command
+from django.db.models import Exists, OuterRef, Q
+
+from personvern.cli import main
+from personvern.core.audit import verify_chain
+from personvern.core.models import (
+    ConsentAction,
+    ConsentEvent,
+    EmailIdentity,
+    Hold,
+    Membership,
+    Person,
+)
+from personvern.core.policy import current_policy
+from personvern.core.registry import holders
+from personvern.newsletter.models import Subscription, SubscriptionBasis
+from personvern.retention.engine import retention_forecast
+from personvern.rights.models import Request, RequestStatus, RequestType
+from personvern.rights.selectors import request_list
+
+AS_OF = "2026-06-01"
+ARGS = ["demo", "--persons", "200", "--seed", "5", "--as-of", AS_OF]
+# The demo's clock: noon in Oslo on the --as-of day.
+NOW = datetime.combine(date.fromisoformat(AS_OF), time(12), tzinfo=ZoneInfo("Europe/Oslo"))
+
+# Holders whose app has no demo generator yet; the lead wires them up (see the
+# helper's report). Listed exactly, so the test fails both when a new holder
+# lacks demo data and when one of these gets some (then remove it here).
+NOT_YET_GENERATED = {
+    "courses.Evaluation",
+    "courses.HotelTransferEntry",
+    "webstats.AnalyticsConsent",
+    "webstats.AnalyticsEvent",
+}
+
+
+def _stored_holders() -> list:
+    policy = current_policy()
+    return [
+        h for h in holders()
+        if h.activity is not None and policy.activity(h.activity).stores_data
+    ]
+
+
+def _run_demo() -> None:
+    assert main(ARGS) == 0
+
+
+def _fingerprint() -> tuple[dict[str, int], str, str]:
+    """Row counts per holder, a digest of the persons' (name, e-mail) pairs, and a
+    digest of visible content of the other apps (no ids, which may differ)."""
+    counts = {h.label: h.model._default_manager.count() for h in holders()}
+    people = sorted(
+        EmailIdentity.objects.values_list("person__given_name", "person__family_name", "address")
+    )
+    names = hashlib.sha256(repr(people).encode()).hexdigest()
+    content = sorted(
+        [
+            *(repr(r) for r in Subscription.objects.values_list(
+                "status", "basis", "organisation", "subscribed_at", "unsubscribed_at")),
+            *(repr(r) for r in Request.objects.values_list(
+                "type", "status", "channel", "received_at", "due_legal", "notes", "completed_at")),
+            *(repr(r) for r in ConsentEvent.objects.values_list(
+                "scope", "action", "channel", "at")),
+        ]
+    )
+    from personvern.inquiries.models import Inquiry
+    from personvern.mailbox.models import MailMessage
+
+    content += sorted(
+        repr(r) for r in Inquiry.objects.values_list("subject", "message", "last_contact_at")
+    )
+    content += sorted(
+        repr(r) for r in MailMessage.objects.values_list("subject", "received_at", "keep_until")
+    )
+    return counts, names, hashlib.sha256("\n".join(content).encode()).hexdigest()
+
+
+def test_demo_fills_every_holder_and_the_audit_chain_verifies(db):
+    _run_demo()
+
+    empty = {h.label for h in _stored_holders() if not h.model._default_manager.exists()}
+    assert empty == NOT_YET_GENERATED
+
+    checked, problem = verify_chain()
+    assert problem is None
+    assert checked > 0
+
+
+def test_demo_gives_the_retention_forecast_work_now_and_within_the_year(db):
+    _run_demo()
+
+    forecast = retention_forecast(as_of=NOW)
+    assert not forecast.refused
+    assert forecast.due_now > 0
+    # Rows not due yet but due within 30, 90 and 365 days, across several holders.
+    soon = {
+        window: sum(line.due_within[window] - line.due_now for line in forecast.lines)
+        for window in (30, 90, 365)
+    }
+    assert all(count > 0 for count in soon.values()), soon
+    holders_due_later = {
+        line.holder for line in forecast.lines if line.due_within[365] > line.due_now
+    }
+    assert len(holders_due_later) >= 4, holders_due_later
+    # Messages kept for a reason show up as held, with the reason.
+    assert sum(line.held for line in forecast.lines) > 0
+
+
+def test_demo_requests_are_in_every_state_the_back_office_shows(db):
+    _run_demo()
+    today = NOW.date()
+
+    assert request_list(overdue=True, today=today).exists()
+    assert request_list(due_within_days=7, today=today).exists()
+    assert Request.objects.filter(status=RequestStatus.COMPLETED).exists()
+    assert Request.objects.filter(status=RequestStatus.CANCELLED).exists()
+    extended = Request.objects.get(extended_by_months__gt=0)
+    assert extended.due_legal > today
+    assert extended.extension_notified_at is not None
+    if "unclassified" in RequestType.values:
+        assert Request.objects.filter(type="unclassified", status=RequestStatus.PENDING).exists()
+    # An erased requester leaves only the pseudonym.
+    erased = Request.objects.filter(type=RequestType.ERASURE, status=RequestStatus.COMPLETED)
+    assert not erased.filter(person__isnull=False).exists()
+    # Open verified requests are in progress, unverified ones pending.
+    assert not Request.objects.filter(
+        status=RequestStatus.IN_PROGRESS, verified_at__isnull=True
+    ).exists()
+
+
+def test_demo_rows_pass_model_validation_and_the_services_rules(db):
+    _run_demo()
+
+    # Every field of every row is valid (choices, lengths, URLs, e-mail addresses);
+    # foreign keys and constraints the database itself enforces.
+    for holder in holders():
+        relations = [f.name for f in holder.model._meta.fields if f.is_relation]
+        for row in holder.model._default_manager.all():
+            row.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
+
+    # R17: a membership-based subscription started during an active membership; a
+    # consent-based one has the consent in the ledger when it started.
+    membership = Membership.objects.filter(
+        person=OuterRef("person"),
+        organisation=OuterRef("organisation"),
+        valid_from__lte=OuterRef("subscribed_at__date"),
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef("subscribed_at__date")))
+    consent = ConsentEvent.objects.filter(
+        person=OuterRef("person"),
+        scope="newsletter",
+        action=ConsentAction.GIVEN,
+        at=OuterRef("subscribed_at"),
+    )
+    subscriptions = Subscription.objects.all()
+    assert subscriptions.filter(basis=SubscriptionBasis.MEMBERSHIP).exists()
+    assert not subscriptions.filter(basis=SubscriptionBasis.MEMBERSHIP).exclude(
+        Exists(membership)
+    ).exists()
+    assert not subscriptions.filter(basis=SubscriptionBasis.CONSENT).exclude(
+        Exists(consent)
+    ).exists()
+    # Each unsubscribe is a withdrawal in the ledger.
+    withdrawn = ConsentEvent.objects.filter(
+        person=OuterRef("person"), action=ConsentAction.WITHDRAWN, at=OuterRef("unsubscribed_at")
+    )
+    assert not subscriptions.filter(unsubscribed_at__isnull=False).exclude(
+        Exists(withdrawn)
+    ).exists()
+
+    # Kept e-mail has a row hold with the same expiry the service sets.
+    from personvern.mailbox.models import MailMessage
+
+    kept = MailMessage.objects.exclude(keep_reason="")
+    assert kept.exists()
+    assert Hold.objects.filter(scope="row", activity="email-correspondence").count() == (
+        kept.count()
+    )
+
+    # Invoices: fiscal year end as the service computes it.
+    from personvern.customers.models import Invoice
+    from personvern.customers.services import fiscal_year_end
+
+    for issued_on, year_end in Invoice.objects.values_list("issued_on", "fiscal_year_end"):
+        assert year_end == fiscal_year_end(issued_on)
+
+
+def test_demo_is_reproducible_from_its_seed(transactional_db):
+    _run_demo()
+    first = _fingerprint()
+    assert Person.objects.count() == 200
+
+    call_command("flush", verbosity=0, interactive=False)
+    _run_demo()
+    second = _fingerprint()
+
+    assert first == second
