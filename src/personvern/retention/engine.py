@@ -13,8 +13,9 @@ Safety design (read before changing anything here):
   (ordered by pk, after the previous batch, within a primary-key window: see
   :mod:`personvern.retention.batches`), delete or anonymise exactly those
   (:mod:`personvern.retention.deletion`), and write one ``retention.batch``
-  audit entry, all in one transaction. A run killed at any instant leaves whole batches done and
-  audited, or not done at all; the next run simply finds what is still due.
+  audit entry, all in one transaction. A run killed at any instant leaves
+  whole batches done and audited, or not done at all; the next run simply
+  finds what is still due.
 - **No cascade into other activities**: a target whose deletion would cascade
   into rows of another activity (or is blocked by PROTECT) is refused and
   reported; it deletes nothing.
@@ -23,9 +24,9 @@ Safety design (read before changing anything here):
   not keep a person) are removed in batches, unless a hold or a keeping
   restriction protects them. Their audit entries' personal payloads are
   cleared; the pseudonymous chain stays verifiable.
-- **Idempotent**: the run repeats its passes until one pass finds nothing
-  (deleting rows can move another rule's anchor, e.g. a customer
-  relationship's end), so a second run finds nothing to do.
+- **Idempotent**: deleting rows can move another rule's anchor (a customer
+  relationship's end), so targets whose query reads a changed table run again
+  until a pass changes nothing; a second run finds nothing to do.
 - Audit entries carry counts, the activity, the rule id and the holder's model
   label: no personal data and no primary keys of people.
 """
