@@ -26,7 +26,7 @@ from personvern.retention.engine import retention_run
 
 from .factories import at, course_ending, register
 
-DUE = 120
+DUE = 200
 NOT_DUE = 4
 AS_OF = "2030-01-01"
 
