@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 # Domain apps contribute demo data through ``<app>.demo.generate(rng=, now=, progress=)``.
 DEMO_MODULES = [
     "personvern.courses.demo",
+    "personvern.courses.demo_followup",
     "personvern.newsletter.demo",
     "personvern.inquiries.demo",
     "personvern.recruitment.demo",
@@ -25,6 +26,7 @@ DEMO_MODULES = [
     "personvern.customers.demo",
     "personvern.mailbox.demo",
     "personvern.rights.demo",
+    "personvern.webstats.demo",
 ]
 OSLO = "Europe/Oslo"
 
