@@ -1,4 +1,4 @@
-"""Demo persons: Norwegian names, unique e-mails, memberships and consents, set-based."""
+"""Demo persons: Norwegian names, unique e-mails and memberships, set-based."""
 
 from __future__ import annotations
 
