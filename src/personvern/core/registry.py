@@ -43,6 +43,11 @@ class Holder:
     ``erasure_exceptions``: reason -> callable returning a ``Q`` of the rows the
         law requires to keep on an erasure request (bookkeeping, documentation
         of mandatory continuing education). The reason is shown to the person.
+    ``erasure_clears``: fields overwritten (field -> value) on rows kept under an
+        erasure exception: what the legal reason does not cover goes anyway.
+    ``parent``: lookup path to the row this one belongs to (a CV to its
+        application). A hold on the parent row protects this row too, in
+        retention and in erasure, so a legal hold keeps the whole record.
     """
 
     model: type[models.Model]
@@ -55,6 +60,20 @@ class Holder:
     erase: Literal["delete", "anonymise"] = "delete"
     anonymise: Mapping[str, Any] = field(default_factory=dict)
     erasure_exceptions: Mapping[str, tuple[Label, CohortSpec]] = field(default_factory=dict)
+    erasure_clears: Mapping[str, Any] = field(default_factory=dict)
+    parent: str | None = None
+
+    @property
+    def parent_model(self) -> type[models.Model] | None:
+        """The model ``parent`` leads to (None without a parent)."""
+        if self.parent is None:
+            return None
+        model: type[models.Model] = self.model
+        for part in self.parent.split("__"):
+            related = model._meta.get_field(part).related_model
+            assert isinstance(related, type)
+            model = related
+        return model
 
     @property
     def label(self) -> str:

@@ -63,6 +63,16 @@ register(
         ],
         portable=True,
         erase="delete",
+        # A kept registration documents the course, its dates, hours and attendance;
+        # nothing else about the stay, the invoice or the person's diet stays.
+        erasure_clears={
+            "employer": "",
+            "invoice_reference": "",
+            "dietary_needs": "",
+            "overnight_stay": False,
+            "arrival_date": None,
+            "departure_date": None,
+        },
         erasure_exceptions={
             "mandatory-continuing-education": (
                 MANDATORY_EDUCATION_EXCEPTION,
@@ -77,6 +87,7 @@ register(
         model=HotelTransferEntry,
         activity=ACTIVITY,
         person="person",
+        parent="registration",
         anchors={
             "course-end": "registration__course__ends_at",
             "customer-relationship-end": lambda: customer_relationship_end("person"),

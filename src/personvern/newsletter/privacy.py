@@ -34,6 +34,7 @@ register(
         model=Interaction,
         activity="newsletter",
         person="subscription__person",
+        parent="subscription",
         anchors={
             "withdrawn": "subscription__unsubscribed_at",
             "sent": "newsletter__sent_at",

@@ -62,6 +62,7 @@ register(
         model=ApplicationDocument,
         activity="recruitment",
         person="application__person",
+        parent="application",
         anchors=_anchors("application__"),
         cohorts=_cohorts("application__"),
         fields=[
@@ -79,6 +80,7 @@ register(
         model=ApplicationNote,
         activity="recruitment",
         person="application__person",
+        parent="application",
         anchors=_anchors("application__"),
         cohorts=_cohorts("application__"),
         fields=[

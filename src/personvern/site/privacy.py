@@ -14,6 +14,7 @@ register(
         model=SecureUpload,
         activity="inquiries",
         person="inquiry__person",
+        parent="inquiry",
         anchors={
             "last-contact": "inquiry__last_contact_at",
             "received": "inquiry__received_at",
