@@ -118,3 +118,24 @@ def test_datetime_anchor_is_counted_on_the_oslo_calendar(
     retention_run(as_of=at(date(2025, 6, 10), 12))
 
     assert _exists(registration) is not deleted
+
+
+@pytest.mark.req("R14")
+def test_person_hold_keeps_a_due_registration_and_the_forecast_says_why() -> None:
+    from personvern.core.models import HoldScope
+    from personvern.core.services import hold_place
+
+    registration = register(course_ending(at(date(2015, 6, 10), 16)), "tvist@example.no")
+    hold_place(scope=HoldScope.PERSON, person=registration.person,
+               reason="Klagesak om kursbevis", actor="test",
+               expires_at=at(date(2027, 1, 1)))
+
+    forecast = retention_forecast(as_of=at(date(2026, 1, 1)))
+    line = next(x for x in forecast.lines
+                if x.rule == OTHER_RULE and x.holder == "courses.Registration")
+    assert (line.due_now, line.held, line.held_reasons) == (0, 1, {"Klagesak om kursbevis": 1})
+    retention_run(as_of=at(date(2026, 1, 1)))
+    assert _exists(registration)
+
+    retention_run(as_of=at(date(2027, 1, 1)))  # the hold has expired
+    assert not _exists(registration)
