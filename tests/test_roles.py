@@ -157,3 +157,38 @@ def test_every_domain_admin_page_renders() -> None:
         "/admin/customers/customer/add/",
     ):
         assert client.get(page).status_code == 200, page
+
+
+def test_course_administrator_finds_participants_but_not_applicants_among_persons() -> None:
+    from tests.courses.factories import make_course, register
+
+    _application_url()  # an applicant: soker@example.no
+    participant = register(make_course()).person
+    client = _client(COURSE_ADMIN)
+    listing = client.get("/admin/core/person/")
+    assert listing.status_code == 200
+    assert f"/admin/core/person/{participant.pk}/change/".encode() in listing.content
+    applicant = core.person_get_or_create(email="soker@example.no", actor="t")[0]
+    assert f"/admin/core/person/{applicant.pk}/change/".encode() not in listing.content
+    assert client.get(f"/admin/core/person/{applicant.pk}/change/").status_code == 302
+    # Nobody edits a person directly: corrections are audited rectification requests.
+    page = client.get(f"/admin/core/person/{participant.pk}/change/")
+    assert page.status_code == 200 and b'name="given_name"' not in page.content
+    dpo_listing = _client(DPO).get("/admin/core/person/")
+    assert f"/admin/core/person/{applicant.pk}/change/".encode() in dpo_listing.content
+
+
+def test_view_only_roles_cannot_run_writing_actions() -> None:
+    from personvern.customers import services as customers
+    from personvern.customers.models import Customer
+
+    customer = customers.customer_create(
+        name="Advokatfirma AS", org_no="999888777", kind="customer", actor="t"
+    )
+    client = _client(COURSE_ADMIN)  # may view customers, not change them
+    response = client.post(
+        "/admin/customers/customer/",
+        {"action": "end_relationship", "_selected_action": [customer.pk]},
+    )
+    assert response.status_code in (200, 302)
+    assert Customer.objects.get(pk=customer.pk).relationship_ended_at is None

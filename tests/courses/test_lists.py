@@ -79,6 +79,9 @@ def test_participant_list_defuses_spreadsheet_formulas(db):
     register(course, given_name="=HYPERLINK(1)", family_name="X", employer="+47")
     rows = read_xlsx(services.participant_list_export(course=course, fmt="xlsx", actor=ACTOR))
     assert rows[1] == ["'=HYPERLINK(1)", "X", "'+47"]
+    text = services.participant_list_export(course=course, fmt="csv", actor=ACTOR)
+    lines = text.decode("utf-8-sig").splitlines()
+    assert lines[1] == "'=HYPERLINK(1),X,'+47"
 
 
 @pytest.mark.req("R13")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from personvern.core import services
 from personvern.core.models import (
@@ -18,6 +20,7 @@ from personvern.core.models import (
     Person,
     Restriction,
 )
+from personvern.core.registry import person_holders
 
 
 def _actor(request: HttpRequest) -> str:
@@ -63,19 +66,27 @@ class PersonAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # erasure is a rights request, never a bare delete
 
-    def save_model(self, request: HttpRequest, obj: Person, form: Any, change: bool) -> None:
-        from django.db import transaction
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Corrections are rectification requests: audited with old and new values.
+        return False
 
-        from personvern.core.audit import audit_log
-
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            audit_log(
-                actor=_actor(request),
-                action="person.changed",
-                person=obj,
-                data={"fields": sorted(form.changed_data)},
-            )
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
+        """Staff see the persons their work concerns: the data protection officer
+        (who handles requests) everyone; anyone else only persons with rows in a
+        holder they may view (a course administrator: participants, not applicants)."""
+        qs = super().get_queryset(request)
+        user = request.user
+        if user.is_superuser or user.has_perm("rights.view_request"):
+            return qs
+        visible = Q()
+        for holder in person_holders():
+            meta = holder.model._meta
+            if holder.activity and user.has_perm(f"{meta.app_label}.view_{meta.model_name}"):
+                rows = holder.model._default_manager.filter(
+                    **{holder.person_id_path(): OuterRef("pk")}
+                )
+                visible |= Q(Exists(rows))
+        return qs.filter(visible) if visible else qs.none()
 
 
 @admin.register(Membership)
@@ -124,7 +135,7 @@ class RestrictionAdmin(admin.ModelAdmin):
         )
         obj.pk = placed.pk
 
-    @admin.action(description="Lift the selected restrictions")
+    @admin.action(description=_("Lift the selected restrictions"), permissions=["change"])
     def lift(self, request: HttpRequest, queryset: Any) -> None:
         for restriction in queryset.filter(lifted_at__isnull=True):
             services.restriction_lift(restriction=restriction, actor=_actor(request))

@@ -31,13 +31,13 @@ def _crud(label: str, *actions: str) -> list[str]:
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     COURSE_ADMIN: [
-        *_crud("core.person", "view", "change"),
+        *_crud("core.person", "view"),
         *_crud("core.emailidentity", "view"),
         *_crud("core.membership"),
         *_crud("courses.course"),
         *_crud("courses.venue"),
         *_crud("courses.registration"),
-        *_crud("courses.hoteltransfer", "view"),
+        *_crud("courses.hoteltransfer", "view", "change"),
         *_crud("courses.evaluation", "view"),
         *_crud("customers.customer", "view"),
     ],

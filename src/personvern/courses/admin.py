@@ -246,7 +246,9 @@ class HotelTransferAdmin(admin.ModelAdmin):
     inlines = [HotelTransferEntryInline]
     actions = ["confirm_deletion"]
 
-    @admin.action(description=_("Record that the hotel has deleted the list"))
+    @admin.action(
+        description=_("Record that the hotel has deleted the list"), permissions=["confirm"]
+    )
     def confirm_deletion(self, request: HttpRequest, queryset: Any) -> None:
         for transfer in queryset.filter(deletion_confirmed_at__isnull=True):
             services.hotel_transfer_confirm_deletion(transfer=transfer, actor=_actor(request))
@@ -259,6 +261,11 @@ class HotelTransferAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_confirm_permission(self, request: HttpRequest) -> bool:
+        # The record itself stays read-only; confirming the hotel's deletion is a
+        # separate, audited step for those allowed to change transfers.
+        return request.user.has_perm("courses.change_hoteltransfer")
 
 
 @admin.register(Evaluation)

@@ -460,7 +460,7 @@ def render_rows(
         writer = csv.writer(text)
         writer.writerow(headers)
         for row in rows:
-            writer.writerow(["" if row[n] is None else row[n] for n in names])
+            writer.writerow(["" if row[n] is None else _cell(row[n]) for n in names])
         return ("\ufeff" + text.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook

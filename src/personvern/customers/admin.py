@@ -58,7 +58,10 @@ class CustomerAdmin(admin.ModelAdmin):
         )
         obj.pk = created.pk
 
-    @admin.action(description=_("End the relationship with the selected organisations"))
+    @admin.action(
+        description=_("End the relationship with the selected organisations"),
+        permissions=["change"],
+    )
     def end_relationship(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
         for customer in queryset.filter(relationship_ended_at__isnull=True):
             services.customer_end_relationship(customer=customer, actor=_actor(request))

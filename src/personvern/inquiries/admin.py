@@ -39,12 +39,12 @@ class InquiryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # retention deletes them when they are no longer relevant
 
-    @admin.action(description=_("Record a follow-up contact now"))
+    @admin.action(description=_("Record a follow-up contact now"), permissions=["change"])
     def record_contact(self, request: HttpRequest, queryset: QuerySet[Inquiry]) -> None:
         for inquiry in queryset.select_related("person"):
             services.inquiry_record_contact(inquiry=inquiry, actor=_actor(request))
 
-    @admin.action(description=_("Close the selected inquiries"))
+    @admin.action(description=_("Close the selected inquiries"), permissions=["change"])
     def close(self, request: HttpRequest, queryset: QuerySet[Inquiry]) -> None:
         for inquiry in queryset.filter(closed_at__isnull=True).select_related("person"):
             services.inquiry_close(inquiry=inquiry, actor=_actor(request))

@@ -50,7 +50,7 @@ class MailMessageAdmin(admin.ModelAdmin):
         else:
             services.mail_message_release(message=obj, actor=_actor(request))
 
-    @admin.action(description=_("Stop keeping the selected messages"))
+    @admin.action(description=_("Stop keeping the selected messages"), permissions=["change"])
     def release(self, request: HttpRequest, queryset: QuerySet[MailMessage]) -> None:
         for message in queryset.exclude(keep_reason="").select_related("person"):
             services.mail_message_release(message=message, actor=_actor(request))

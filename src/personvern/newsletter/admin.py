@@ -44,7 +44,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # unsubscribe instead: the retention rule then runs from the withdrawal
 
-    @admin.action(description=_("Unsubscribe the selected subscribers"))
+    @admin.action(description=_("Unsubscribe the selected subscribers"), permissions=["change"])
     def unsubscribe(self, request: HttpRequest, queryset: QuerySet[Subscription]) -> None:
         count = 0
         for subscription in queryset.filter(status="active").select_related("person"):
@@ -72,7 +72,9 @@ class NewsletterAdmin(admin.ModelAdmin):
         created = services.newsletter_create(subject=obj.subject, actor=_actor(request))
         obj.pk = created.pk
 
-    @admin.action(description=_("Record the selected newsletters as sent now"))
+    @admin.action(
+        description=_("Record the selected newsletters as sent now"), permissions=["change"]
+    )
     def mark_sent(self, request: HttpRequest, queryset: QuerySet[Newsletter]) -> None:
         for newsletter in queryset.filter(sent_at__isnull=True):
             services.newsletter_mark_sent(newsletter=newsletter, actor=_actor(request))

@@ -39,7 +39,9 @@ class PositionAdmin(admin.ModelAdmin):
         )
         obj.pk = created.pk
 
-    @admin.action(description=_("Close the recruitment of the selected positions"))
+    @admin.action(
+        description=_("Close the recruitment of the selected positions"), permissions=["change"]
+    )
     def close_recruitment(self, request: HttpRequest, queryset: QuerySet[Position]) -> None:
         for position in queryset.filter(recruitment_closed_at__isnull=True):
             services.position_close_recruitment(position=position, actor=_actor(request))
@@ -101,11 +103,13 @@ class ApplicationAdmin(admin.ModelAdmin):
                 application=application, status=status, actor=_actor(request)
             )
 
-    @admin.action(description=_("Invite the selected applicants to an interview"))
+    @admin.action(
+        description=_("Invite the selected applicants to an interview"), permissions=["change"]
+    )
     def invite_to_interview(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
         self._move(request, queryset.filter(status=ApplicationStatus.RECEIVED), "interview")
 
-    @admin.action(description=_("Reject the selected applications"))
+    @admin.action(description=_("Reject the selected applications"), permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
         self._move(
             request,
