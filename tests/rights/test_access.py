@@ -197,3 +197,23 @@ def test_report_language_follows_the_request(kari) -> None:  # type: ignore[no-u
     en = engine.access_report_html(access_report(kari, lang="en"))
     assert "Dine rettigheter" in nb and "Your rights" not in nb
     assert "Your rights" in en and "Dine rettigheter" not in en
+
+
+@pytest.mark.req("R33")
+def test_bundle_csv_cells_cannot_run_as_spreadsheet_formulas(make_person, hotel_course) -> None:  # type: ignore[no-untyped-def]
+    person = make_person(given_name='=HYPERLINK("http://evil.example","x")', family_name="@SUM(A1)")
+    register(hotel_course, person, employer="+47 kontor", dietary_needs="-2+3 laktosefri")
+    bundle = _bundle(person)
+
+    people = list(csv.DictReader(io.StringIO(bundle.read("core.Person.csv").decode("utf-8-sig"))))
+    assert people[0]["given_name"] == "'" + '=HYPERLINK("http://evil.example","x")'
+    assert people[0]["family_name"] == "'@SUM(A1)"
+    registrations = list(
+        csv.DictReader(io.StringIO(bundle.read("courses.Registration.csv").decode("utf-8-sig")))
+    )
+    assert registrations[0]["employer"] == "'+47 kontor"
+    assert registrations[0]["dietary_needs"] == "'-2+3 laktosefri"
+    # The machine-readable data keeps the values as they are.
+    data = json.loads(bundle.read("data.json"))
+    rows = data["data"]["course-participation"]["courses.Registration"]
+    assert rows[0]["employer"] == "+47 kontor"

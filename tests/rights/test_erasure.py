@@ -108,6 +108,20 @@ def _kari_with_everything(hotel_course, settings, tmp_path, django_user_model): 
         actor=ACTOR,
         now=oslo(2025, 3, 3, 9, 10),
     )
+    # A request cancelled with a reason that names the person (R35: must not survive).
+    services.request_cancel(
+        request=services.request_create(
+            type="access",
+            person=person,
+            channel="phone",
+            received_at=oslo(2025, 3, 3, 8, 0),
+            actor=ACTOR,
+            now=oslo(2025, 3, 3, 8, 0),
+        ),
+        reason=f"{GIVEN} {FAMILY} ({EMAIL}) withdrew it by phone",
+        actor=ACTOR,
+        now=oslo(2025, 3, 3, 8, 30),
+    )
     # Staff edited the person in the admin: the change log keeps str(person).
     staff = django_user_model.objects.create_user(username="dpo", password="unused-pw-71")
     LogEntry.objects.log_actions(
@@ -155,7 +169,8 @@ def test_erasure_leaves_no_identifier_anywhere_in_the_database(
     assert not bundle_dir.exists()
     # The cases survive, de-identified, under the pseudonym only.
     cases = Request.objects.filter(subject=subject)
-    assert cases.count() == 3 and not cases.filter(person__isnull=False).exists()
+    assert cases.count() == 4 and not cases.filter(person__isnull=False).exists()
+    assert cases.get(status=RequestStatus.CANCELLED).result == {"cancelled": True}
     assert request.status == RequestStatus.COMPLETED
     assert request.result["person_deleted"] is True and request.result["kept"] == []
     assert request.result["erased"]["courses.Registration"] == 1
@@ -324,3 +339,34 @@ def test_exports_of_the_person_are_deleted(
     with django_capture_on_commit_callbacks(execute=True):
         _erase(access.person)
     assert not path.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.req("R35")
+def test_erasure_clears_every_free_text_field_of_a_request(make_request) -> None:  # type: ignore[no-untyped-def]
+    from django.db import models
+
+    from personvern.core.registry import holder_of
+
+    free_text = {
+        f.name
+        for f in Request._meta.get_fields()
+        if isinstance(f, models.TextField) or getattr(f, "personal", False)
+    }
+    assert free_text <= set(holder_of(Request).anonymise)  # type: ignore[union-attr]
+
+    request = make_request(verified=True)
+    Request.objects.filter(pk=request.pk).update(notes="Kari Zq ringte")
+    request = services.request_extend(
+        request=request,
+        months=1,
+        reason="Kari Zq sine e-poster",
+        actor=ACTOR,
+        now=oslo(2025, 3, 10, 9, 0),
+    )
+    _erase(request.person)
+    request.refresh_from_db()
+    # Still open when the person was erased: closed with a note naming only the erasure.
+    assert "kari" not in request.notes.lower()
+    assert (request.verification_note, request.extension_reason) == ("", "")
+    assert request.person is None

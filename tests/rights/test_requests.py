@@ -281,3 +281,40 @@ def test_overdue_and_due_soon_lists(make_request) -> None:  # type: ignore[no-un
     assert set(selectors.request_list(overdue=False, today=today)) == {soon, later, done}
     assert list(selectors.request_list(status="cancelled", today=today)) == [done]
     assert selectors.request_get(str(later.public_id)) == later
+
+
+@pytest.mark.req("R40")
+@pytest.mark.req("R35")
+def test_cancel_reason_is_kept_in_the_notes_not_in_the_result(make_request) -> None:  # type: ignore[no-untyped-def]
+    request = make_request()
+    Request.objects.filter(pk=request.pk).update(notes="Ringte inn.")
+    request = services.request_cancel(request=request, actor=ACTOR, reason="Kari trakk den")
+    assert request.result == {"cancelled": True}
+    assert request.notes.startswith("Ringte inn.") and "Kari trakk den" in request.notes
+
+
+@pytest.mark.req("R35")
+def test_migration_moves_cancel_reasons_out_of_the_result(make_request) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("personvern.rights.migrations.0003_cancel_reason_in_notes")
+    with_notes, without_notes, erased, silent = (make_request() for _n in range(4))
+    Request.objects.filter(pk=with_notes.pk).update(notes="Ringte inn.")
+    Request.objects.filter(pk=erased.pk).update(person=None)
+    for request, reason in ((with_notes, "Kari A"), (without_notes, "Kari B"), (erased, "Kari C")):
+        Request.objects.filter(pk=request.pk).update(
+            status=RequestStatus.CANCELLED, result={"cancelled": True, "reason": reason}
+        )
+    Request.objects.filter(pk=silent.pk).update(
+        status=RequestStatus.CANCELLED, result={"cancelled": True, "reason": ""}
+    )
+
+    migration.move_reasons(apps, None)
+
+    rows = {r.pk: r for r in Request.objects.all()}
+    assert all(r.result == {"cancelled": True} for r in rows.values())
+    assert rows[with_notes.pk].notes == "Ringte inn.\n\nCancelled: Kari A"
+    assert rows[without_notes.pk].notes == "Cancelled: Kari B"
+    assert rows[erased.pk].notes == "" and rows[silent.pk].notes == ""

@@ -194,7 +194,8 @@ def generate(
             values.update(
                 status=RequestStatus.CANCELLED,
                 cancelled_at=cancelled_at,
-                result={"cancelled": True, "reason": rng.choice(CANCEL_REASONS)},
+                notes=f"{values['notes']}\n\nAvbrutt: {rng.choice(CANCEL_REASONS)}",
+                result={"cancelled": True},
             )
         if scenario.startswith("completed"):
             completed_at = min(now, values["verified_at"] + timedelta(days=rng.randint(1, 20)))

@@ -10,11 +10,15 @@ Erasure (Art. 17) — safety design:
 
 1. Everything runs in one transaction; if any step fails, nothing is erased.
 2. Per holder, the rows that must be kept are computed first: every row under
-   an active hold on the person, on the holder's activity or on the row itself
-   (Art. 17(3)(e), legal claims), and the rows each of the holder's
-   ``erasure_exceptions`` names (Art. 17(3)(b): bookkeeping, documentation of
-   mandatory education). The rest is deleted or anonymised as the holder says,
-   by one set-based statement.
+   a hold in force *now* (the real clock, whatever date the request is
+   fulfilled as of) on the person, on the holder's activity, on the row
+   itself, on the row it belongs to (``Holder.parent``: a CV of a held
+   application) or on one of its own child rows (deleting it would cascade
+   onto the held child) -- Art. 17(3)(e), legal claims -- and the rows each of
+   the holder's ``erasure_exceptions`` names (Art. 17(3)(b): bookkeeping,
+   documentation of mandatory education). Rows kept under an exception (and
+   not under a hold) lose the holder's ``erasure_clears`` fields. The rest is
+   deleted or anonymised as the holder says, by one set-based statement.
 3. The person's identity records go last. If nothing was kept, the person row
    is deleted (its identities, consents, memberships, restrictions and
    objections cascade). If something was kept, the person row stays with only
@@ -23,10 +27,13 @@ Erasure (Art. 17) — safety design:
    hold keeps everything. See docs/erasure.md.
 4. The audit log forgets the person's personal payloads
    (:func:`personvern.core.audit.forget_subject`); the chain stays verifiable.
-   The admin's change log rows about the person's records are deleted.
+   The admin's change log rows about every row deleted (cascades included:
+   the rows are collected before the delete), anonymised or cleared go.
+   Counts per model include the rows a cascade took along.
 5. After commit: generated exports of the person are deleted, and the freed
    storage is purged (SQLite: secure_delete is on, the WAL is checkpointed and
-   truncated; PostgreSQL: the touched tables are vacuumed).
+   truncated, with bounded retries while a reader keeps it busy; PostgreSQL:
+   the touched tables are vacuumed). The outcome is ``ErasureReport.storage_purge``.
 """
 
 from __future__ import annotations
@@ -34,8 +41,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import shutil
+import time
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +59,8 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.deletion import Collector
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -59,14 +69,15 @@ from personvern.core.audit import audit_log, forget_subject, pseudonym
 from personvern.core.models import (
     ConsentEvent,
     EmailIdentity,
+    Hold,
     HoldScope,
     Objection,
     Person,
     Restriction,
 )
 from personvern.core.policy import current_policy
-from personvern.core.registry import Holder, person_holders
-from personvern.core.selectors import active_holds
+from personvern.core.registry import Holder, holder_of, holders, person_holders
+from personvern.retention.targets import protecting_holds
 
 if TYPE_CHECKING:
     from personvern.policy import Activity, Policy
@@ -111,6 +122,8 @@ IDENTITY_KEPT_REASON = _(
     "consents and other contact details were erased."
 )
 ERASURE_IDENTITY_HOLDERS_KEPT = (EmailIdentity, ConsentEvent, Objection, Restriction)
+
+logger = logging.getLogger(__name__)
 
 
 # --- Reading one person's data ------------------------------------------------
@@ -517,17 +530,30 @@ def access_report_html(report: AccessReport) -> str:
         return render_to_string("rights/report.html", {"report": report})
 
 
+#: A text cell starting with one of these is evaluated as a formula by spreadsheet
+#: programs (CSV injection); tab and carriage return can hide such a start.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: formula-like text gets a leading '.
+
+    The person's own data may contain anything (a name typed as ``=HYPERLINK(…)``);
+    data.json keeps the values unchanged.
+    """
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_bytes(section: HolderSection) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([name for name, _label in section.fields])
+    writer.writerow([_csv_cell(name) for name, _label in section.fields])
     for row in section.rows:
-        writer.writerow(
-            [
-                json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-                for v in row.values()
-            ]
-        )
+        writer.writerow([_csv_cell(v) for v in row.values()])
     # A BOM so spreadsheet programs read the UTF-8 correctly.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
@@ -741,66 +767,179 @@ def object_to(
 
 # --- Erasure (Art. 17) ----------------------------------------------------------------
 
+#: Tries at a truncating WAL checkpoint after an erasure (SQLite), the first wait
+#: between them (doubling), and how long one try waits for readers to finish. The
+#: connection's own busy timeout (30 s) would hold the answer to the request far too long.
+CHECKPOINT_ATTEMPTS = 5
+CHECKPOINT_FIRST_WAIT_SECONDS = 0.1
+CHECKPOINT_BUSY_TIMEOUT_MS = 250
+
+#: Outcomes of :func:`purge_freed_storage`.
+PURGE_DONE = "done"
+PURGE_PENDING = "pending"
+PURGE_SKIPPED = "skipped"
+
+PARENT_HOLD_REASON = _(
+    "Kept because the record it belongs to is needed for a legal claim (GDPR Art. 17(3)(e))."
+)
+
 
 @dataclass(frozen=True)
 class KeptRecords:
-    """Rows that erasure had to keep, and why (shown to the person)."""
+    """Rows that erasure had to keep, and why (shown to the person).
+
+    ``cleared``: the fields overwritten on these rows because the reason for
+    keeping them does not cover them (``Holder.erasure_clears``).
+    """
 
     activity: str
     holder: str
     count: int
     reason_id: str
     reason: str
+    cleared: tuple[str, ...] = ()
 
 
 @dataclass
 class ErasureReport:
-    """What an erasure did: counts per holder, and what was kept and why."""
+    """What an erasure did: counts per model, and what was kept and why.
+
+    ``erased`` counts every deleted row per model, rows that went by cascade
+    included. ``storage_purge`` is set after commit (:data:`PURGE_DONE`,
+    :data:`PURGE_PENDING`, :data:`PURGE_SKIPPED`).
+    """
 
     subject: str
     erased: dict[str, int] = field(default_factory=dict)
     anonymised: dict[str, int] = field(default_factory=dict)
     kept: list[KeptRecords] = field(default_factory=list)
     person_deleted: bool = False
+    storage_purge: str = ""
+
+    def count_erased(self, counts: dict[str, int]) -> None:
+        """Add the per-model counts of one deletion."""
+        for label, count in counts.items():
+            if count:
+                self.erased[label] = self.erased.get(label, 0) + count
 
     def as_result(self) -> dict[str, Any]:
         """The request's ``result``: counts and reasons, no identifiers."""
+        kept = []
+        for k in self.kept:
+            entry: dict[str, Any] = {
+                "activity": k.activity,
+                "holder": k.holder,
+                "count": k.count,
+                "reason_id": k.reason_id,
+                "reason": k.reason,
+            }
+            if k.cleared:
+                entry["cleared"] = list(k.cleared)
+            kept.append(entry)
         return {
             "erased": self.erased,
             "anonymised": self.anonymised,
-            "kept": [
-                {
-                    "activity": k.activity,
-                    "holder": k.holder,
-                    "count": k.count,
-                    "reason_id": k.reason_id,
-                    "reason": k.reason,
-                }
-                for k in self.kept
-            ],
+            "kept": kept,
             "person_deleted": self.person_deleted,
         }
 
 
-def _keep_conditions(
-    holder: Holder, person: Person, now: datetime, lang: str
-) -> list[tuple[str, str, Q]]:
-    """(reason id, reason text, Q of rows to keep) for one holder's rows of ``person``."""
-    holds = active_holds(now)
-    conditions: list[tuple[str, str, Q]] = []
+@dataclass(frozen=True)
+class _Keep:
+    """One reason to keep some of a holder's rows. ``legal_hold`` rows stay whole;
+    rows kept under an erasure exception lose the holder's ``erasure_clears``."""
+
+    reason_id: str
+    reason: str
+    q: Q
+    legal_hold: bool
+
+
+def holds_in_force() -> QuerySet[Hold]:
+    """Holds that protect rows from an erasure: those in force at the real time.
+
+    An erasure happens when it runs, whatever date it is fulfilled as of
+    (``--as-of``): a hold placed this morning exists and protects even when the
+    request is fulfilled as of last week. Unlike ``active_holds`` it does not
+    ask when the hold was placed (as the retention engine's ``protecting_holds``).
+    """
+    return protecting_holds(timezone.now())
+
+
+def _row_held(holds: QuerySet[Hold], model: type[models.Model], object_id: Any) -> Q:
+    return Q(
+        Exists(
+            holds.filter(
+                scope=HoldScope.ROW,
+                content_type=ContentType.objects.get_for_model(model),
+                object_id=object_id,
+            )
+        )
+    )
+
+
+def _ancestors(holder: Holder) -> list[tuple[str, type[models.Model]]]:
+    """(lookup path from the holder's rows, model) of each row its rows belong to.
+
+    Follows ``Holder.parent`` up: a CV's application, a hotel entry's registration
+    (and the parent's own parent, if that holder declares one).
+    """
+    found: list[tuple[str, type[models.Model]]] = []
+    current: Holder | None = holder
+    path = ""
+    seen: set[type[models.Model]] = set()
+    while current is not None and current.parent is not None and current.model not in seen:
+        seen.add(current.model)
+        model = current.parent_model
+        assert model is not None
+        path = f"{path}__{current.parent}" if path else current.parent
+        found.append((path, model))
+        current = holder_of(model)
+    return found
+
+
+def _held_children(holder: Holder, holds: QuerySet[Hold]) -> list[Q]:
+    """A row whose child row is held is kept too: deleting it would cascade onto the child."""
+    checks = []
+    for child in holders():
+        if child.parent is None or child.parent_model is not holder.model:
+            continue
+        children = child.model._default_manager.filter(**{f"{child.parent}__id": OuterRef("pk")})
+        checks.append(Q(Exists(children.filter(_row_held(holds, child.model, OuterRef("pk"))))))
+    return checks
+
+
+def _any(checks: Iterable[Q]) -> Q:
+    combined = Q(pk__in=[])
+    for check in checks:
+        combined |= check
+    return combined
+
+
+def _keep_conditions(holder: Holder, holds: QuerySet[Hold], lang: str) -> list[_Keep]:
+    """The reasons to keep some of one holder's rows, in the order they are reported."""
+    conditions: list[_Keep] = []
     with translation.override(lang):
+        held = [_row_held(holds, holder.model, OuterRef("pk")), *_held_children(holder, holds)]
         if (
             holder.activity
             and holds.filter(scope=HoldScope.ACTIVITY, activity=holder.activity).exists()
         ):
-            conditions.append(("hold", str(HOLD_REASON), Q(pk__isnull=False)))
-        content_type = ContentType.objects.get_for_model(holder.model)
-        row_holds = holds.filter(scope=HoldScope.ROW, content_type=content_type).values("object_id")
-        conditions.append(("hold", str(HOLD_REASON), Q(pk__in=row_holds)))
+            held.append(Q(pk__isnull=False))
+        conditions.append(_Keep("hold", str(HOLD_REASON), _any(held), legal_hold=True))
+        parents = [
+            _row_held(holds, model, OuterRef(f"{path}__id")) for path, model in _ancestors(holder)
+        ]
+        if parents:
+            conditions.append(
+                _Keep("parent-hold", str(PARENT_HOLD_REASON), _any(parents), legal_hold=True)
+            )
         for reason_id, (reason, q_factory) in holder.erasure_exceptions.items():
             q = q_factory()
             # An empty Q means "every row"; OR-ed with others it would mean nothing.
-            conditions.append((reason_id, str(reason), q if q else Q(pk__isnull=False)))
+            conditions.append(
+                _Keep(reason_id, str(reason), q if q else Q(pk__isnull=False), legal_hold=False)
+            )
     return conditions
 
 
@@ -814,12 +953,30 @@ def _forget_admin_log(model: type[models.Model], pks: Iterable[Any]) -> None:
         ).delete()
 
 
+def _delete(queryset: models.QuerySet[Any]) -> dict[str, int]:
+    """Delete as ``QuerySet.delete()`` does; return the count per model, cascades included.
+
+    The rows a cascade takes along are collected first, so the admin change log
+    rows about each of them can go too (a CV's log row names its file).
+    """
+    collector = Collector(using=queryset.db, origin=queryset)
+    collector.collect(queryset)
+    for model, instances in collector.data.items():
+        _forget_admin_log(model, [obj.pk for obj in instances])
+    for fast in collector.fast_deletes:
+        _forget_admin_log(fast.model, list(fast.values_list("pk", flat=True)))
+    _total, counts = collector.delete()
+    return {label: count for label, count in counts.items() if count}
+
+
 def erase(
     person: Person, *, actor: str, now: datetime | None = None, lang: str = "nb"
 ) -> ErasureReport:
     """Erase the person's data as far as the law allows; report what was kept and why.
 
     Runs in one transaction (see the module docstring for the safety design).
+    ``now`` dates the audit entries; holds are those in force at the real time
+    (:func:`holds_in_force`).
     """
     now = now or timezone.now()
     subject = pseudonym(person)
@@ -827,7 +984,8 @@ def erase(
     tables: set[str] = {LogEntry._meta.db_table}
     export_dir = exports_dir(person)
     with transaction.atomic():
-        person_hold = active_holds(now).filter(scope=HoldScope.PERSON, person=person).exists()
+        holds = holds_in_force()
+        person_hold = holds.filter(scope=HoldScope.PERSON, person=person).exists()
         if person_hold:
             with translation.override(lang):
                 reason = str(HOLD_REASON)
@@ -845,27 +1003,7 @@ def erase(
                     )
                     kept_anything = True
                 continue
-            keep_q = Q(pk__in=[])
-            for reason_id, reason_text, q in _keep_conditions(holder, person, now, lang):
-                count = rows.filter(q).count()
-                if count:
-                    report.kept.append(
-                        KeptRecords(holder.activity, holder.label, count, reason_id, reason_text)
-                    )
-                    keep_q |= q
-            if any(k.holder == holder.label for k in report.kept):
-                kept_anything = True
-            doomed = list(rows.exclude(keep_q).values_list("pk", flat=True))
-            if not doomed:
-                continue
-            _forget_admin_log(holder.model, doomed)
-            target = holder.model._default_manager.filter(pk__in=doomed)
-            if holder.erase == "anonymise":
-                target.update(**holder.anonymise)
-                report.anonymised[holder.label] = len(doomed)
-            else:
-                target.delete()
-                report.erased[holder.label] = len(doomed)
+            kept_anything |= _erase_holder(holder, rows, holds, report, lang)
 
         _erase_identity(
             person, report, kept_anything=kept_anything, person_hold=person_hold, lang=lang
@@ -890,34 +1028,74 @@ def erase(
         from personvern.core.models import AuditEntry
 
         tables.add(AuditEntry._meta.db_table)
+
+        def purge() -> None:
+            report.storage_purge = purge_freed_storage(sorted(tables))
+
         transaction.on_commit(lambda: shutil.rmtree(export_dir, ignore_errors=True))
-        transaction.on_commit(lambda: purge_freed_storage(sorted(tables)))
+        transaction.on_commit(purge)
     return report
+
+
+def _erase_holder(
+    holder: Holder,
+    rows: models.QuerySet[Any],
+    holds: QuerySet[Hold],
+    report: ErasureReport,
+    lang: str,
+) -> bool:
+    """Erase one holder's rows of the person; return whether any row was kept."""
+    kept_q = Q(pk__in=[])
+    held_q = Q(pk__in=[])
+    kept_anything = False
+    for keep in _keep_conditions(holder, holds, lang):
+        # Counted apart from earlier reasons, so each kept row is reported once.
+        count = rows.filter(keep.q).exclude(kept_q).count()
+        if not count:
+            continue
+        assert holder.activity is not None
+        cleared = () if keep.legal_hold else tuple(holder.erasure_clears)
+        report.kept.append(
+            KeptRecords(holder.activity, holder.label, count, keep.reason_id, keep.reason, cleared)
+        )
+        kept_anything = True
+        kept_q |= keep.q
+        if keep.legal_hold:
+            held_q |= keep.q
+    if holder.erasure_clears and kept_anything:
+        # Kept for an erasure exception and not under a hold (a legal claim keeps
+        # the whole row): what the exception does not cover goes.
+        cleared_pks = list(rows.filter(kept_q).exclude(held_q).values_list("pk", flat=True))
+        if cleared_pks:
+            _forget_admin_log(holder.model, cleared_pks)
+            holder.model._default_manager.filter(pk__in=cleared_pks).update(
+                **holder.erasure_clears
+            )
+    doomed = list(rows.exclude(kept_q).values_list("pk", flat=True))
+    if doomed:
+        target = holder.model._default_manager.filter(pk__in=doomed)
+        if holder.erase == "anonymise":
+            _forget_admin_log(holder.model, doomed)
+            target.update(**holder.anonymise)
+            report.anonymised[holder.label] = len(doomed)
+        else:
+            report.count_erased(_delete(target))
+    return kept_anything
 
 
 def _erase_identity(
     person: Person, report: ErasureReport, *, kept_anything: bool, person_hold: bool, lang: str
 ) -> None:
-    identity_holders = [h for h in person_holders() if h.activity is None]
     if person_hold:
         return
     if not kept_anything:
-        for holder in identity_holders:
-            pks = list(holder.for_person(person.pk).values_list("pk", flat=True))
-            _forget_admin_log(holder.model, pks)
-            if pks:
-                report.erased[holder.label] = len(pks)
         # Cascades to identities, memberships, consents, restrictions, objections, holds.
-        Person.objects.filter(pk=person.pk).delete()
+        report.count_erased(_delete(Person.objects.filter(pk=person.pk)))
         report.person_deleted = True
         return
     # Something must be kept: the person row stays with what names its subject.
     for model in ERASURE_IDENTITY_HOLDERS_KEPT:
-        pks = list(model._default_manager.filter(person=person).values_list("pk", flat=True))
-        _forget_admin_log(model, pks)
-        if pks:
-            model._default_manager.filter(pk__in=pks).delete()
-            report.erased[model._meta.label] = len(pks)
+        report.count_erased(_delete(model._default_manager.filter(person=person)))
     Person.objects.filter(pk=person.pk).update(phone="")
     _forget_admin_log(Person, [person.pk])
     with translation.override(lang):
@@ -932,20 +1110,58 @@ def _erase_identity(
         )
 
 
-def purge_freed_storage(tables: Sequence[str] = ()) -> None:
+def purge_freed_storage(
+    tables: Sequence[str] = (),
+    *,
+    attempts: int | None = None,
+    first_wait: float | None = None,
+) -> str:
     """Make erased bytes unreachable on disk, after the erasure committed.
 
     SQLite (``secure_delete=ON`` zeroes freed space): checkpoint the WAL into the
-    database file and truncate it, so old page images in the WAL are gone.
+    database file and truncate it, so old page images in the WAL are gone. A
+    reader on an older snapshot makes the checkpoint busy: it is tried
+    ``attempts`` times in all (default :data:`CHECKPOINT_ATTEMPTS`; the waits
+    double from ``first_wait`` seconds); if it stays busy the outcome is
+    :data:`PURGE_PENDING` (logged; the next checkpoint completes it).
     PostgreSQL: VACUUM the touched tables so dead tuples are pruned (see
     docs/erasure.md for what this does and does not reach).
+    Returns :data:`PURGE_DONE`, :data:`PURGE_PENDING`, or :data:`PURGE_SKIPPED`
+    inside a transaction (where neither can run).
     """
     if connection.in_atomic_block:
         # VACUUM and a truncating checkpoint need to run outside a transaction.
-        return
+        return PURGE_SKIPPED
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        elif connection.vendor == "postgresql":
+            return _checkpoint_wal(
+                cursor,
+                attempts=CHECKPOINT_ATTEMPTS if attempts is None else attempts,
+                first_wait=CHECKPOINT_FIRST_WAIT_SECONDS if first_wait is None else first_wait,
+            )
+        if connection.vendor == "postgresql":
             for table in tables:
                 cursor.execute(f"VACUUM {connection.ops.quote_name(table)}")
+    return PURGE_DONE
+
+
+def _checkpoint_wal(cursor: Any, *, attempts: int, first_wait: float) -> str:
+    cursor.execute("PRAGMA busy_timeout")
+    (previous_timeout,) = cursor.fetchone()
+    cursor.execute(f"PRAGMA busy_timeout = {int(CHECKPOINT_BUSY_TIMEOUT_MS)}")
+    try:
+        for attempt in range(max(attempts, 1)):
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _log_frames, _checkpointed = cursor.fetchone()
+            if not busy:
+                return PURGE_DONE
+            if attempt + 1 < attempts:
+                time.sleep(first_wait * 2**attempt)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout = {int(previous_timeout)}")
+    logger.warning(
+        "The WAL checkpoint after an erasure stayed busy after %d tries; the erased "
+        "data's old pages stay in the -wal file until the next checkpoint.",
+        attempts,
+    )
+    return PURGE_PENDING

@@ -56,6 +56,11 @@ VERIFICATION_MAX_ATTEMPTS = 5
 
 SUBJECT_VERIFICATION = _("Your privacy request: confirmation code")
 SUBJECT_EXTENSION = _("Your privacy request: we need more time")
+CANCEL_NOTE = _("Cancelled: %(reason)s")
+CLOSED_BY_ERASURE_NOTE = _(
+    "Closed without being carried out: erasure request %(request)s erased the person's "
+    "data, so this request no longer has a person it could be carried out for."
+)
 
 
 def message_id_digest(message_id: str) -> str:
@@ -452,15 +457,26 @@ def request_extend(
 def request_cancel(
     *, request: Request, actor: str, reason: str = "", now: datetime | None = None
 ) -> Request:
-    """Close a request without fulfilling it (withdrawn, duplicate, identity not shown)."""
+    """Close a request without fulfilling it (withdrawn, duplicate, identity not shown).
+
+    The reason is free text that may name the person, so it goes into ``notes``
+    (cleared when the person is erased), never into ``result``, which outlives
+    the erasure (R35).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         request = _lock(request)
         _require_open(request)
+        notes = request.notes
+        if reason.strip():
+            with translation.override(settings.LANGUAGE_CODE):
+                line = str(CANCEL_NOTE) % {"reason": reason.strip()}
+            notes = f"{notes.rstrip()}\n\n{line}" if notes.strip() else line
         Request.objects.filter(pk=request.pk).update(
             status=RequestStatus.CANCELLED,
             cancelled_at=now,
-            result={"cancelled": True, "reason": reason.strip()},
+            notes=notes,
+            result={"cancelled": True},
         )
         audit_log(
             actor=actor,
@@ -523,7 +539,7 @@ def request_fulfil(
         elif request.type == RequestType.OBJECTION:
             result = engine.object_to(person, activity=activity or "", actor=actor, now=now)
         elif request.type == RequestType.ERASURE:
-            result = engine.erase(person, actor=actor, now=now, lang=lang).as_result()
+            result = _erase(request, person, actor=actor, now=now, lang=lang)
         else:  # pragma: no cover - the choices are exhaustive
             raise ValidationError({"type": f"Unknown request type {request.type!r}."})
         # The person row may be gone now (erasure): refer to the case by subject only.
@@ -540,3 +556,79 @@ def request_fulfil(
         )
     request.refresh_from_db()
     return request
+
+
+def _erase(
+    request: Request, person: Person, *, actor: str, now: datetime, lang: str
+) -> dict[str, Any]:
+    """Carry out an erasure request (inside ``request_fulfil``'s transaction).
+
+    The person's other open requests are de-identified by the erasure and could
+    never be carried out: they are closed as cancelled, with a note and a result
+    that name only the erasure request (docs/erasure.md). If the storage purge
+    after commit stays pending, the result says so.
+    """
+    from personvern.rights import engine
+
+    others = list(
+        Request.objects.select_for_update()
+        .filter(person=person, status__in=OPEN_STATUSES)
+        .exclude(pk=request.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    report = engine.erase(person, actor=actor, now=now, lang=lang)
+    result = report.as_result()
+    # Only requests the erasure de-identified: a hold on the person keeps them open.
+    closed = list(
+        Request.objects.filter(pk__in=others, person__isnull=True).values_list(
+            "pk", "public_id", "subject"
+        )
+    )
+    if closed:
+        with translation.override(settings.LANGUAGE_CODE):
+            note = str(CLOSED_BY_ERASURE_NOTE) % {"request": request.public_id}
+        Request.objects.filter(pk__in=[pk for pk, _id, _s in closed]).update(
+            status=RequestStatus.CANCELLED,
+            cancelled_at=now,
+            notes=note,
+            result={"cancelled": True, "closed_by_erasure": str(request.public_id)},
+        )
+        for _pk, public_id, subject in closed:
+            audit_log(
+                actor=actor,
+                action="rights.request.cancelled",
+                subject=subject,
+                activity="privacy-requests",
+                data={"request": str(public_id), "closed_by_erasure": str(request.public_id)},
+                now=now,
+            )
+    result["requests_closed"] = [str(public_id) for _pk, public_id, _s in closed]
+
+    def storage_purged() -> None:
+        # Runs after engine.erase's own purge (callbacks run in order of registration).
+        if report.storage_purge == engine.PURGE_PENDING:
+            request_note_storage_pending(request=request, result=result, actor=actor)
+
+    transaction.on_commit(storage_purged)
+    return result
+
+
+def request_note_storage_pending(
+    *, request: Request, result: dict[str, Any], actor: str, now: datetime | None = None
+) -> None:
+    """Record on a completed erasure that freed storage is not yet purged (SQLite WAL busy).
+
+    The next checkpoint (the next erasure, or SQLite's automatic one) completes it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        Request.objects.filter(pk=request.pk).update(result={**result, "storage_purge": "pending"})
+        audit_log(
+            actor=actor,
+            action="rights.request.storage_purge_pending",
+            subject=request.subject,
+            activity="privacy-requests",
+            data={"request": str(request.public_id)},
+            now=now,
+        )
