@@ -37,7 +37,7 @@ def _alive(row: Entry | Application) -> bool:
 @pytest.mark.req("R23")
 @pytest.mark.parametrize(
     ("as_of_day", "deleted"),
-    [(date(2025, 4, 14), False), (date(2025, 4, 15), True), (date(2025, 4, 16), True)],
+    [(date(2025, 4, 14), False), (date(2025, 4, 15), False), (date(2025, 4, 16), True)],
     ids=["day-before", "the-day", "day-after"],
 )
 def test_competition_entry_deleted_a_month_after_the_competition(
@@ -68,9 +68,9 @@ def _apply(email: str, position: Position | None = None) -> Application:
 @pytest.mark.req("R27")
 def test_open_application_is_deleted_after_210_days() -> None:
     application = _apply("apen@example.no")
-    retention_run(as_of=at(date(2024, 8, 6)))
+    retention_run(as_of=at(date(2024, 8, 7)))  # 10 January + 210 days: the last day
     assert _alive(application)
-    retention_run(as_of=at(date(2024, 8, 7)))  # 10 January + 210 days
+    retention_run(as_of=at(date(2024, 8, 8)))
     assert not _alive(application)
 
 
@@ -83,9 +83,9 @@ def test_posted_position_application_is_deleted_when_recruitment_closes() -> Non
     assert _alive(application)
 
     position_close_recruitment(position=position, actor=ACTOR, now=at(date(2026, 3, 1), 14))
-    retention_run(as_of=at(date(2026, 2, 28)))
+    retention_run(as_of=at(date(2026, 3, 1), 16))  # closed today: the day is not counted
     assert _alive(application)
-    retention_run(as_of=at(date(2026, 3, 1)))
+    retention_run(as_of=at(date(2026, 3, 2)))
     assert not _alive(application)
 
 
@@ -102,7 +102,7 @@ def test_hired_applicant_is_kept_until_employment_ends() -> None:
 
     application_end_employment(application=application, ended_at=at(date(2030, 6, 30), 16),
                                actor=ACTOR)
-    retention_run(as_of=at(date(2030, 6, 29)))
+    retention_run(as_of=at(date(2030, 6, 30)))  # the last day of employment
     assert _alive(application)
-    retention_run(as_of=at(date(2030, 6, 30)))
+    retention_run(as_of=at(date(2030, 7, 1)))
     assert not _alive(application)

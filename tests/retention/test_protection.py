@@ -17,7 +17,8 @@ from .factories import ACTOR, at, person
 pytestmark = pytest.mark.django_db
 
 RECEIVED = at(date(2023, 5, 2), 9)
-DUE = at(date(2024, 5, 2))  # one year after receipt: the mailbox rule's day
+LAST_DAY = at(date(2024, 5, 2))  # one year after receipt: the period's last day
+DUE = at(date(2024, 5, 3))  # the first day the mailbox rule deletes
 
 
 def message(owner: Person, subject: str = "Spørsmål om kurs") -> MailMessage:
@@ -40,7 +41,7 @@ def mailbox_line(as_of_day: date):  # type: ignore[no-untyped-def]
 def test_mail_is_deleted_one_year_after_receipt() -> None:
     msg = message(person("epost@example.no"))
 
-    retention_run(as_of=at(date(2024, 5, 1)))
+    retention_run(as_of=LAST_DAY)
     assert alive(msg)
     retention_run(as_of=DUE)
     assert not alive(msg)

@@ -165,13 +165,13 @@ def test_anonymising_rule_overwrites_fields_once_and_keeps_the_row() -> None:
                                    rating=4, comment="Flott kurs, Kari", actor=ACTOR,
                                    now=at(date(2020, 6, 2), 10))
 
-    first = retention_run(as_of=at(date(2021, 6, 2)))
+    first = retention_run(as_of=at(date(2021, 6, 3)))  # a year after 2 June, from the day after
     evaluation.refresh_from_db()
     assert (evaluation.person_id, evaluation.comment, evaluation.rating) == (None, "", 4)
     assert sum(line.count for line in first.lines if line.holder == "courses.Evaluation") == 1
     assert Registration.objects.filter(pk=registration.pk).exists()  # its own 5-year clock
 
-    second = retention_run(as_of=at(date(2021, 6, 2)))
+    second = retention_run(as_of=at(date(2021, 6, 3)))
     assert second.rows == 0
     assert Evaluation.objects.filter(pk=evaluation.pk).exists()
 

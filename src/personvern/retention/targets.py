@@ -6,10 +6,13 @@ touches rows. The engine (:mod:`personvern.retention.engine`) runs them.
 
 Query shape (ADR 0005):
 
-- due: ``anchor <= cutoff`` where ``cutoff = rule.keep.subtract_from(today)``
-  and ``today`` is the Europe/Oslo date of ``as_of``. A datetime anchor is
-  compared as ``anchor < start of the Oslo day after cutoff``, so the column
-  itself is compared and an index on it can be used. A NULL anchor (the
+- due: ``anchor < cutoff`` where ``cutoff = rule.keep.subtract_from(today)``
+  and ``today`` is the Europe/Oslo date of ``as_of``. Strictly before: under
+  Reg. 1182/71 Art. 3 the day of the event is not counted and a period ends
+  at the *end* of its last day, so "10 years after 10 June 2015" keeps the row
+  through 10 June 2025 and it is due from 11 June. A datetime anchor is
+  compared as ``anchor < start of the Oslo day cutoff``, so the column itself
+  is compared and an index on it can be used. A NULL anchor (the
   relationship is still open) is never due.
 - cohort: a rule with a cohort takes the rows in the holder's cohort filter; a
   rule without one takes the rows in none of the cohorts the activity's other
@@ -33,7 +36,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from personvern.core.models import Hold, HoldScope, Restriction, RestrictionGround
 from personvern.core.registry import Holder, holder_of, holders
 from personvern.policy.models import Activity, Policy, RetentionRule
-from personvern.retention.clock import start_of_next_day
+from personvern.retention.clock import oslo_midnight
 
 #: Art. 18(1) grounds under which the person's data must be *kept*: (b) the
 #: person opposed erasure and asked for restriction instead; (c) the person
@@ -167,10 +170,15 @@ def scoped_rows(target: Target) -> tuple[QuerySet[Any], models.Field[Any, Any]]:
 
 
 def due_q(field: models.Field[Any, Any], cutoff: date) -> Q:
-    """Rows whose anchor falls on or before ``cutoff`` (an Oslo calendar date)."""
+    """Rows whose anchor falls strictly before ``cutoff`` (an Oslo calendar date).
+
+    ``cutoff`` is ``today - keep``: an anchor *on* it ends its period at the end
+    of today (Reg. 1182/71 Art. 3: the event's day is not counted, the period
+    runs to the end of its last day), so the row is kept today and due tomorrow.
+    """
     if isinstance(field, models.DateTimeField):
-        return Q(**{f"{ANCHOR}__lt": start_of_next_day(cutoff)})
-    return Q(**{f"{ANCHOR}__lte": cutoff})
+        return Q(**{f"{ANCHOR}__lt": oslo_midnight(cutoff)})
+    return Q(**{f"{ANCHOR}__lt": cutoff})
 
 
 def protecting_holds(as_of: datetime) -> QuerySet[Hold]:
