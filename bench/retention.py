@@ -196,15 +196,16 @@ def raw_statements(vendor: str, *, optimised: bool = False) -> list[tuple[str, l
     from personvern.core.models import Person
     from personvern.core.policy import current_policy
     from personvern.core.registry import holders
-    from personvern.retention.clock import oslo_date, parse_as_of, start_of_next_day
+    from personvern.retention.clock import oslo_date, oslo_midnight, parse_as_of
 
     as_of = parse_as_of(AS_OF)
     today = oslo_date(as_of)
     activity = current_policy().activity("course-participation")
     member_rule = activity.rule("advokatforeningen-member")
     other_rule = activity.rule("other-participants")
-    member_bound = start_of_next_day(member_rule.keep.subtract_from(today))
-    other_bound = start_of_next_day(other_rule.keep.subtract_from(today))
+    # Due when the anchor's Oslo date is strictly before today - keep (ADR 0005).
+    member_bound = oslo_midnight(member_rule.keep.subtract_from(today))
+    other_bound = oslo_midnight(other_rule.keep.subtract_from(today))
     day = _oslo_date("c.ends_at", vendor)
     member_at_end = (
         "EXISTS (SELECT 1 FROM core_membership m WHERE m.person_id = r.person_id "
@@ -416,6 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--smoke", action="store_true",
                         help="CI: 2,000 persons, SQLite, one round, no files written")
+    parser.add_argument("--no-write", action="store_true",
+                        help="check and print only; leave bench/results and the docs alone")
     parser.add_argument("--worker", choices=["engine", "raw", "raw-opt"], help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -434,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for persons in sizes:
             result = bench(backends[name], persons, repeat, args.batch_size)
             print(json.dumps(result))
-            if not args.smoke:
+            if not (args.smoke or args.no_write):
                 _write(result)
             elif result["rows_removed"] == 0 or result["persons_removed"] == 0:
                 raise SystemExit("smoke: the engine removed nothing; the generator or policy moved")
