@@ -6,7 +6,8 @@ Safety design (read before changing anything here):
   retention rule of each activity, applied to each holder declared for that
   activity (:mod:`personvern.retention.targets`), is one set-based query.
 - **Held rows are never touched**: active holds on the person, the activity or
-  the row, and persons under an Art. 18(1)(b)/(c) restriction, are excluded in
+  the row (or on the row it belongs to, ``Holder.parent``, or on a row that
+  belongs to it), and persons under an Art. 18(1)(b)/(c) restriction, are excluded in
   the SQL statement that selects the batch, inside the batch's transaction: a
   hold committed before a batch starts protects its rows from that batch on.
 - **One transaction per batch**: select up to ``batch_size`` due primary keys

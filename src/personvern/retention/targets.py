@@ -19,7 +19,10 @@ Query shape (ADR 0005):
   rules name.
 - protected: rows under an active hold (person, activity or row scope) or of a
   person under an Art. 18(1)(b) or (c) restriction are excluded, with
-  ``NOT EXISTS`` subqueries (no per-row Python).
+  ``NOT EXISTS`` subqueries (no per-row Python). A row hold reaches along
+  ``Holder.parent``: a held application keeps its documents and notes, and a
+  held document keeps its application (deleting it would cascade onto the
+  document).
 """
 
 from __future__ import annotations
@@ -223,15 +226,68 @@ class Protection:
         return combined
 
 
+def ancestors(holder: Holder) -> list[tuple[str, type[models.Model]]]:
+    """(lookup path from the holder's rows, model) of each row its rows belong to.
+
+    Follows ``Holder.parent`` up: a CV's application, a hotel entry's
+    registration, and the parent's own parent if that holder declares one.
+    """
+    found: list[tuple[str, type[models.Model]]] = []
+    current: Holder | None = holder
+    path = ""
+    seen: set[type[models.Model]] = set()
+    while current is not None and current.parent is not None and current.model not in seen:
+        seen.add(current.model)
+        model = current.parent_model
+        assert model is not None
+        path = f"{path}__{current.parent}" if path else current.parent
+        found.append((path, model))
+        current = holder_of(model)
+    return found
+
+
+def _row_hold_q(model: type[models.Model], object_id: Any) -> Q:
+    return Q(scope=HoldScope.ROW, content_type=_content_type(model), object_id=object_id)
+
+
+def family_hold_qs(holder: Holder) -> list[Q]:
+    """Row holds (as ``Q`` on ``Hold``, correlated to the outer row) that reach this row.
+
+    The row's own hold; a hold on any row it belongs to (its ``parent`` chain:
+    a legal hold on an application keeps the CV and the interview notes); and
+    a hold on any row that belongs to it (deleting the row would cascade onto
+    the held one).
+    """
+    qs = [_row_hold_q(holder.model, OuterRef("pk"))]
+    qs += [_row_hold_q(model, OuterRef(f"{path}__id")) for path, model in ancestors(holder)]
+    for other in holders():
+        for path, model in ancestors(other):
+            if model is holder.model:
+                # Nested: the descendant's rows are a subquery of the hold query,
+                # which is itself a subquery of the outer (target) row.
+                rows = other.model._base_manager.filter(
+                    **{f"{path}__id": OuterRef(OuterRef("pk"))}
+                ).values("pk")
+                qs.append(
+                    Q(
+                        scope=HoldScope.ROW,
+                        content_type=_content_type(other.model),
+                        object_id__in=rows,
+                    )
+                )
+    return qs
+
+
 def protection(target: Target, as_of: datetime) -> Protection:
     """Build the hold and restriction subqueries for ``target`` at ``as_of``."""
     holder = target.holder
     holds = protecting_holds(as_of)
-    content_type = _content_type(holder.model)
-    row_q = Q(scope=HoldScope.ROW, content_type=content_type, object_id=OuterRef("pk"))
     activity_q = Q(scope=HoldScope.ACTIVITY, activity=target.activity.id)
-    checks = [Exists(holds.filter(row_q)), Exists(holds.filter(activity_q))]
-    any_q = row_q | activity_q
+    row_qs = family_hold_qs(holder)
+    checks = [Exists(holds.filter(q)) for q in row_qs] + [Exists(holds.filter(activity_q))]
+    any_q = activity_q
+    for q in row_qs:
+        any_q |= q
     ground: Any = models.Value(None, output_field=models.CharField())
     if holder.person is not None:
         person = OuterRef(holder.person_id_path())
