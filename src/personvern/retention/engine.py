@@ -24,7 +24,10 @@ Safety design (read before changing anything here):
   references any more (identity records such as e-mails and memberships do
   not keep a person) are removed in batches, unless a hold or a keeping
   restriction protects them. Their audit entries' personal payloads are
-  cleared; the pseudonymous chain stays verifiable.
+  cleared; the pseudonymous chain stays verifiable. A person with an active
+  objection to direct marketing is not removed (the objection must outlive
+  a re-import, R37) but reduced to the person row without name or phone,
+  their e-mail identities and their objections.
 - **Idempotent**: deleting rows can move another rule's anchor (a customer
   relationship's end), so targets whose query reads a changed table run again
   until a pass changes nothing; a second run finds nothing to do.
@@ -43,11 +46,18 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from personvern.core.audit import audit_log, pseudonym
-from personvern.core.models import AuditEntry, HoldScope, Person, RestrictionGround
+from personvern.core.models import (
+    AuditEntry,
+    EmailIdentity,
+    HoldScope,
+    Objection,
+    Person,
+    RestrictionGround,
+)
 from personvern.core.policy import current_policy
 from personvern.core.registry import holder_of, holders
 from personvern.retention.batches import BatchWalk
@@ -192,6 +202,7 @@ class RunReport:
     lines: list[RunLine]
     persons_removed: int = 0
     person_batches: int = 0
+    persons_minimised: int = 0
     passes: int = 0
     refused: list[Refusal] = field(default_factory=list)
 
@@ -206,6 +217,7 @@ class RunReport:
             "lines": [line.as_dict() for line in self.lines],
             "persons_removed": self.persons_removed,
             "person_batches": self.person_batches,
+            "persons_minimised": self.persons_minimised,
             "passes": self.passes,
             "refused": [r.as_dict() for r in self.refused],
         }
@@ -322,8 +334,64 @@ def retention_forecast(*, as_of: datetime) -> Forecast:
 # --------------------------------------------------------------------------- run
 
 
+def direct_marketing_objections(as_of: datetime) -> QuerySet[Objection]:
+    """Objections to direct marketing not lifted by ``as_of`` (placed at any time).
+
+    As with holds, one recorded after the ``as_of`` instant exists while the run
+    works and counts.
+    """
+    return Objection.objects.filter(activity=Objection.DIRECT_MARKETING).filter(
+        Q(lifted_at__isnull=True) | Q(lifted_at__gt=as_of)
+    )
+
+
 def orphan_persons(as_of: datetime) -> QuerySet[Person]:
-    """Persons no activity's row references, not protected, older than the grace period."""
+    """Persons no activity's row references, not protected, older than the grace period.
+
+    A person with an active objection to direct marketing is no orphan: see
+    :func:`objecting_persons_to_minimise`.
+    """
+    objection = direct_marketing_objections(as_of).filter(person_id=OuterRef("pk"))
+    return _unreferenced_persons(as_of).filter(~Exists(objection))
+
+
+#: Identity records an objecting person keeps when nothing else is left: the
+#: e-mail identity matches a re-imported or re-subscribing address to the person,
+#: and the objection stops the mailing (R37: absolute, Art. 21(3)).
+KEPT_FOR_OBJECTION: tuple[type[models.Model], ...] = (Person, EmailIdentity, Objection)
+
+#: Fields of the kept person row cleared: nothing needs the name or phone.
+PERSON_CLEARED: dict[str, str] = {"given_name": "", "family_name": "", "phone": ""}
+
+
+def _minimised_records() -> list[type[models.Model]]:
+    """Identity-record models deleted for an objecting person kept only for the objection."""
+    return [
+        h.model
+        for h in holders()
+        if h.activity is None and h.person == "person" and h.model not in KEPT_FOR_OBJECTION
+    ]
+
+
+def objecting_persons_to_minimise(as_of: datetime) -> QuerySet[Person]:
+    """Persons kept only by an active direct-marketing objection who still hold more than that.
+
+    They would be orphans but for the objection; more than the minimum is a name
+    or phone on the person row, or any identity record other than e-mail
+    identities and objections (memberships, consent events, lifted holds…).
+    """
+    # ``pk IN (objecting persons)`` first: few persons object, so the database
+    # can start from the objections rather than from every person.
+    qs = _unreferenced_persons(as_of).filter(
+        pk__in=direct_marketing_objections(as_of).values("person_id")
+    )
+    more = ~Q(**PERSON_CLEARED)
+    for model in _minimised_records():
+        more |= Q(Exists(model._base_manager.filter(person_id=OuterRef("pk"))))
+    return qs.filter(more)
+
+
+def _unreferenced_persons(as_of: datetime) -> QuerySet[Person]:
     horizon = min(as_of, timezone.now()) - PERSON_GRACE
     qs = Person.objects.filter(created_at__lt=horizon)
     for holder in holders():
@@ -502,6 +570,58 @@ def _sweep_persons(
             progress(step, report.persons_removed, total)
 
 
+def _minimise_objecting_persons(
+    *,
+    as_of: datetime,
+    batch_size: int,
+    actor: str,
+    report: RunReport,
+    progress: ProgressCallback | None,
+) -> None:
+    """Reduce persons kept only by a direct-marketing objection to what the objection needs."""
+    step = "objecting persons"
+    candidates = objecting_persons_to_minimise(as_of)
+    total = candidates.count() if progress else None
+    if progress:
+        progress(step, 0, total)
+    qn = connection.ops.quote_name
+    walk = BatchWalk(Person, batch_size)
+    while True:
+        with transaction.atomic():
+            rows = walk.next_batch(candidates, ("pk", "public_id"))
+            if not rows:
+                break
+            pks = [pk for pk, _ in rows]
+            count = Person.objects.filter(pk__in=pks).update(**PERSON_CLEARED)
+            deleted: dict[str, int] = {}
+            with connection.cursor() as cursor:
+                for model in _minimised_records():
+                    fk = model._meta.get_field("person")
+                    assert isinstance(fk, models.ForeignKey)
+                    column = qn(str(fk.column))
+                    condition, params = in_clause(column, pks)
+                    cursor.execute(
+                        f"DELETE FROM {qn(model._meta.db_table)} WHERE {condition}",  # noqa: S608
+                        params,
+                    )
+                    if cursor.rowcount:
+                        deleted[model._meta.label] = int(cursor.rowcount)
+            cleared = _clear_audit_payloads([pseudonym(str(public_id)) for _, public_id in rows])
+            audit_log(
+                actor=actor,
+                action="retention.persons_minimised",
+                data={
+                    "count": count,
+                    "deleted": dict(sorted(deleted.items())),
+                    "audit_payloads_cleared": cleared,
+                    "as_of": as_of.isoformat(),
+                },
+            )
+        report.persons_minimised += count
+        if progress:
+            progress(step, report.persons_minimised, total)
+
+
 def retention_run(
     *,
     as_of: datetime,
@@ -529,6 +649,7 @@ def retention_run(
         for target, due in targets:
             lines[target.key].count = due.count()
         report.persons_removed = orphan_persons(as_of).count()
+        report.persons_minimised = objecting_persons_to_minimise(as_of).count()
         return report
     # Each pass re-runs only the targets whose due query reads a table that
     # changed during or after their own run in the previous pass (see reads_tables).
@@ -554,6 +675,9 @@ def retention_run(
             if reads_tables(due) & set().union(*changes[i:])
         ]
     _sweep_persons(as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress)
+    _minimise_objecting_persons(
+        as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress
+    )
     return report
 
 
@@ -570,6 +694,7 @@ __all__ = [
     "RunReport",
     "due_rows",
     "holder_row_counts",
+    "objecting_persons_to_minimise",
     "orphan_persons",
     "retention_forecast",
     "retention_run",
