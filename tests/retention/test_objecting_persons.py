@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 
 from personvern.core.models import (
     ConsentEvent,
@@ -45,6 +47,8 @@ def _objecting_member(email: str) -> Person:
 def test_person_with_a_direct_marketing_objection_is_kept_with_only_what_it_needs() -> None:
     objecting = _objecting_member("innsigelse@example.no")
     swept = person("ingen.innsigelse@example.no")
+    staff = get_user_model().objects.create(username="saksbehandler")
+    LogEntry.objects.log_actions(staff.pk, [objecting], CHANGE, single_object=True)
 
     report = retention_run(as_of=AS_OF)
 
@@ -59,6 +63,7 @@ def test_person_with_a_direct_marketing_objection_is_kept_with_only_what_it_need
     assert Objection.objects.filter(person=kept, activity=Objection.DIRECT_MARKETING).exists()
     assert not Membership.objects.filter(person=kept).exists()
     assert not ConsentEvent.objects.filter(person=kept).exists()
+    assert not LogEntry.objects.exists()  # its object_repr was the name just cleared
     assert retention_run(as_of=AS_OF).persons_minimised == 0  # nothing more to take
 
     # Re-imported from the member organisation: the objection still stops the mailing.

@@ -128,9 +128,13 @@ def test_audit_records_counts_without_personal_data() -> None:
     assert sum(e.data["count"] for e in sweeps) == 3
     # Exactly these keys: counts and names of rules and models, nothing that points at a person.
     for entry in batches:
-        assert set(entry.data) == {"rule", "holder", "action", "count", "cascaded", "as_of"}
+        assert set(entry.data) == {
+            "rule", "holder", "action", "count", "cascaded", "admin_log_entries", "as_of"
+        }
     for entry in sweeps:
-        assert set(entry.data) == {"count", "cascaded", "audit_payloads_cleared", "as_of"}
+        assert set(entry.data) == {
+            "count", "cascaded", "audit_payloads_cleared", "admin_log_entries", "as_of"
+        }
     ours = batches + sweeps
     assert all(e.subject == "" and e.personal is None for e in ours)
     text = json.dumps([e.data for e in ours])

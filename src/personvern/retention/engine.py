@@ -31,6 +31,10 @@ Safety design (read before changing anything here):
 - **Idempotent**: deleting rows can move another rule's anchor (a customer
   relationship's end), so targets whose query reads a changed table run again
   until a pass changes nothing; a second run finds nothing to do.
+- **Admin change log**: Django's ``LogEntry.object_repr`` is ``str(obj)`` (a
+  person's name, "Name – Course"), so the log rows about every row a batch
+  deletes or anonymises, cascaded rows included, are deleted in the batch's
+  transaction (one statement per batch, keys selected in SQL).
 - Audit entries carry counts, the activity, the rule id and the holder's model
   label: no personal data and no primary keys of people.
 """
@@ -41,12 +45,15 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, ForeignObjectRel, OuterRef, Q, QuerySet
+from django.db.models.deletion import get_candidate_relations_to_delete
 from django.utils import timezone
 
 from personvern.core.audit import audit_log, pseudonym
@@ -62,7 +69,7 @@ from personvern.core.policy import current_policy
 from personvern.core.registry import holder_of, holders
 from personvern.retention.batches import BatchWalk
 from personvern.retention.clock import oslo_date
-from personvern.retention.deletion import delete_rows, in_clause
+from personvern.retention.deletion import CascadeFilter, delete_rows, in_clause
 from personvern.retention.targets import (
     Target,
     due_q,
@@ -443,6 +450,69 @@ def _clear_audit_payloads(subjects: list[str]) -> int:
         return int(cursor.rowcount)
 
 
+def _admin_log_rows(
+    model: type[models.Model],
+    condition: tuple[str, list[Any]],
+    cascade_into: CascadeFilter,
+    _seen: frozenset[type[models.Model]] = frozenset(),
+) -> list[tuple[type[models.Model], str, list[Any]]]:
+    """(model, SQL selecting the primary keys as text, params) of rows and their cascade.
+
+    ``condition`` selects the rows of ``model`` (SQL on its unqualified
+    columns). Cascades follow ``on_delete=CASCADE`` as
+    :func:`~personvern.retention.deletion.delete_rows` does, each level a
+    subquery of the one above, so no key list is fetched into Python.
+    """
+    qn = connection.ops.quote_name
+    table, pk = qn(model._meta.db_table), qn(str(model._meta.pk.column))
+    where, params = condition
+    found = [(model, f"SELECT CAST({pk} AS TEXT) FROM {table} WHERE {where}", params)]
+    for candidate in get_candidate_relations_to_delete(model._meta):
+        # The stubs type these as fields; at runtime they are reverse relation objects.
+        rel = cast(ForeignObjectRel, candidate)
+        related = rel.related_model
+        assert isinstance(related, type)
+        field = rel.field
+        if field.remote_field.on_delete is not models.CASCADE or not cascade_into(related):
+            continue
+        if related in _seen or related is model:
+            continue
+        child = (f"{qn(str(field.column))} IN (SELECT {pk} FROM {table} WHERE {where})", params)
+        found += _admin_log_rows(related, child, cascade_into, _seen | {model})
+    return found
+
+
+def _forget_admin_log(rows: list[tuple[type[models.Model], str, list[Any]]]) -> int:
+    """Delete the admin change log's rows about these rows (one statement); returns the count.
+
+    Must run before the rows themselves are deleted (their keys are read in SQL).
+    """
+    if not rows or not apps.is_installed("django.contrib.admin"):
+        return 0
+    qn = connection.ops.quote_name
+    conditions: list[str] = []
+    params: list[Any] = []
+    for model, select, select_params in rows:
+        content_type = ContentType.objects.get_for_model(model)
+        conditions.append(f"({qn('content_type_id')} = %s AND {qn('object_id')} IN ({select}))")
+        params += [content_type.pk, *select_params]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {qn(LogEntry._meta.db_table)} WHERE "  # noqa: S608
+            + " OR ".join(conditions),
+            params,
+        )
+        return int(cursor.rowcount)
+
+
+def _pk_condition(model: type[models.Model], pks: list[Any]) -> tuple[str, list[Any]]:
+    return in_clause(connection.ops.quote_name(str(model._meta.pk.column)), pks)
+
+
+def _no_cascade(model: type[models.Model]) -> bool:
+    return False
+
+
 def _is_identity_record(model: type[models.Model]) -> bool:
     holder = holder_of(model)
     return holder is not None and holder.activity is None
@@ -481,7 +551,15 @@ def _run_target(
             if not pks:
                 break
             batch = target.model._base_manager.filter(pk__in=pks)
-            if target.rule.action == "delete":
+            deleting = target.rule.action == "delete"
+            log_rows = _admin_log_rows(
+                target.model,
+                _pk_condition(target.model, pks),
+                # delete_rows' default: every CASCADE (refused targets never get here).
+                (lambda model: True) if deleting else _no_cascade,
+            )
+            admin_log = _forget_admin_log(log_rows)
+            if deleting:
                 count, cascaded = _deleted_counts(
                     delete_rows(target.model, pks), target.model._meta.label
                 )
@@ -498,6 +576,7 @@ def _run_target(
                     "action": target.rule.action,
                     "count": count,
                     "cascaded": cascaded,
+                    "admin_log_entries": admin_log,
                     "as_of": as_of.isoformat(),
                 },
             )
@@ -537,6 +616,9 @@ def _sweep_persons(
                 if not rows:
                     break
                 pks = [pk for pk, _ in rows]
+                admin_log = _forget_admin_log(
+                    _admin_log_rows(Person, _pk_condition(Person, pks), _is_identity_record)
+                )
                 # The delete cascades only into identity records: should a record of an
                 # activity appear for one of these persons meanwhile, the foreign key
                 # aborts the batch at commit; the batch is then selected afresh.
@@ -553,6 +635,7 @@ def _sweep_persons(
                         "count": count,
                         "cascaded": cascaded,
                         "audit_payloads_cleared": cleared,
+                        "admin_log_entries": admin_log,
                         "as_of": as_of.isoformat(),
                     },
                 )
@@ -592,6 +675,15 @@ def _minimise_objecting_persons(
             if not rows:
                 break
             pks = [pk for pk, _ in rows]
+            # The person's log rows carry the name being cleared; the others' rows go.
+            person_condition = _pk_condition(Person, pks)
+            log_rows = _admin_log_rows(Person, person_condition, _no_cascade)
+            for model in _minimised_records():
+                fk = model._meta.get_field("person")
+                assert isinstance(fk, models.ForeignKey)
+                where = in_clause(qn(str(fk.column)), pks)
+                log_rows += _admin_log_rows(model, where, _no_cascade)
+            admin_log = _forget_admin_log(log_rows)
             count = Person.objects.filter(pk__in=pks).update(**PERSON_CLEARED)
             deleted: dict[str, int] = {}
             with connection.cursor() as cursor:
@@ -614,6 +706,7 @@ def _minimise_objecting_persons(
                     "count": count,
                     "deleted": dict(sorted(deleted.items())),
                     "audit_payloads_cleared": cleared,
+                    "admin_log_entries": admin_log,
                     "as_of": as_of.isoformat(),
                 },
             )
