@@ -81,10 +81,11 @@ def test_entries_are_deleted_once_the_period_after_the_competition_end_has_run()
         actor="site",
         now=ENDS - timedelta(days=1),
     )
-    # The policy keeps entries one month after the end (1 June Oslo): due on 1 July.
-    retention_run(as_of=datetime(2025, 6, 30, 12, tzinfo=UTC))
-    assert Entry.objects.count() == 1
+    # The policy keeps entries one month after the end (1 June Oslo): the month ends
+    # with 1 July (Reg. 1182/71 Art. 3), so they go on 2 July.
     retention_run(as_of=datetime(2025, 7, 1, 12, tzinfo=UTC))
+    assert Entry.objects.count() == 1
+    retention_run(as_of=datetime(2025, 7, 2, 12, tzinfo=UTC))
     assert Entry.objects.count() == 0
 
 

@@ -73,9 +73,10 @@ def test_invoices_are_kept_five_years_after_the_end_of_their_fiscal_year() -> No
         amount=Decimal("100"),
         actor="t",
     )
-    retention_run(as_of=datetime(2025, 12, 30, 12, tzinfo=UTC))
-    assert Invoice.objects.filter(pk=invoice.pk).exists()
+    # Five years after 31 Dec 2020 end with 31 Dec 2025: the invoice goes on 1 January.
     retention_run(as_of=datetime(2025, 12, 31, 12, tzinfo=UTC))
+    assert Invoice.objects.filter(pk=invoice.pk).exists()
+    retention_run(as_of=datetime(2026, 1, 1, 12, tzinfo=UTC))
     assert not Invoice.objects.filter(pk=invoice.pk).exists()
 
 
@@ -99,9 +100,9 @@ def test_contacts_are_kept_while_the_relationship_lasts_and_as_long_as_its_books
     )
     customer.refresh_from_db()
     assert customer.books_fiscal_year_end == date(2037, 12, 31)
-    retention_run(as_of=datetime(2042, 12, 30, 12, tzinfo=UTC))
-    assert CustomerContact.objects.filter(pk=contact.pk).exists()
     retention_run(as_of=datetime(2042, 12, 31, 12, tzinfo=UTC))
+    assert CustomerContact.objects.filter(pk=contact.pk).exists()
+    retention_run(as_of=datetime(2043, 1, 1, 12, tzinfo=UTC))
     assert not CustomerContact.objects.filter(pk=contact.pk).exists()
 
 

@@ -37,9 +37,10 @@ def _exists(message: MailMessage) -> bool:
 @pytest.mark.req("R19")
 def test_mail_is_deleted_about_a_year_after_receipt() -> None:
     message = _message("Spørsmål om kurs")
-    retention_run(as_of=datetime(2025, 2, 28, 12, tzinfo=UTC))
-    assert _exists(message)
+    # Received 1 March 2024: the year ends with 1 March 2025; the message goes on 2 March.
     retention_run(as_of=datetime(2025, 3, 1, 12, tzinfo=UTC))
+    assert _exists(message)
+    retention_run(as_of=datetime(2025, 3, 2, 12, tzinfo=UTC))
     assert not _exists(message)
 
 
@@ -81,7 +82,7 @@ def test_releasing_a_kept_message_returns_it_to_the_normal_rule() -> None:
     services.mail_message_release(message=message, actor="t", now=T0 + timedelta(days=1))
     message.refresh_from_db()
     assert message.keep_reason == "" and message.keep_until is None
-    retention_run(as_of=datetime(2025, 3, 1, 12, tzinfo=UTC))
+    retention_run(as_of=datetime(2025, 3, 2, 12, tzinfo=UTC))
     assert not _exists(message)
 
 

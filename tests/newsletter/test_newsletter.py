@@ -286,10 +286,11 @@ def test_retention_deletes_subscription_and_interactions_after_unsubscribe_only(
         now=datetime(2026, 2, 1, 9, tzinfo=UTC),
     )
 
-    retention_run(as_of=datetime(2026, 1, 31, 22, tzinfo=UTC))
+    # "Until you unsubscribe" (0d): the day of unsubscribing is kept, the next run deletes.
+    retention_run(as_of=datetime(2026, 2, 1, 12, tzinfo=UTC))
     assert Subscription.objects.count() == 2
 
-    retention_run(as_of=datetime(2026, 2, 1, 12, tzinfo=UTC))
+    retention_run(as_of=datetime(2026, 2, 2, 12, tzinfo=UTC))
     assert list(Subscription.objects.values_list("person_id", flat=True)) == [stays.pk]
     assert not Interaction.objects.exists()
 

@@ -125,9 +125,10 @@ def test_open_application_is_deleted_210_days_after_receipt() -> None:
     application = _apply(None)
     services.application_note_add(application=application, kind="interview", text="x", actor="h")
     received_day = T0.date()
-    retention_run(as_of=datetime.combine(received_day + timedelta(days=209), T0.timetz()))
-    assert _exists(application)
+    # The 210 days end with received + 210 days (Reg. 1182/71 Art. 3); deleted the day after.
     retention_run(as_of=datetime.combine(received_day + timedelta(days=210), T0.timetz()))
+    assert _exists(application)
+    retention_run(as_of=datetime.combine(received_day + timedelta(days=211), T0.timetz()))
     assert not _exists(application)
     assert not ApplicationDocument.objects.exists() and not ApplicationNote.objects.exists()
 
@@ -142,6 +143,8 @@ def test_applications_for_a_position_go_when_its_recruitment_closes() -> None:
     closed = T0 + timedelta(days=401)
     services.position_close_recruitment(position=position, actor="hr", now=closed)
     retention_run(as_of=closed + timedelta(hours=1))
+    assert _exists(application)  # the closing day is not counted
+    retention_run(as_of=closed + timedelta(days=1))
     assert not _exists(application)
 
 
@@ -160,6 +163,8 @@ def test_a_hired_applicant_is_kept_until_the_employment_ends() -> None:
     ended = T0 + timedelta(days=2100)
     services.application_end_employment(application=hired, ended_at=ended, actor="hr")
     retention_run(as_of=ended + timedelta(hours=1))
+    assert _exists(hired)  # the last day of employment is not counted
+    retention_run(as_of=ended + timedelta(days=1))
     assert not _exists(hired)
 
 

@@ -120,7 +120,7 @@ def test_retention_deletes_analytics_data_13_months_after_receipt() -> None:
 
 
 @pytest.mark.req("R29")
-def test_retention_removes_the_whole_ledger_of_a_withdrawn_visitor_the_same_day() -> None:
+def test_retention_removes_the_whole_ledger_of_a_withdrawn_visitor_the_next_day() -> None:
     withdrawn = _grant(now=T0)
     kept = _grant(now=T0)
     # A stray event that raced the withdrawal is due under the same rule.
@@ -130,6 +130,8 @@ def test_retention_removes_the_whole_ledger_of_a_withdrawn_visitor_the_same_day(
         visitor_id=withdrawn.visitor_id, path="/late/", at=T0 + timedelta(days=1, hours=1)
     )
     retention_run(as_of=T0 + timedelta(days=1, hours=2))
+    assert AnalyticsConsent.objects.filter(visitor_id=withdrawn.visitor_id).exists()
+    retention_run(as_of=T0 + timedelta(days=2, hours=2))  # "0d": the withdrawal day ends first
     assert not AnalyticsConsent.objects.filter(visitor_id=withdrawn.visitor_id).exists()
     assert not AnalyticsEvent.objects.filter(visitor_id=withdrawn.visitor_id).exists()
     assert AnalyticsConsent.objects.filter(visitor_id=kept.visitor_id).exists()

@@ -143,5 +143,9 @@ def run_command(args: argparse.Namespace) -> int:
             table.add_row(line.activity, line.rule, line.holder, line.action,
                           str(line.count), str(line.batches))
     console.print(table)
-    console.print(f"Rows {verb}: {report.rows}; persons {verb}: {report.persons_removed}.")
+    console.print(
+        f"Rows {verb}: {report.rows}; persons {verb}: {report.persons_removed}; "
+        f"persons kept with only their objection to direct marketing: "
+        f"{report.persons_minimised}."
+    )
     return _refusals(console, report)
