@@ -92,3 +92,16 @@ def active_holds(now: datetime | None = None) -> QuerySet[Hold]:
     return Hold.objects.filter(lifted_at__isnull=True, created_at__lte=now).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
+
+
+def protecting_holds(as_of: datetime) -> QuerySet[Hold]:
+    """Holds that keep data from deletion at ``as_of``: not lifted, not expired by then.
+
+    Unlike :func:`active_holds` this does not ask when the hold was placed: a hold
+    placed after the ``as_of`` instant exists now, while data is being deleted,
+    and must protect (a run "as of" the start of today honours this morning's
+    hold). Retention and erasure both use it.
+    """
+    return Hold.objects.filter(Q(lifted_at__isnull=True) | Q(lifted_at__gt=as_of)).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=as_of)
+    )

@@ -67,6 +67,7 @@ from personvern.core.models import (
 )
 from personvern.core.policy import current_policy
 from personvern.core.registry import holder_of, holders
+from personvern.core.selectors import protecting_holds
 from personvern.retention.batches import BatchWalk
 from personvern.retention.clock import oslo_date
 from personvern.retention.deletion import CascadeFilter, delete_rows, in_clause
@@ -75,7 +76,6 @@ from personvern.retention.targets import (
     due_q,
     iter_targets,
     keeping_restrictions,
-    protecting_holds,
     protection,
     scoped_rows,
     target_problems,

@@ -36,8 +36,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from personvern.core.models import Hold, HoldScope, Restriction, RestrictionGround
+from personvern.core.models import HoldScope, Restriction, RestrictionGround
 from personvern.core.registry import Holder, holder_of, holders
+from personvern.core.selectors import protecting_holds
 from personvern.policy.models import Activity, Policy, RetentionRule
 from personvern.retention.clock import oslo_midnight
 
@@ -182,18 +183,6 @@ def due_q(field: models.Field[Any, Any], cutoff: date) -> Q:
     if isinstance(field, models.DateTimeField):
         return Q(**{f"{ANCHOR}__lt": oslo_midnight(cutoff)})
     return Q(**{f"{ANCHOR}__lt": cutoff})
-
-
-def protecting_holds(as_of: datetime) -> QuerySet[Hold]:
-    """Holds that protect at ``as_of``: not lifted and not expired by then.
-
-    Unlike ``active_holds`` this does not ask when the hold was placed: a hold
-    placed after the ``as_of`` instant exists now, while the run deletes, and
-    must protect (a run "as of" the start of today must honour this morning's hold).
-    """
-    return Hold.objects.filter(Q(lifted_at__isnull=True) | Q(lifted_at__gt=as_of)).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=as_of)
-    )
 
 
 def keeping_restrictions(as_of: datetime) -> QuerySet[Restriction]:

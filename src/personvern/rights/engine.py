@@ -77,7 +77,7 @@ from personvern.core.models import (
 )
 from personvern.core.policy import current_policy
 from personvern.core.registry import Holder, holder_of, holders, person_holders
-from personvern.retention.targets import protecting_holds
+from personvern.core.selectors import protecting_holds
 
 if TYPE_CHECKING:
     from personvern.policy import Activity, Policy
