@@ -8,6 +8,7 @@ held message with its reason, and the hold expires by itself on ``keep_until``.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -65,10 +66,13 @@ def _row_holds(message: MailMessage, now: datetime) -> list[Hold]:
         )
     )
 
+#: Keep-until dates are legal dates, counted in Norway whatever TIME_ZONE says.
+LEGAL_TZ = ZoneInfo("Europe/Oslo")
+
 
 def _end_of_day(day: date) -> datetime:
     """The first instant after ``day`` in the legal time zone (Europe/Oslo)."""
-    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=LEGAL_TZ)
 
 
 def mail_message_keep(
@@ -87,7 +91,7 @@ def mail_message_keep(
     now = now or timezone.now()
     if reason not in KeepReason.values or not reason:
         raise ValidationError({"reason": f"{reason!r} is not a reason to keep e-mail."})
-    if keep_until is not None and keep_until < timezone.localdate(now):
+    if keep_until is not None and keep_until < now.astimezone(LEGAL_TZ).date():
         raise ValidationError({"keep_until": "The keep date is in the past."})
     with transaction.atomic():
         for hold in _row_holds(message, now):
