@@ -7,8 +7,9 @@ application and everything about it leave together.
 """
 
 from collections.abc import Callable
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.registry import AnchorSpec, CohortSpec, Holder, register
@@ -57,37 +58,36 @@ register(
         portable=True,
     )
 )
-register(
-    Holder(
-        model=ApplicationDocument,
+def _part_of_application(model: type[Model], fields: list[tuple[str, Any]]) -> Holder:
+    """A row that belongs to an application: same person, anchors and cohorts, and a
+    hold on the application keeps it."""
+    return Holder(
+        model=model,
         activity="recruitment",
         person="application__person",
         parent="application",
         anchors=_anchors("application__"),
         cohorts=_cohorts("application__"),
-        fields=[
+        fields=fields,
+        portable=True,
+    )
+
+
+register(
+    _part_of_application(
+        ApplicationDocument,
+        [
             ("kind", _("kind")),
             ("filename", _("file name")),
             ("content_type", _("content type")),
             ("size", _("size in bytes")),
             ("received_at", _("received")),
         ],
-        portable=True,
     )
 )
 register(
-    Holder(
-        model=ApplicationNote,
-        activity="recruitment",
-        person="application__person",
-        parent="application",
-        anchors=_anchors("application__"),
-        cohorts=_cohorts("application__"),
-        fields=[
-            ("kind", _("kind")),
-            ("text", _("note")),
-            ("written_at", _("written")),
-        ],
-        portable=True,
+    _part_of_application(
+        ApplicationNote,
+        [("kind", _("kind")), ("text", _("note")), ("written_at", _("written"))],
     )
 )
