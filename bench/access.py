@@ -62,6 +62,7 @@ def _generate(persons: int, seed: int) -> None:
         Person,
     )
     from personvern.courses.models import Course, Registration
+    from personvern.courses.services import refresh_relationship_ends
 
     rng = random.Random(seed)
     have = Person.objects.count()
@@ -150,6 +151,7 @@ def _generate(persons: int, seed: int) -> None:
                     for c in rng.sample(courses, rng.randint(1, 5))
                 ]
             )
+            refresh_relationship_ends(Registration.objects.filter(person__in=people))
             entries = []
             for p in people:
                 for action in ("person.created", "registration.created"):

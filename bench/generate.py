@@ -180,11 +180,13 @@ def generate(persons: int, seed: int = 2031) -> dict[str, int]:
                 chosen = rng.sample(lapsed_courses, 3)
             else:
                 chosen = rng.sample(older_courses, 2) + [rng.choice(recent_courses)]
+            # What the course services store: the end of the person's last course.
+            relationship_end = max(end for _, end in chosen)
             for cid, end in chosen:
                 starts = end - timedelta(hours=7)
                 registrations.append(
                     (len(registrations) + 1, cid, pid, "confirmed", starts - timedelta(days=10),
-                     "Firma AS", "", "", False, None, None, True, None)
+                     "Firma AS", "", "", False, None, None, True, None, relationship_end)
                 )
         counts["core_membership"] = writer.insert(
             "core_membership", ["id", "person_id", "organisation", "valid_from", "valid_to"],
@@ -195,7 +197,7 @@ def generate(persons: int, seed: int = 2031) -> dict[str, int]:
             "courses_registration",
             ["id", "course_id", "person_id", "status", "registered_at", "employer",
              "invoice_reference", "dietary_needs", "overnight_stay", "arrival_date",
-             "departure_date", "attended", "cancelled_at"],
+             "departure_date", "attended", "cancelled_at", "relationship_ends_at"],
             registrations,
         )
     with connection.cursor() as cursor:

@@ -111,6 +111,34 @@ def test_persons_without_any_remaining_record_are_removed() -> None:
 
 
 @pytest.mark.req("R31")
+def test_sweep_rechecks_each_batch_so_what_arrives_meanwhile_keeps_a_person() -> None:
+    # The sweep finds its candidates once, then works in batches. A hold placed, or a
+    # record created, after the candidates were found must still keep the person.
+    from personvern.newsletter.services import newsletter_subscribe
+
+    for i in range(6):
+        person(f"kandidat{i}@example.no")
+    late_hold = Person.objects.get(emails__address="kandidat1@example.no")
+    late_record = Person.objects.get(emails__address="kandidat4@example.no")
+    seen: list[int | None] = []
+
+    def progress(step: str, done: int, total: int | None) -> None:
+        if step == "persons" and done == 0:
+            seen.append(total)
+            hold_place(scope=HoldScope.PERSON, person=late_hold, reason="Tvist", actor=ACTOR)
+            newsletter_subscribe(person=late_record, source="form", text_version="v1",
+                                 actor=ACTOR)
+
+    report = retention_run(as_of=AS_OF, batch_size=2, progress=progress)
+
+    assert seen == [6]  # both were candidates when the sweep began
+    assert report.persons_removed == 4
+    assert report.person_batches == 3
+    assert Person.objects.filter(pk=late_hold.pk).exists()
+    assert Person.objects.filter(pk=late_record.pk).exists()
+
+
+@pytest.mark.req("R31")
 def test_audit_records_counts_without_personal_data() -> None:
     registrations = _three_due_registrations()
     people = list(Person.objects.filter(registrations__in=registrations))
@@ -182,19 +210,31 @@ def test_anonymising_rule_overwrites_fields_once_and_keeps_the_row() -> None:
 
 @pytest.mark.req("R14")
 def test_only_targets_reading_changed_tables_get_another_pass() -> None:
-    from personvern.retention.engine import _split_targets, reads_tables
+    from personvern.retention.engine import _split_targets, depends_on
 
-    targets = {t.key: due for t, due in _split_targets(AS_OF)[0]}
+    targets = {t.key: t for t, _ in _split_targets(AS_OF)[0]}
     prefix = "course-participation/"
-    member = reads_tables(targets[prefix + "advokatforeningen-member/courses.Registration"])
-    other = reads_tables(targets[prefix + "other-participants/courses.Registration"])
-    # A registration's own course end does not move when other rows go; the customer
-    # relationship's end (a MAX over the person's registrations) does.
-    assert "courses_registration" not in member
-    assert "courses_registration" in other
-    assert {"core_hold", "core_restriction", "core_membership"} <= member
+    member = depends_on(targets[prefix + "advokatforeningen-member/courses.Registration"], AS_OF)
+    other = depends_on(targets[prefix + "other-participants/courses.Registration"], AS_OF)
+    hotel = depends_on(targets[prefix + "other-participants/courses.HotelTransferEntry"], AS_OF)
+    # A registration's anchors are its own columns (the course end, the stored end of the
+    # customer relationship): deleting other registrations moves neither. Protection
+    # (holds, restrictions) never depends on what a run deletes, so it does not count.
+    assert "courses_registration" not in member | other
+    assert "core_membership" in member and "core_membership" in other
+    assert not {"core_hold", "core_restriction"} & (member | other)
+    # A hotel entry reads its registration, which the run deletes.
+    assert "courses_registration" in hotel
 
     _three_due_registrations()
-    report = retention_run(as_of=AS_OF)
-    assert report.passes == 2  # the second pass re-ran only the dependent targets
+    started: list[str] = []
+
+    def progress(step: str, done: int, total: int | None) -> None:
+        if done == 0:
+            started.append(step)
+
+    report = retention_run(as_of=AS_OF, progress=progress)
+    assert report.passes == 2
+    assert started.count(prefix + "other-participants/courses.Registration") == 1
+    assert started.count(prefix + "other-participants/courses.HotelTransferEntry") == 2
     assert retention_run(as_of=AS_OF).rows == 0

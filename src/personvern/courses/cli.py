@@ -1,4 +1,4 @@
-"""`personvern courses list | participants | hotel-list`."""
+"""`personvern courses list | participants | hotel-list | refresh-relationships`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 
@@ -35,6 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     hotel.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     hotel.add_argument("--out", type=Path, required=True, help="file to write")
     hotel.set_defaults(func=_hotel_list)
+
+    refresh = sub.add_parser(
+        "refresh-relationships",
+        help="recompute when each participant's customer relationship ends (after a bulk "
+        "import or a restore; the services keep it current otherwise)",
+    )
+    refresh.add_argument("--batch-size", type=int, default=5000, help="persons per transaction")
+    refresh.set_defaults(func=_refresh_relationships)
 
 
 def _actor() -> str:
@@ -122,3 +131,26 @@ def _hotel_list(args: argparse.Namespace) -> int:
             f"hand-over to {transfer.hotel_name} recorded."
         )
     return code
+
+
+def _refresh_relationships(args: argparse.Namespace) -> int:
+    from personvern.courses.services import customer_relationships_refresh
+
+    if args.batch_size < 1:
+        print("personvern courses refresh-relationships: --batch-size must be at least 1",
+              file=sys.stderr)
+        return 2
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    with Progress(
+        TextColumn("persons"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        task = bar.add_task("persons", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        updated = customer_relationships_refresh(
+            actor=_actor(), batch_size=args.batch_size, progress=progress
+        )
+    console.print(f"Registrations updated: {updated}.")
+    return 0

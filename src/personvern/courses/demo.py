@@ -21,6 +21,7 @@ from personvern.courses.models import (
     RegistrationStatus,
     Venue,
 )
+from personvern.courses.services import refresh_relationship_ends
 
 TOPICS = [
     ("Arbeidsrett", "arbeidsrett"),
@@ -133,3 +134,6 @@ def generate(
                     )
                 )
         Registration.objects.bulk_create(rows, batch_size=batch_size)
+        for start in range(0, len(person_ids), batch_size):
+            chunk = person_ids[start : start + batch_size]
+            refresh_relationship_ends(Registration.objects.filter(person_id__in=chunk))

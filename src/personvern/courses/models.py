@@ -135,6 +135,13 @@ class Registration(models.Model):
     departure_date = personal(models.DateField(_("departure"), null=True, blank=True))
     attended = personal(models.BooleanField(_("attended"), null=True, blank=True))
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    #: When the person's customer relationship ends: the end of the last course
+    #: any of their registrations is for, the same on all of them. Kept by the
+    #: course services (``customer_relationships_refresh``) so retention reads
+    #: a column instead of a per-row aggregate (ADR 0009). NULL until set.
+    relationship_ends_at = models.DateTimeField(
+        _("customer relationship ends"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("registration")

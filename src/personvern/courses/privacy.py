@@ -21,10 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personvern.core.registry import Holder, register
 from personvern.courses.models import Evaluation, HotelTransferEntry, Registration
-from personvern.courses.selectors import (
-    advokatforeningen_member_at_course_end,
-    customer_relationship_end,
-)
+from personvern.courses.selectors import advokatforeningen_member_at_course_end
 
 ACTIVITY = "course-participation"
 
@@ -40,8 +37,9 @@ register(
         person="person",
         anchors={
             "course-end": "course__ends_at",
-            # The customer relationship is active until the person's last course ends.
-            "customer-relationship-end": lambda: customer_relationship_end("person"),
+            # The customer relationship is active until the person's last course
+            # ends; the course services keep that date on each of their rows.
+            "customer-relationship-end": "relationship_ends_at",
         },
         cohorts={
             "advokatforeningen-member": lambda: advokatforeningen_member_at_course_end(
@@ -90,7 +88,7 @@ register(
         parent="registration",
         anchors={
             "course-end": "registration__course__ends_at",
-            "customer-relationship-end": lambda: customer_relationship_end("person"),
+            "customer-relationship-end": "registration__relationship_ends_at",
         },
         cohorts={
             "advokatforeningen-member": lambda: advokatforeningen_member_at_course_end(

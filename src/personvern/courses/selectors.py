@@ -145,8 +145,10 @@ def customer_relationship_end(person_path: str) -> Subquery:
     """The end of the person's last course, over all their registrations.
 
     The customer relationship is active while the person has courses; it ends
-    when their latest course ends. A correlated subquery, so the retention
-    engine can filter a whole holder table by it in one query.
+    when their latest course ends. A correlated subquery: the course services
+    store its value in ``Registration.relationship_ends_at`` (ADR 0009), which
+    is what retention reads; evaluated per row over millions of rows it cost
+    the engine more than everything else together.
     """
     latest = (
         Registration.objects.filter(person_id=OuterRef(person_path))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,7 @@ from personvern.courses.selectors import (
     LEGAL_TZ,
     PARTICIPANT_LIST_FIELDS,
     ListField,
+    customer_relationship_end,
     hotel_rows,
     list_headers,
     participant_rows,
@@ -190,6 +192,10 @@ def course_update(
             data={"course": course.pk, "fields": sorted(changes)}, now=now,
         )
         _fill_free_seats(course, actor=actor, now=now)
+        if "ends_at" in changes:
+            # Moving a course's end moves the customer relationship of everyone on it.
+            participants = Registration.objects.filter(course=course).values("person_id")
+            refresh_relationship_ends(Registration.objects.filter(person_id__in=participants))
     return course
 
 
@@ -303,6 +309,8 @@ def registration_create(
             arrival_date=arrival_date if overnight_stay else None,
             departure_date=departure_date if overnight_stay else None,
         )
+        refresh_relationship_ends(Registration.objects.filter(person=person))
+        registration.refresh_from_db(fields=["relationship_ends_at"])
         audit_log(
             actor=actor, action="registration.created", person=person, activity=ACTIVITY,
             data={"course": course.pk, "registration": registration.pk, "status": status},
@@ -340,6 +348,54 @@ def registration_update(
             data={"registration": registration.pk, "fields": sorted(changes)}, now=now,
         )
     return registration
+
+
+def refresh_relationship_ends(rows: QuerySet[Registration]) -> int:
+    """Set ``relationship_ends_at`` on these rows from all their persons' registrations.
+
+    One ``UPDATE`` with a correlated subquery; pass rows of whole persons (all
+    of a person's registrations share the value). No audit entry: the value is
+    derived from the course dates, and callers audit the change that moved it.
+    """
+    return rows.update(relationship_ends_at=customer_relationship_end("person"))
+
+
+def customer_relationships_refresh(
+    *,
+    actor: str,
+    batch_size: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Recompute every registration's ``relationship_ends_at``; returns the rows updated.
+
+    The services keep the column current (a new registration, a course whose
+    end moves). This is for rows written around them: a bulk import, demo
+    data, or a database restored from before the column existed. Set-based,
+    one transaction per batch of ``batch_size`` persons, in person order, so
+    memory stays flat and an interrupted refresh can simply be run again.
+    ``progress(persons_done, persons_total)`` is called after each batch.
+    """
+    now = now or timezone.now()
+    persons = Registration.objects.order_by("person_id").values_list("person_id", flat=True)
+    total = persons.distinct().count()
+    done = updated = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            ids = list(persons.filter(person_id__gt=last).distinct()[:batch_size])
+            if not ids:
+                break
+            updated += refresh_relationship_ends(Registration.objects.filter(person_id__in=ids))
+        last = ids[-1]
+        done += len(ids)
+        if progress:
+            progress(done, total)
+    audit_log(
+        actor=actor, action="courses.relationships_refreshed", activity=ACTIVITY,
+        data={"persons": done, "registrations": updated}, now=now,
+    )
+    return updated
 
 
 @dataclass(frozen=True)
