@@ -22,8 +22,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Max, Min, QuerySet
+from django.db.models.expressions import RawSQL
+
+from personvern.retention.deletion import in_clause
 
 _INTEGER_KEYS = {
     "AutoField",
@@ -88,3 +91,81 @@ class BatchWalk:
                 self.span = min(self.span * 2, MAX_SPAN)
             if rows:
                 return rows
+
+
+class CandidateWalk:
+    """Batches of a query's rows, found once and checked again batch by batch.
+
+    For conditions that are cheap to check for given keys but expensive to
+    evaluate over a range of the table: "no holder row references this person"
+    is, on PostgreSQL, a hash anti-join over every holder table, so a
+    :class:`BatchWalk` over persons paid one scan of all registrations per
+    batch. Here one statement writes the keys ``candidates`` selects into a
+    temporary table of the database session (not Python memory: it stays flat);
+    :meth:`next_batch`, called inside the batch's transaction, takes the next
+    ``batch_size`` keys and returns the rows of ``candidates`` among them, so
+    whatever changed since (a hold, a new record) is seen. Use as a context
+    manager: the table is dropped on exit, and with the connection if the
+    process dies.
+    """
+
+    TABLE = "personvern_retention_candidates"
+
+    def __init__(
+        self, candidates: QuerySet[Any], batch_size: int, *, keys: QuerySet[Any] | None = None
+    ) -> None:
+        self.model = candidates.model
+        if self.model._meta.pk.get_internal_type() not in _INTEGER_KEYS:
+            raise TypeError(f"{self.model._meta.label} has no integer primary key")
+        self.candidates = candidates
+        #: Where the keys come from: ``candidates`` itself, or a cheaper superset
+        #: of it (``next_batch`` applies the full condition either way).
+        self.keys = candidates if keys is None else keys
+        self.batch_size = batch_size
+        self.total = 0
+        self.last: Any = None
+        self._previous: Any = None
+        qn = connection.ops.quote_name
+        self.table = qn(self.TABLE)
+        self.column = f"{qn(self.model._meta.db_table)}.{qn(str(self.model._meta.pk.column))}"
+
+    def __enter__(self) -> CandidateWalk:
+        sql, params = self.keys.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {self.table} (id bigint PRIMARY KEY)")
+            cursor.execute(f"INSERT INTO {self.table} (id) {sql}", params)  # noqa: S608
+            cursor.execute(f"ANALYZE {self.table}")
+            cursor.execute(f"SELECT COUNT(*) FROM {self.table}")  # noqa: S608
+            self.total = int(cursor.fetchone()[0])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+    def next_batch(self, fields: Sequence[str] = ("pk",)) -> list[Any] | None:
+        """The next batch's rows that still qualify (maybe none); ``None`` when done."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {self.table} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608
+                [-1 if self.last is None else self.last, self.batch_size],
+            )
+            keys = [row[0] for row in cursor.fetchall()]
+        if not keys:
+            return None
+        self._previous, self.last = self.last, keys[-1]
+        # The keys as one array parameter in a plain condition (not ``pk IN
+        # (subquery)``): PostgreSQL then expects as many rows as keys and checks
+        # each by index instead of going back to anti-joins over whole tables.
+        condition, params = in_clause(self.column, keys)
+        # Fixed SQL text (quoted names from model metadata); the keys are one parameter.
+        selected = self.candidates.filter(
+            RawSQL(condition, params, output_field=models.BooleanField())  # noqa: S611
+        )
+        flat = len(fields) == 1
+        return list(selected.order_by("pk").values_list(*fields, flat=flat))
+
+    def again(self) -> None:
+        """Take the last batch again (its transaction was rolled back)."""
+        self.last = self._previous

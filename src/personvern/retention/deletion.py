@@ -155,15 +155,6 @@ def in_clause(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     )
 
 
-def keys_subquery(values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """``SELECT`` of these values, as SQL with a single parameter (for ``pk__in=RawSQL(…)``)."""
-    if connection.vendor == "postgresql":
-        if all(type(v) is int for v in values):
-            return "SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, values)) + "}"]
-        return "SELECT unnest(%s)", [list(values)]
-    return "SELECT value FROM json_each(%s)", [json.dumps(list(values), default=str)]
-
-
 def _execute(cursor: Any, head: str, column: str, pks: Sequence[Any]) -> int:
     """Run ``head <column in chunk>`` per chunk of keys; returns the rows affected."""
     total = 0

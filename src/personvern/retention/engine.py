@@ -42,8 +42,7 @@ Safety design (read before changing anything here):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -55,7 +54,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, Exists, ForeignObjectRel, OuterRef, Q, QuerySet
 from django.db.models.deletion import get_candidate_relations_to_delete
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from personvern.core.audit import audit_log, pseudonym
@@ -70,9 +68,9 @@ from personvern.core.models import (
 from personvern.core.policy import current_policy
 from personvern.core.registry import holder_of, holders
 from personvern.core.selectors import protecting_holds
-from personvern.retention.batches import BatchWalk
+from personvern.retention.batches import BatchWalk, CandidateWalk
 from personvern.retention.clock import oslo_date
-from personvern.retention.deletion import CascadeFilter, delete_rows, in_clause, keys_subquery
+from personvern.retention.deletion import CascadeFilter, delete_rows, in_clause
 from personvern.retention.targets import (
     Target,
     due_q,
@@ -270,7 +268,9 @@ def _due_regardless_of_protection(target: Target, as_of: datetime) -> QuerySet[A
 
 def due_rows(target: Target, as_of: datetime) -> QuerySet[Any]:
     """The unprotected rows of ``target`` due at ``as_of`` (a queryset, not evaluated)."""
-    return _due_regardless_of_protection(target, as_of).filter(~protection(target, as_of).q())
+    return _due_regardless_of_protection(target, as_of).filter(
+        protection(target, as_of).unprotected_q()
+    )
 
 
 def depends_on(target: Target, as_of: datetime) -> set[str]:
@@ -305,7 +305,7 @@ def _forecast_line(target: Target, as_of: datetime) -> ForecastLine:
     # One aggregate per target: each window is a filtered count of the widest set.
     counts = (
         qs.filter(due_q(anchor_field, widest))
-        .filter(~guard.q())
+        .filter(guard.unprotected_q())
         .aggregate(
             **{
                 f"d{days}": Count("pk", filter=due_q(anchor_field, cutoff))
@@ -628,35 +628,6 @@ def _run_target(
     return changed
 
 
-#: The session-local table the person sweep keeps its candidates in.
-SWEEP_TABLE = "personvern_retention_sweep"
-
-
-@contextmanager
-def _candidate_table(candidates: QuerySet[Any]) -> Iterator[str]:
-    """Fill a temporary table with the primary keys ``candidates`` selects; yields its name.
-
-    One set-based statement finds every candidate, instead of one evaluation
-    of the whole condition per batch: on PostgreSQL each batch's "referenced
-    by no holder" check was a hash anti-join over every holder table, so the
-    sweep cost one full scan of all registrations per batch. The table lives in
-    the database session (not in Python memory) and is dropped afterwards; a
-    killed run loses it with its connection.
-    """
-    qn = connection.ops.quote_name
-    table = qn(SWEEP_TABLE)
-    sql, params = candidates.order_by().values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {table} (id bigint PRIMARY KEY)")
-        try:
-            cursor.execute(f"INSERT INTO {table} (id) {sql}", params)  # noqa: S608
-            cursor.execute(f"ANALYZE {table}")
-            yield table
-        finally:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
-
-
 def _sweep_persons(
     *,
     as_of: datetime,
@@ -667,41 +638,23 @@ def _sweep_persons(
 ) -> None:
     """Remove the persons no activity's row references any more, in batches.
 
-    The candidates are found once (:func:`_candidate_table`); each batch then
-    takes the next ``batch_size`` of them and selects again, inside its own
+    The candidates are found once (:class:`CandidateWalk`); each batch takes
+    the next ``batch_size`` of them and selects again, inside its own
     transaction, those that are still orphans and unprotected, so a hold, a
-    restriction or a new record committed meanwhile keeps the person. That
-    check is a keyed lookup per candidate, cheap on both databases.
+    restriction or a new record committed meanwhile keeps the person.
     """
     step = "persons"
-    candidates = orphan_persons(as_of)
-    with _candidate_table(candidates) as table:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
-            total = int(cursor.fetchone()[0])
+    conflicts = 0
+    with CandidateWalk(orphan_persons(as_of), batch_size) as walk:
         if progress:
-            progress(step, 0, total)
-        conflicts = 0
-        last = 0
+            progress(step, 0, walk.total)
         while True:
-            resume = last
             try:
                 with transaction.atomic():
                     _batch_commit_mode()
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            f"SELECT id FROM {table} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608
-                            [last, batch_size],
-                        )
-                        ids = [row[0] for row in cursor.fetchall()]
-                    if not ids:
+                    rows = walk.next_batch(("pk", "public_id"))
+                    if rows is None:
                         break
-                    last = ids[-1]
-                    rows = list(
-                        # Fixed SQL text; the keys are one parameter.
-                        candidates.filter(pk__in=RawSQL(*keys_subquery(ids)))  # noqa: S611
-                        .order_by("pk").values_list("pk", "public_id")
-                    )
                     if not rows:
                         continue
                     count = _delete_persons(rows, as_of=as_of, actor=actor)
@@ -711,12 +664,12 @@ def _sweep_persons(
                 conflicts += 1
                 if conflicts > 3:
                     raise
-                last = resume
+                walk.again()
                 continue
             report.persons_removed += count
             report.person_batches += 1
             if progress:
-                progress(step, report.persons_removed, total)
+                progress(step, report.persons_removed, walk.total)
 
 
 def _delete_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str) -> int:
@@ -758,57 +711,66 @@ def _minimise_objecting_persons(
 ) -> None:
     """Reduce persons kept only by a direct-marketing objection to what the objection needs."""
     step = "objecting persons"
+    # Keys from the objections (few), each batch checked against the full condition.
+    objecting = Person.objects.filter(
+        pk__in=direct_marketing_objections(as_of).values("person_id")
+    )
     candidates = objecting_persons_to_minimise(as_of)
-    total = candidates.count() if progress else None
-    if progress:
-        progress(step, 0, total)
-    qn = connection.ops.quote_name
-    walk = BatchWalk(Person, batch_size)
-    while True:
-        with transaction.atomic():
-            _batch_commit_mode()
-            rows = walk.next_batch(candidates, ("pk", "public_id"))
-            if not rows:
-                break
-            pks = [pk for pk, _ in rows]
-            # The person's log rows carry the name being cleared; the others' rows go.
-            person_condition = _pk_condition(Person, pks)
-            log_rows = _admin_log_rows(Person, person_condition, _no_cascade)
-            for model in _minimised_records():
-                fk = model._meta.get_field("person")
-                assert isinstance(fk, models.ForeignKey)
-                where = in_clause(qn(str(fk.column)), pks)
-                log_rows += _admin_log_rows(model, where, _no_cascade)
-            admin_log = _forget_admin_log(log_rows)
-            count = Person.objects.filter(pk__in=pks).update(**PERSON_CLEARED)
-            deleted: dict[str, int] = {}
-            with connection.cursor() as cursor:
-                for model in _minimised_records():
-                    fk = model._meta.get_field("person")
-                    assert isinstance(fk, models.ForeignKey)
-                    column = qn(str(fk.column))
-                    condition, params = in_clause(column, pks)
-                    cursor.execute(
-                        f"DELETE FROM {qn(model._meta.db_table)} WHERE {condition}",  # noqa: S608
-                        params,
-                    )
-                    if cursor.rowcount:
-                        deleted[model._meta.label] = int(cursor.rowcount)
-            cleared = _clear_audit_payloads([pseudonym(str(public_id)) for _, public_id in rows])
-            audit_log(
-                actor=actor,
-                action="retention.persons_minimised",
-                data={
-                    "count": count,
-                    "deleted": dict(sorted(deleted.items())),
-                    "audit_payloads_cleared": cleared,
-                    "admin_log_entries": admin_log,
-                    "as_of": as_of.isoformat(),
-                },
-            )
-        report.persons_minimised += count
+    with CandidateWalk(candidates, batch_size, keys=objecting) as walk:
         if progress:
-            progress(step, report.persons_minimised, total)
+            progress(step, 0, walk.total)
+        while True:
+            with transaction.atomic():
+                _batch_commit_mode()
+                rows = walk.next_batch(("pk", "public_id"))
+                if rows is None:
+                    break
+                if rows:
+                    report.persons_minimised += _minimise_persons(rows, as_of=as_of, actor=actor)
+            if progress:
+                progress(step, report.persons_minimised, walk.total)
+
+
+def _minimise_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str) -> int:
+    """Clear these (pk, public_id) persons down to what their objection needs. Returns count."""
+    qn = connection.ops.quote_name
+    pks = [pk for pk, _ in rows]
+    # The person's log rows carry the name being cleared; the others' rows go.
+    person_condition = _pk_condition(Person, pks)
+    log_rows = _admin_log_rows(Person, person_condition, _no_cascade)
+    for model in _minimised_records():
+        fk = model._meta.get_field("person")
+        assert isinstance(fk, models.ForeignKey)
+        where = in_clause(qn(str(fk.column)), pks)
+        log_rows += _admin_log_rows(model, where, _no_cascade)
+    admin_log = _forget_admin_log(log_rows)
+    count = Person.objects.filter(pk__in=pks).update(**PERSON_CLEARED)
+    deleted: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for model in _minimised_records():
+            fk = model._meta.get_field("person")
+            assert isinstance(fk, models.ForeignKey)
+            column = qn(str(fk.column))
+            condition, params = in_clause(column, pks)
+            cursor.execute(
+                f"DELETE FROM {qn(model._meta.db_table)} WHERE {condition}",  # noqa: S608
+                params,
+            )
+            if cursor.rowcount:
+                deleted[model._meta.label] = int(cursor.rowcount)
+    cleared = _clear_audit_payloads([pseudonym(str(public_id)) for _, public_id in rows])
+    audit_log(
+        actor=actor,
+        action="retention.persons_minimised",
+        data={
+            "count": count,
+            "deleted": dict(sorted(deleted.items())),
+            "audit_payloads_cleared": cleared,
+            "admin_log_entries": admin_log,
+            "as_of": as_of.isoformat(),
+        },
+    )
+    return count
 
 
 def retention_run(

@@ -209,9 +209,23 @@ class Protection:
     ground: Any  # Subquery of the first keeping restriction's ground, or NULL
 
     def q(self) -> Q:
+        """The row is protected: any of the checks holds."""
         combined = Q()
         for exists in self.holds:
             combined |= Q(exists)
+        return combined
+
+    def unprotected_q(self) -> Q:
+        """The row is not protected: ``NOT EXISTS … AND NOT EXISTS …``.
+
+        The same as ``~q()``, written so PostgreSQL can turn each check into
+        an anti-join (it only does that for ``NOT EXISTS`` joined by ``AND``
+        at the top of the condition, not under a negated ``OR``); otherwise
+        every check runs as a subplan per row of the walk.
+        """
+        combined = Q()
+        for exists in self.holds:
+            combined &= ~Q(exists)
         return combined
 
 
