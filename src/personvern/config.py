@@ -23,6 +23,10 @@ Keys (see docs/operations.md for the operator's view):
 ``EMAIL_URL``      ``smtp://host:port`` of the outgoing mail server.
 ``DEFAULT_FROM_EMAIL``  Sender of outgoing mail.
 ``BATCH_SIZE``     Rows per transaction in bulk engines (retention, exports).
+``SQLITE_RETENTION_WAL_PAGES``  SQLite only: during a retention run the
+                   write-ahead log may grow to this many pages (4 KiB each;
+                   default 50,000, about 200 MB) before it is checkpointed into
+                   the database file; 0 keeps SQLite's 1,000 (ADR 0010).
 ``TEST_DATABASE_NAME``  Name of the database the test suite creates (lets two
                    test runs share one server); empty means Django's default.
 """
@@ -49,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_URL": "smtp://localhost:25",
     "DEFAULT_FROM_EMAIL": "juspost@jus.no",
     "BATCH_SIZE": "5000",
+    "SQLITE_RETENTION_WAL_PAGES": "50000",
     "TEST_DATABASE_NAME": "",
 }
 
