@@ -18,10 +18,20 @@ Keys (see docs/operations.md for the operator's view):
 ``DATA_DIR``       Where SQLite, generated exports and the dev secret live.
 ``POLICY``         Path of the policy file; empty means the shipped default.
 ``ALLOWED_HOSTS``  Comma-separated host names.
+``BASE_URL``       The site's public address (``https://www.jus.no``), for links in
+                   e-mails such as the newsletter's unsubscribe link. Required
+                   in production, where it must be ``https://``; elsewhere it
+                   defaults to ``http://127.0.0.1:8000``.
 ``DEBUG``          ``true``/``false``; default true only in development.
 ``TIME_ZONE``      Default ``Europe/Oslo``.
 ``EMAIL_URL``      ``smtp://host:port`` of the outgoing mail server.
 ``DEFAULT_FROM_EMAIL``  Sender of outgoing mail.
+``CLAMD_URL``      The ClamAV daemon that scans every received file (R21):
+                   ``unix:///run/clamav/clamd.ctl`` or ``tcp://127.0.0.1:3310``.
+                   Required in production (start-up fails without it); a file
+                   that cannot be scanned is refused. Empty elsewhere disables
+                   scanning: files are kept as "not scanned" and cannot be
+                   downloaded (ADR 0011).
 ``BATCH_SIZE``     Rows per transaction in bulk engines (retention, exports).
 ``SQLITE_RETENTION_WAL_PAGES``  SQLite only: during a retention run the
                    write-ahead log may grow to this many pages (4 KiB each;
@@ -48,10 +58,12 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": "",
     "POLICY": "",
     "ALLOWED_HOSTS": "localhost,127.0.0.1,[::1]",
+    "BASE_URL": "",
     "DEBUG": "",
     "TIME_ZONE": "Europe/Oslo",
     "EMAIL_URL": "smtp://localhost:25",
     "DEFAULT_FROM_EMAIL": "juspost@jus.no",
+    "CLAMD_URL": "",
     "BATCH_SIZE": "5000",
     "SQLITE_RETENTION_WAL_PAGES": "50000",
     "TEST_DATABASE_NAME": "",
@@ -113,7 +125,35 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
         values["DEBUG"] = "true" if values["ENV"] == "development" else "false"
     values["SECRET_KEY"] = _secret(values, "SECRET_KEY")
     values["AUDIT_KEY"] = values["AUDIT_KEY"] or _derived_audit_key(values)
+    values["BASE_URL"] = _base_url(values)
+    values["CLAMD_URL"] = _clamd_url(values)
     return Config(values)
+
+
+def _clamd_url(values: dict[str, str]) -> str:
+    url = values["CLAMD_URL"].strip()
+    if not url and values["ENV"] == "production":
+        raise ConfigurationError(
+            "PERSONVERN_CLAMD_URL is not set: production scans every received file for "
+            "malware (R21); name the ClamAV daemon, e.g. unix:///run/clamav/clamd.ctl."
+        )
+    if url and not (url.startswith("unix:///") or url.startswith("tcp://")):
+        raise ConfigurationError(
+            f"PERSONVERN_CLAMD_URL must be unix:///path/to/socket or tcp://host:port, not {url!r}."
+        )
+    return url
+
+
+def _base_url(values: dict[str, str]) -> str:
+    url = values["BASE_URL"].strip().rstrip("/")
+    if values["ENV"] != "production":
+        return url or "http://127.0.0.1:8000"
+    if not url.startswith("https://") or len(url) <= len("https://"):
+        raise ConfigurationError(
+            "PERSONVERN_BASE_URL must be the site's https:// address in production "
+            f"(links in e-mails point there), not {url!r}."
+        )
+    return url
 
 
 def _secret(values: dict[str, str], key: str) -> str:

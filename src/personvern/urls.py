@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("personvern.api.urls")),
     path("courses/", include("personvern.courses.urls")),
+    path("newsletter/", include("personvern.newsletter.urls")),
     path("", include("personvern.site_urls")),
 ]

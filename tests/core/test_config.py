@@ -58,3 +58,22 @@ def test_bad_integer_names_the_variable(tmp_path: Path) -> None:
     config = load_config({"PERSONVERN_DATA_DIR": str(tmp_path), "PERSONVERN_BATCH_SIZE": "many"})
     with pytest.raises(ConfigurationError, match="PERSONVERN_BATCH_SIZE"):
         config.integer("BATCH_SIZE")
+
+
+def test_production_needs_the_sites_https_address(tmp_path: Path) -> None:
+    env = {
+        "PERSONVERN_ENV": "production",
+        "PERSONVERN_DATA_DIR": str(tmp_path),
+        "PERSONVERN_SECRET_KEY": "x" * 50,
+        "PERSONVERN_AUDIT_KEY": "y" * 50,
+        "PERSONVERN_CLAMD_URL": "unix:///run/clamav/clamd.ctl",
+    }
+    with pytest.raises(ConfigurationError, match="PERSONVERN_BASE_URL"):
+        load_config(env)
+    with pytest.raises(ConfigurationError, match="https://"):
+        load_config(env | {"PERSONVERN_BASE_URL": "http://www.jus.no"})
+    config = load_config(env | {"PERSONVERN_BASE_URL": "https://www.jus.no/"})
+    assert config["BASE_URL"] == "https://www.jus.no"
+    assert load_config({"PERSONVERN_DATA_DIR": str(tmp_path)})["BASE_URL"] == (
+        "http://127.0.0.1:8000"
+    )

@@ -52,3 +52,27 @@ def test_a_bad_line_names_file_and_line_and_changes_nothing(
     assert _run("newsletter", "opt-outs", str(file), "--channel", "juristforbundet") == 1
     assert f"{file}, line 2" in capsys.readouterr().err
     assert Subscription.objects.get(person=person).status == "active"
+
+
+@pytest.mark.req("R16")
+def test_send_command_mails_the_newsletter_and_refuses_what_it_cannot(smtp_server, capsys):
+    from personvern.newsletter.models import Newsletter
+
+    for name in ("a", "b"):
+        person = core.person_create(email=f"{name}@example.no", actor="t")
+        services.newsletter_subscribe(person=person, source="form", text_version="v1",
+                                      actor="t")
+    newsletter = services.newsletter_create(subject="Vårens kurs", actor="t")
+
+    assert _run("newsletter", "send", str(newsletter.pk)) == 1  # no text yet
+    assert "body: A newsletter needs a text" in capsys.readouterr().err
+    Newsletter.objects.filter(pk=newsletter.pk).update(body="Velkommen til vårens kurs.")
+
+    assert _run("newsletter", "send", str(newsletter.pk), "--batch-size", "1") == 0
+    assert "2 copies" in capsys.readouterr().out
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.wait_for(2)) == ["a@example.no",
+                                                                       "b@example.no"]
+    assert _run("newsletter", "send", str(newsletter.pk)) == 1
+    assert "already been sent" in capsys.readouterr().err
+    assert _run("newsletter", "send", "999999") == 2
+    assert _run("newsletter", "send", str(newsletter.pk), "--batch-size", "0") == 2

@@ -60,16 +60,25 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 @admin.register(Newsletter)
 class NewsletterAdmin(admin.ModelAdmin):
-    list_display = ("subject", "sent_at", "recipient_count")
-    fields = ("subject", "sent_at", "recipient_count")
+    list_display = ("pk", "subject", "sent_at", "recipient_count")
+    fields = ("subject", "body", "sent_at", "recipient_count")
     readonly_fields = ("sent_at", "recipient_count")
     actions = ["mark_sent"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is None and super().has_change_permission(request, obj)
+        # Editable until it starts going out (`personvern newsletter send ID` sends it).
+        unsent = obj is None or (obj.sent_at is None and obj.send_cursor is None)
+        return unsent and super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Newsletter, form: Any, change: bool) -> None:
-        created = services.newsletter_create(subject=obj.subject, actor=_actor(request))
+        if change:
+            services.newsletter_update(
+                newsletter=obj, subject=obj.subject, body=obj.body, actor=_actor(request)
+            )
+            return
+        created = services.newsletter_create(
+            subject=obj.subject, body=obj.body, actor=_actor(request)
+        )
         obj.pk = created.pk
 
     @admin.action(

@@ -1,7 +1,9 @@
-"""`personvern newsletter opt-outs FILE --channel advokatforeningen` (R18).
+"""`personvern newsletter send ID` and `personvern newsletter opt-outs FILE --channel …` (R16, R18).
 
-A member organisation relays the opt-outs its members make on its own member
-page as a list of e-mail addresses (one a line); each takes effect here.
+``send`` mails a newsletter to everyone who may receive it, each copy with its
+own unsubscribe link; run it again after an interruption and it resumes.
+``opt-outs``: a member organisation relays the opt-outs its members make on its
+own member page as a list of e-mail addresses (one a line); each takes effect here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -29,6 +32,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="the organisation the opt-outs come from",
     )
     opt_outs.set_defaults(func=_opt_outs)
+
+    send = sub.add_parser(
+        "send", help="send a newsletter to its recipients (resumes an interrupted send)"
+    )
+    send.add_argument("id", type=int, help="the newsletter's number (see the back office)")
+    send.add_argument("--batch-size", type=int, default=None, help="copies per SMTP connection")
+    send.set_defaults(func=_send)
+
+
+def _send(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ValidationError
+
+    from personvern.newsletter.models import Newsletter
+    from personvern.newsletter.services import newsletter_send
+
+    if args.batch_size is not None and args.batch_size < 1:
+        print("personvern newsletter send: --batch-size must be at least 1", file=sys.stderr)
+        return 2
+    newsletter = Newsletter.objects.filter(pk=args.id).first()
+    if newsletter is None:
+        print(f"No newsletter has the number {args.id}.", file=sys.stderr)
+        return 2
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    try:
+        with Progress(
+            TextColumn("copies"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as bar:
+            task = bar.add_task("copies", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            sent = newsletter_send(
+                newsletter=newsletter, actor=f"cli:{getpass.getuser()}",
+                batch_size=args.batch_size, progress=progress,
+            )
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                print(f"{field}: {message}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"The mail server could not be reached ({exc}); run the command again to "
+              "resume where it stopped.", file=sys.stderr)
+        return 1
+    console.print(f"Newsletter {sent.pk} sent: {sent.recipient_count} copies.")
+    return 0
 
 
 def _opt_outs(args: argparse.Namespace) -> int:

@@ -237,7 +237,13 @@ def generate(
             )
         index = today.year * 12 + today.month
         year, month = divmod(index, 12)
-        draft = Newsletter(subject=f"Nyhetsbrev {MONTHS_NB[month]} {year}: {THEMES[0][0]}")
+        draft = Newsletter(
+            subject=f"Nyhetsbrev {MONTHS_NB[month]} {year}: {THEMES[0][0]}",
+            body=(
+                f"Hei!\n\nHer er de nyeste kursene innen {THEMES[0][1]}, og "
+                "påmeldingen er åpen. Velkommen!\n\nHilsen Juristenes Utdanningssenter"
+            ),
+        )
         Newsletter.objects.bulk_create([*mailings, draft])
 
         # Recipient counts and who could interact: the real selector at the sending time.

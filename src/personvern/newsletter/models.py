@@ -84,8 +84,15 @@ class Newsletter(models.Model):
     """One mailing of the newsletter. Holds no personal data."""
 
     subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(
+        _("text"), blank=True,
+        help_text=_("Plain text. The unsubscribe link is added at the bottom of every copy."),
+    )
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     recipient_count = models.PositiveIntegerField(_("recipients"), default=0)
+    #: While a mailing goes out: the last subscription (in primary-key order) whose
+    #: copy was handed to the mail server, so an interrupted send resumes after it.
+    send_cursor = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("newsletter")

@@ -7,14 +7,27 @@ the subscription row only says whether mail should go out.
 
 from __future__ import annotations
 
+import smtplib
+from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from personvern.core.audit import audit_log
-from personvern.core.models import ConsentAction, Membership, Organisation, Person
+from personvern.core.models import (
+    ConsentAction,
+    EmailIdentity,
+    Membership,
+    Organisation,
+    Person,
+)
 from personvern.core.selectors import is_restricted
 from personvern.core.services import consent_record
 from personvern.newsletter.models import (
@@ -198,12 +211,14 @@ def newsletter_unsubscribe_email(
     return newsletter_unsubscribe(subscription=subscription, channel=channel, actor=actor, now=now)
 
 
-def newsletter_create(*, subject: str, actor: str, now: datetime | None = None) -> Newsletter:
+def newsletter_create(
+    *, subject: str, body: str = "", actor: str, now: datetime | None = None
+) -> Newsletter:
     """Create a mailing (not yet sent)."""
     if not subject.strip():
         raise ValidationError({"subject": "A newsletter needs a subject."})
     with transaction.atomic():
-        newsletter = Newsletter.objects.create(subject=subject.strip())
+        newsletter = Newsletter.objects.create(subject=subject.strip(), body=body)
         audit_log(
             actor=actor,
             action="newsletter.created",
@@ -211,6 +226,28 @@ def newsletter_create(*, subject: str, actor: str, now: datetime | None = None) 
             data={"newsletter": newsletter.pk},
             now=now,
         )
+    return newsletter
+
+
+def newsletter_update(
+    *, newsletter: Newsletter, subject: str, body: str, actor: str, now: datetime | None = None
+) -> Newsletter:
+    """Change a mailing's subject or text; refused once it has started going out."""
+    if not subject.strip():
+        raise ValidationError({"subject": "A newsletter needs a subject."})
+    with transaction.atomic():
+        updated = Newsletter.objects.filter(
+            pk=newsletter.pk, sent_at__isnull=True, send_cursor__isnull=True
+        ).update(subject=subject.strip(), body=body)
+        if not updated:
+            raise ValidationError(
+                {"newsletter": "This newsletter has gone out (or is going out) and cannot change."}
+            )
+        audit_log(
+            actor=actor, action="newsletter.changed", activity=ACTIVITY,
+            data={"newsletter": newsletter.pk}, now=now,
+        )
+    newsletter.refresh_from_db()
     return newsletter
 
 
@@ -236,6 +273,112 @@ def newsletter_mark_sent(
             action="newsletter.sent",
             activity=ACTIVITY,
             data={"newsletter": newsletter.pk, "recipients": count},
+            now=now,
+        )
+    return newsletter
+
+
+def unsubscribe_url(subscription: Subscription) -> str:
+    """The absolute address of ``subscription``'s unsubscribe link (R18)."""
+    from personvern.newsletter.selectors import unsubscribe_token
+
+    path = reverse("newsletter:unsubscribe", args=[unsubscribe_token(subscription)])
+    return f"{settings.PERSONVERN_BASE_URL}{path}"
+
+
+def _copy(newsletter: Newsletter, subscription: Subscription, address: str) -> mail.EmailMessage:
+    """One recipient's copy: the text, the unsubscribe link at the bottom, RFC 8058 headers."""
+    url = unsubscribe_url(subscription)
+    body = render_to_string(
+        "newsletter/email/newsletter.txt", {"newsletter": newsletter, "unsubscribe_url": url}
+    )
+    return mail.EmailMessage(
+        subject=newsletter.subject,
+        body=body,
+        to=[address],
+        headers={
+            # RFC 2369 and RFC 8058: mail programs offer their own "unsubscribe"
+            # button, which POSTs "List-Unsubscribe=One-Click" to this address.
+            "List-Unsubscribe": f"<{url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def newsletter_send(
+    *,
+    newsletter: Newsletter,
+    actor: str,
+    batch_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
+) -> Newsletter:
+    """Send ``newsletter`` to everyone who may receive it now, one copy each (R16–R18).
+
+    Who receives it is :func:`~personvern.newsletter.selectors.recipients` at
+    ``now``: consent or active membership, no objection, no restriction. Each
+    copy goes to the person's first e-mail address and ends with their own
+    unsubscribe link; the headers let mail programs unsubscribe in one click
+    (RFC 8058). Copies go out in batches of ``batch_size`` over one SMTP
+    connection each; after each batch the mailing's ``send_cursor`` and count
+    are committed with an audit entry (counts only). If sending fails, the
+    error is raised and calling this again resumes after the last batch the
+    mail server accepted, so nobody gets two copies except, at worst, the
+    batch that was in flight. ``progress(sent, total)`` follows the batches.
+    """
+    from personvern.newsletter.selectors import recipients
+
+    now = now or timezone.now()
+    size = batch_size or settings.PERSONVERN_BATCH_SIZE
+    newsletter.refresh_from_db()
+    if newsletter.sent_at is not None:
+        raise ValidationError({"newsletter": "This newsletter has already been sent."})
+    if not newsletter.body.strip():
+        raise ValidationError({"body": "A newsletter needs a text before it is sent."})
+    first_address = (
+        EmailIdentity.objects.filter(person=OuterRef("person")).order_by("pk").values("address")
+    )
+    pending = recipients(as_of=now).annotate(address=Subquery(first_address[:1]))
+    cursor = newsletter.send_cursor or 0
+    total = pending.filter(pk__gt=cursor).count()
+    sent = 0
+    if progress:
+        progress(0, total)
+    while True:
+        rows = list(pending.filter(pk__gt=cursor)[:size])
+        if not rows:
+            break
+        # A person without any e-mail address (all erased or never given) gets no copy.
+        batch = [(s, s.address) for s in rows if s.address]
+        delivered = refused = 0
+        if batch:
+            with mail.get_connection() as connection:
+                for subscription, address in batch:
+                    try:
+                        connection.send_messages([_copy(newsletter, subscription, address)])
+                    except smtplib.SMTPRecipientsRefused:
+                        refused += 1  # that address is dead; the others still get theirs
+                    else:
+                        delivered += 1
+        cursor = rows[-1].pk
+        with transaction.atomic():
+            Newsletter.objects.filter(pk=newsletter.pk).update(
+                send_cursor=cursor, recipient_count=F("recipient_count") + delivered
+            )
+            audit_log(
+                actor=actor, action="newsletter.batch_sent", activity=ACTIVITY,
+                data={"newsletter": newsletter.pk, "copies": delivered, "refused": refused},
+                now=now,
+            )
+        sent += delivered + refused
+        if progress:
+            progress(sent, total)
+    with transaction.atomic():
+        Newsletter.objects.filter(pk=newsletter.pk).update(sent_at=now, send_cursor=None)
+        newsletter.refresh_from_db()
+        audit_log(
+            actor=actor, action="newsletter.sent", activity=ACTIVITY,
+            data={"newsletter": newsletter.pk, "recipients": newsletter.recipient_count},
             now=now,
         )
     return newsletter

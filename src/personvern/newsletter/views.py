@@ -1,0 +1,40 @@
+"""The unsubscribe link at the bottom of every newsletter (R18, RFC 8058).
+
+``GET`` shows a page with one button and changes nothing: mail filters and
+link checkers open links in messages, and must not unsubscribe anyone.
+``POST`` unsubscribes at once: from that button, or from a mail program's own
+"unsubscribe" button, which sends ``List-Unsubscribe=One-Click`` (RFC 8058)
+without cookies. The signed token in the address is the authorisation, so the
+view needs no CSRF cookie: a forged request would have to know the token, and
+all it could do is what the token's holder may do anyway.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from personvern.newsletter.models import SubscriptionStatus
+from personvern.newsletter.selectors import subscription_from_token
+from personvern.newsletter.services import newsletter_unsubscribe
+
+#: Who the audit log names for an unsubscribe through the link.
+LINK_ACTOR = "subscriber:link"
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    subscription = subscription_from_token(token)
+    if subscription is None:
+        return render(request, "newsletter/unsubscribe_invalid.html", status=404)
+    if request.method == "POST":
+        newsletter_unsubscribe(subscription=subscription, channel="link", actor=LINK_ACTOR)
+        return render(request, "newsletter/unsubscribed.html")
+    return render(
+        request,
+        "newsletter/unsubscribe.html",
+        {"already": subscription.status != SubscriptionStatus.ACTIVE},
+    )
