@@ -24,7 +24,11 @@ Keys (see docs/operations.md for the operator's view):
                    defaults to ``http://127.0.0.1:8000``.
 ``DEBUG``          ``true``/``false``; default true only in development.
 ``TIME_ZONE``      Default ``Europe/Oslo``.
-``EMAIL_URL``      ``smtp://host:port`` of the outgoing mail server.
+``EMAIL_URL``      Where outgoing mail goes: ``smtp://host:port`` (a mail server),
+                   ``file:///path/to/dir`` (each message written as a file) or
+                   ``console://`` (printed). Empty means ``smtp://localhost:25``,
+                   except in development, where mail is written to
+                   ``DATA_DIR/outbox`` so the demo needs no mail server.
 ``DEFAULT_FROM_EMAIL``  Sender of outgoing mail.
 ``CLAMD_URL``      The ClamAV daemon that scans every received file (R21):
                    ``unix:///run/clamav/clamd.ctl`` or ``tcp://127.0.0.1:3310``.
@@ -61,7 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": "",
     "DEBUG": "",
     "TIME_ZONE": "Europe/Oslo",
-    "EMAIL_URL": "smtp://localhost:25",
+    "EMAIL_URL": "",
     "DEFAULT_FROM_EMAIL": "juspost@jus.no",
     "CLAMD_URL": "",
     "BATCH_SIZE": "5000",
@@ -126,6 +130,16 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
     values["SECRET_KEY"] = _secret(values, "SECRET_KEY")
     values["AUDIT_KEY"] = values["AUDIT_KEY"] or _derived_audit_key(values)
     values["BASE_URL"] = _base_url(values)
+    if not values["EMAIL_URL"]:
+        values["EMAIL_URL"] = (
+            (Path(values["DATA_DIR"]) / "outbox").as_uri()
+            if values["ENV"] == "development" else "smtp://localhost:25"
+        )
+    if values["EMAIL_URL"].split("://", 1)[0] not in {"smtp", "file", "console"}:
+        raise ConfigurationError(
+            "PERSONVERN_EMAIL_URL must start with smtp://, file:// or console://, "
+            f"not {values['EMAIL_URL']!r}."
+        )
     values["CLAMD_URL"] = _clamd_url(values)
     return Config(values)
 

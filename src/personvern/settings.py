@@ -177,6 +177,11 @@ CONTENT_SECURITY_POLICY = {
 }
 
 _email = urlsplit(CONFIG["EMAIL_URL"])
+if _email.scheme == "file":
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = _email.path
+elif _email.scheme == "console":
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_HOST = _email.hostname or "localhost"
 EMAIL_PORT = _email.port or 25
 DEFAULT_FROM_EMAIL = CONFIG["DEFAULT_FROM_EMAIL"]

@@ -77,3 +77,12 @@ def test_production_needs_the_sites_https_address(tmp_path: Path) -> None:
     assert load_config({"PERSONVERN_DATA_DIR": str(tmp_path)})["BASE_URL"] == (
         "http://127.0.0.1:8000"
     )
+
+
+def test_mail_goes_to_files_in_development_and_to_smtp_elsewhere(tmp_path: Path) -> None:
+    development = load_config({"PERSONVERN_DATA_DIR": str(tmp_path)})
+    assert development["EMAIL_URL"] == (tmp_path / "outbox").as_uri()
+    test = load_config({"PERSONVERN_DATA_DIR": str(tmp_path), "PERSONVERN_ENV": "test"})
+    assert test["EMAIL_URL"] == "smtp://localhost:25"
+    with pytest.raises(ConfigurationError, match="PERSONVERN_EMAIL_URL"):
+        load_config({"PERSONVERN_DATA_DIR": str(tmp_path), "PERSONVERN_EMAIL_URL": "mail.jus.no"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -62,7 +63,7 @@ def _post_with_token(client: Client, url: str, data: dict[str, str]):
 
 
 @pytest.mark.req("R12")
-def test_public_registration_of_an_overnight_guest(upcoming):
+def test_public_registration_of_an_overnight_guest(upcoming, smtp_server):
     hotel_course = upcoming
     client = _csrf_client()
     url = f"/courses/{hotel_course.slug}/register/"
@@ -78,13 +79,16 @@ def test_public_registration_of_an_overnight_guest(upcoming):
         "arrival_date": day(upcoming, -1), "departure_date": day(upcoming, 1),
     })
     assert response.status_code == 302
-    assert response["Location"] == f"/courses/{hotel_course.slug}/registered/?status=confirmed"
+    assert response["Location"] == f"/courses/{hotel_course.slug}/registered/"
     registration = Registration.objects.get()
     assert (registration.person.family_name, registration.status, registration.arrival_date) == (
         "Gjest", RegistrationStatus.CONFIRMED, timezone.localtime(upcoming.starts_at).date()
         - timedelta(days=1))
     receipt = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
-    assert "You are registered for" in receipt.content.decode()
+    assert "A confirmation is on its way" in receipt.content.decode()
+    [mail] = smtp_server.wait_for(1)
+    assert mail.rcpt_tos == ["gro@example.no"]
+    assert f"You are registered for {hotel_course.title}." in mail.body
 
 
 @pytest.mark.req("R12")
@@ -117,15 +121,61 @@ def test_post_without_csrf_token_is_refused(digital_course):
 
 
 @pytest.mark.req("R12")
-def test_full_course_receipt_says_waiting_list(upcoming):
+def test_full_course_receipt_says_waiting_list(upcoming, smtp_server):
     course = upcoming
     services.course_update(course=course, changes={"capacity": 0}, actor="test")
     client = _csrf_client()
     response = _post_with_token(client, f"/courses/{course.slug}/register/", {
         "given_name": "Ola", "family_name": "Nordmann", "email": "ola@example.no"})
-    assert response["Location"].endswith("?status=waitlisted")
-    receipt = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
-    assert "waiting list" in receipt.content.decode()
+    assert response.status_code == 302
+    assert Registration.objects.get().status == RegistrationStatus.WAITLISTED
+    assert "You are on the waiting list" in smtp_server.wait_for(1)[0].body
+
+
+@pytest.mark.req("R12")
+def test_the_form_does_not_tell_who_is_already_registered(upcoming, smtp_server):
+    # Anyone can type anyone's address: the answer must not reveal that a given
+    # lawyer takes a given course. The owner of the address is told by e-mail.
+    course = upcoming
+    url = f"/courses/{course.slug}/register/"
+    data = {"given_name": "Kari", "family_name": "Nordmann", "email": "kari@example.no"}
+    first = _post_with_token(_csrf_client(), url, data)
+    smtp_server.wait_for(1)
+
+    again = _post_with_token(_csrf_client(), url,
+                             {**data, "given_name": "Noen", "family_name": "Andre"})
+    someone_new = _post_with_token(_csrf_client(), url, {**data, "email": "ny@example.no"})
+
+    assert (again.status_code, again["Location"]) == (first.status_code, first["Location"])
+    assert (again.status_code, again["Location"]) == (someone_new.status_code,
+                                                      someone_new["Location"])
+    receipt_again = _csrf_client().get(again["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    receipt_new = _csrf_client().get(someone_new["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    def page(response) -> str:  # the same page, but for each visitor's own CSRF token
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+    assert page(receipt_again) == page(receipt_new)
+    assert Registration.objects.filter(person__emails__address="kari@example.no").count() == 1
+    kept = Registration.objects.get(person__emails__address="kari@example.no")
+    assert kept.person.given_name == "Kari"  # the second form changed nothing
+    mails = {m.rcpt_tos[0]: m.body for m in smtp_server.wait_for(3)[1:]}
+    assert "for which it was already registered" in mails["kari@example.no"]
+    assert "You are registered for" in mails["ny@example.no"]
+
+
+@pytest.mark.req("R12")
+def test_registration_stands_when_the_mail_server_is_down(upcoming, settings):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed
+    response = _post_with_token(_csrf_client(), f"/courses/{upcoming.slug}/register/", {
+        "given_name": "Ola", "family_name": "Nordmann", "email": "ola@example.no"})
+    assert response.status_code == 302
+    assert Registration.objects.filter(person__emails__address="ola@example.no").exists()
 
 
 def test_registration_page_in_norwegian(physical_course):

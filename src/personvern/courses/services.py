@@ -20,9 +20,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
@@ -64,6 +66,7 @@ REQUIRED = _("This field is required.")
 CLOSED = _("Registration for this course is closed.")
 STARTED = _("The course has already started.")
 ALREADY_REGISTERED = _("This person is already registered for the course.")
+SUBJECT_RECEIPT = _("Your course registration: %(title)s")
 ALREADY_CANCELLED = _("This registration is already cancelled.")
 
 #: Fields only a physical course asks for, and those only a hotel stay needs.
@@ -289,7 +292,9 @@ def registration_create(
             status=RegistrationStatus.CANCELLED
         )
         if active.exists():
-            raise ValidationError({"email": ALREADY_REGISTERED})
+            raise ValidationError(
+                {"email": ValidationError(ALREADY_REGISTERED, code="already_registered")}
+            )
         taken = Registration.objects.filter(
             course=course, status=RegistrationStatus.CONFIRMED
         ).count()
@@ -317,6 +322,56 @@ def registration_create(
             now=now,
         )
     return registration
+
+
+def is_already_registered(error: ValidationError) -> bool:
+    """Whether ``registration_create`` refused because the address is already registered."""
+    errors = getattr(error, "error_dict", {}).get("email", [])
+    return any(e.code == "already_registered" for e in errors)
+
+
+def registration_receipt_send(
+    *, registration: Registration, email: str, actor: str, now: datetime | None = None
+) -> None:
+    """E-mail the registrant what became of their registration: a seat or the waiting list.
+
+    The public form's receipt page says neither (ADR 0012): only the owner of
+    the address learns the status. Written in the language active now.
+    """
+    course = registration.course
+    body = render_to_string(
+        "courses/email/receipt.txt",
+        {
+            "course": course,
+            "waitlisted": registration.status == RegistrationStatus.WAITLISTED,
+            "start": formats.date_format(timezone.localtime(course.starts_at, LEGAL_TZ),
+                                         "DATETIME_FORMAT"),
+        },
+    )
+    send_mail(str(SUBJECT_RECEIPT % {"title": course.title}), body, None, [email])
+    audit_log(
+        actor=actor, action="registration.receipt_sent", person=registration.person,
+        activity=ACTIVITY, data={"registration": registration.pk}, now=now,
+    )
+
+
+def registration_duplicate_notice_send(
+    *, course: Course, email: str, actor: str, now: datetime | None = None
+) -> None:
+    """Tell the owner of ``email`` that someone registered it again for ``course``.
+
+    The public form answers a registration for an address that is already
+    registered exactly as it answers a new one, so the form cannot be used to
+    find out who takes which course; the owner of the address hears of it here.
+    """
+    from personvern.core.selectors import person_by_email
+
+    body = render_to_string("courses/email/already_registered.txt", {"course": course})
+    send_mail(str(SUBJECT_RECEIPT % {"title": course.title}), body, None, [email])
+    audit_log(
+        actor=actor, action="registration.duplicate_notice_sent",
+        person=person_by_email(email), activity=ACTIVITY, data={"course": course.pk}, now=now,
+    )
 
 
 def registration_update(
