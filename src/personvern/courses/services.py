@@ -28,6 +28,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
+from personvern.core.models import Person
 from personvern.core.services import person_get_or_create
 from personvern.courses.models import (
     Course,
@@ -197,7 +198,10 @@ def course_update(
         _fill_free_seats(course, actor=actor, now=now)
         if "ends_at" in changes:
             # Moving a course's end moves the customer relationship of everyone on it.
-            participants = Registration.objects.filter(course=course).values("person_id")
+            participants = list(
+                Registration.objects.filter(course=course).values_list("person_id", flat=True)
+            )
+            _lock_persons(participants)
             refresh_relationship_ends(Registration.objects.filter(person_id__in=participants))
     return course
 
@@ -314,13 +318,18 @@ def registration_create(
             arrival_date=arrival_date if overnight_stay else None,
             departure_date=departure_date if overnight_stay else None,
         )
-        refresh_relationship_ends(Registration.objects.filter(person=person))
-        registration.refresh_from_db(fields=["relationship_ends_at"])
         audit_log(
             actor=actor, action="registration.created", person=person, activity=ACTIVITY,
             data={"course": course.pk, "registration": registration.pk, "status": status},
             now=now,
         )
+        # After the audit entry: writing it takes the audit chain's lock, which
+        # orders this against other registrations and course changes, so the
+        # recomputation below sees every registration they committed (and the
+        # locks are taken in the same order everywhere: no deadlock).
+        _lock_persons([person.pk])
+        refresh_relationship_ends(Registration.objects.filter(person=person))
+        registration.refresh_from_db(fields=["relationship_ends_at"])
     return registration
 
 
@@ -405,6 +414,19 @@ def registration_update(
     return registration
 
 
+def _lock_persons(person_ids: Iterable[int]) -> None:
+    """Lock these persons' rows (in key order) before their relationship end is recomputed.
+
+    Every writer of ``relationship_ends_at`` takes these locks first, so two of
+    them never interleave their reads and writes of one person's registrations
+    (on PostgreSQL; SQLite has one writer at a time anyway).
+    """
+    list(
+        Person.objects.select_for_update()
+        .filter(pk__in=list(person_ids)).order_by("pk").values_list("pk", flat=True)
+    )
+
+
 def refresh_relationship_ends(rows: QuerySet[Registration]) -> int:
     """Set ``relationship_ends_at`` on these rows from all their persons' registrations.
 
@@ -441,6 +463,7 @@ def customer_relationships_refresh(
             ids = list(persons.filter(person_id__gt=last).distinct()[:batch_size])
             if not ids:
                 break
+            _lock_persons(ids)
             updated += refresh_relationship_ends(Registration.objects.filter(person_id__in=ids))
         last = ids[-1]
         done += len(ids)

@@ -19,6 +19,7 @@ Tables whose primary key is not an integer fall back to plain keyset paging.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -110,6 +111,7 @@ class CandidateWalk:
     """
 
     TABLE = "personvern_retention_candidates"
+    _tables = itertools.count(1)
 
     def __init__(
         self, candidates: QuerySet[Any], batch_size: int, *, keys: QuerySet[Any] | None = None
@@ -125,8 +127,12 @@ class CandidateWalk:
         self.total = 0
         self.last: Any = None
         self._previous: Any = None
+        self._taken_before = 0
         qn = connection.ops.quote_name
-        self.table = qn(self.TABLE)
+        # A name of its own, so two walks on one connection cannot drop each other's table.
+        self.table = qn(f"{self.TABLE}_{next(self._tables)}")
+        #: Keys taken so far (each once, whether or not its row still qualified).
+        self.taken = 0
         self.column = f"{qn(self.model._meta.db_table)}.{qn(str(self.model._meta.pk.column))}"
 
     def __enter__(self) -> CandidateWalk:
@@ -155,6 +161,7 @@ class CandidateWalk:
         if not keys:
             return None
         self._previous, self.last = self.last, keys[-1]
+        self._taken_before, self.taken = self.taken, self.taken + len(keys)
         # The keys as one array parameter in a plain condition (not ``pk IN
         # (subquery)``): PostgreSQL then expects as many rows as keys and checks
         # each by index instead of going back to anti-joins over whole tables.
@@ -169,3 +176,4 @@ class CandidateWalk:
     def again(self) -> None:
         """Take the last batch again (its transaction was rolled back)."""
         self.last = self._previous
+        self.taken = self._taken_before

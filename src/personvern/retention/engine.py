@@ -61,9 +61,11 @@ from personvern.core.audit import audit_log, pseudonym
 from personvern.core.models import (
     AuditEntry,
     EmailIdentity,
+    Hold,
     HoldScope,
     Objection,
     Person,
+    Restriction,
     RestrictionGround,
 )
 from personvern.core.policy import current_policy
@@ -537,6 +539,12 @@ def _is_identity_record(model: type[models.Model]) -> bool:
     return holder is not None and holder.activity is None
 
 
+def _swept_with_person(model: type[models.Model]) -> bool:
+    """What deleting a swept person may take along: identity records, but no hold or
+    restriction (those that no longer protect are deleted first, explicitly)."""
+    return _is_identity_record(model) and model not in (Hold, Restriction)
+
+
 def _deleted_counts(per_model: Mapping[str, int], label: str) -> tuple[int, dict[str, int]]:
     own = per_model.get(label, 0)
     cascaded = {k: v for k, v in sorted(per_model.items()) if k != label and v}
@@ -670,7 +678,7 @@ def _sweep_persons(
             report.persons_removed += count
             report.person_batches += 1
             if progress:
-                progress(step, report.persons_removed, walk.total)
+                progress(step, walk.taken, walk.total)
 
 
 def _delete_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str) -> int:
@@ -679,11 +687,23 @@ def _delete_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str)
     admin_log = _forget_admin_log(
         _admin_log_rows(Person, _pk_condition(Person, pks), _is_identity_record)
     )
-    # The delete cascades only into identity records: should a record of an
-    # activity appear for one of these persons meanwhile, the foreign key
-    # aborts the batch at commit; the batch is then selected afresh.
-    per_model = delete_rows(Person, pks, cascade_into=_is_identity_record)
+    # Holds and restrictions that no longer protect go with the person. One that
+    # protects was committed after this batch's check: it is not cascaded, so its
+    # foreign key aborts the batch (as a new record of an activity does), and the
+    # batch is selected again without that person.
+    gone: dict[str, int] = {}
+    for stale in (
+        Hold.objects.filter(person_id__in=pks).exclude(pk__in=protecting_holds(as_of).values("pk")),
+        Restriction.objects.filter(person_id__in=pks).exclude(
+            pk__in=keeping_restrictions(as_of).values("pk")
+        ),
+    ):
+        deleted, _ = stale.delete()
+        if deleted:
+            gone[stale.model._meta.label] = deleted
+    per_model = delete_rows(Person, pks, cascade_into=_swept_with_person)
     count, cascaded = _deleted_counts(per_model, Person._meta.label)
+    cascaded = dict(sorted({**cascaded, **gone}.items()))
     # The audit chain keeps pseudonyms only; personal payloads of erased
     # persons are cleared (the chain covers their digest, so it still verifies).
     subjects = [pseudonym(str(public_id)) for _, public_id in rows]
@@ -729,7 +749,7 @@ def _minimise_objecting_persons(
                 if rows:
                     report.persons_minimised += _minimise_persons(rows, as_of=as_of, actor=actor)
             if progress:
-                progress(step, report.persons_minimised, walk.total)
+                progress(step, walk.taken, walk.total)
 
 
 def _minimise_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str) -> int:
