@@ -9,7 +9,8 @@ They run with ``manage.py check`` (and so in CI and at start-up):
   lacks, or a holder lacks an anchor/cohort its activity's retention rules use;
 - personvern.E004: the policy declares an activity that stores data and no holder
   implements it;
-- personvern.E005: the policy file itself is invalid.
+- personvern.E005: the policy file itself is invalid;
+- personvern.W001: virus scanning of received files is disabled (no CLAMD_URL).
 """
 
 from __future__ import annotations
@@ -135,3 +136,21 @@ def check_holders(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
                 )
             )
     return errors
+
+
+@checks.register("personvern")
+def check_scanner(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """personvern.W001: virus scanning of received files (R21) is switched off."""
+    from personvern.core.scanning import scanning_enabled
+
+    if scanning_enabled():
+        return []
+    return [
+        checks.Warning(
+            "Virus scanning is disabled (PERSONVERN_CLAMD_URL is empty): received files are "
+            "stored as not scanned and cannot be downloaded until `personvern scan pending` "
+            "finds them clean.",
+            hint="Set PERSONVERN_CLAMD_URL to the ClamAV daemon (required in production).",
+            id="personvern.W001",
+        )
+    ]
