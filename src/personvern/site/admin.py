@@ -1,29 +1,36 @@
 """Back office: files received through the secure channel (read-only, downloadable).
 
-Files are NOT scanned for malware yet (R21): the list says so, and a download is
-always served as an attachment with ``nosniff``, never rendered in the browser.
+Files are scanned for malware before they are stored (R21). Only a file whose
+scan is ``clean`` can be downloaded; the list shows each file's scan status. A
+download is always served as an attachment with ``nosniff``, never rendered in
+the browser.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from personvern.core.scanning import ScanStatus
 from personvern.site.models import SecureUpload
+
+NOT_CLEAN = _("This file has not been found clean by the virus scanner and cannot be downloaded.")
 
 
 @admin.register(SecureUpload)
 class SecureUploadAdmin(admin.ModelAdmin):
-    list_display = ("filename", "content_type", "size", "received_at", "inquiry", "download")
+    list_display = ("filename", "content_type", "size", "received_at", "inquiry", "scan_status",
+                    "download")
+    list_filter = ("scan_status",)
     readonly_fields = ("inquiry", "filename", "content_type", "size", "sha256", "received_at",
-                       "download")
+                       "scan_status", "scanned_at", "download")
     exclude = ("content",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -35,8 +42,10 @@ class SecureUploadAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # deleted with their inquiry by retention or erasure
 
-    @admin.display(description=_("Download (not scanned for malware)"))
+    @admin.display(description=_("Download"))
     def download(self, obj: SecureUpload) -> str:
+        if obj.scan_status != ScanStatus.CLEAN:
+            return format_html("{}", _("not available"))
         url = reverse("admin:site_secureupload_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download"))
 
@@ -51,10 +60,13 @@ class SecureUploadAdmin(admin.ModelAdmin):
         return extra + super().get_urls()
 
     def download_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The file as an attachment, for staff who may view uploads."""
+        """The file as an attachment, for staff who may view uploads; clean files only."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         upload = get_object_or_404(SecureUpload, pk=pk)
+        if upload.scan_status != ScanStatus.CLEAN:
+            messages.error(request, NOT_CLEAN)
+            return HttpResponseRedirect(reverse("admin:site_secureupload_changelist"))
         response = HttpResponse(bytes(upload.content), content_type=upload.content_type)
         response["Content-Disposition"] = f'attachment; filename="{upload.pk}-upload"'
         response["X-Content-Type-Options"] = "nosniff"

@@ -3,7 +3,9 @@
 The content is stored in the database, not on disk: erasing or expiring the
 inquiry then removes the file in the same transaction (cascade), and no copy
 outlives its row in a media directory. Uploads are limited in size and type
-(:mod:`personvern.site.uploads`). They are NOT scanned for malware yet (R21).
+(:mod:`personvern.site.uploads`) and scanned for malware before they are stored
+(R21, :mod:`personvern.core.scanning`): an infected file is refused, and only a
+file whose ``scan_status`` is ``clean`` can be downloaded.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.fields import personal
+from personvern.core.scanning import ScanStatus
 from personvern.inquiries.models import Inquiry
 
 
@@ -28,6 +31,10 @@ class SecureUpload(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     content = personal(models.BinaryField(_("content")))
     received_at = models.DateTimeField(_("received"), default=timezone.now)
+    scan_status = models.CharField(
+        _("virus scan"), max_length=10, choices=ScanStatus.choices, default=ScanStatus.UNSCANNED
+    )
+    scanned_at = models.DateTimeField(_("scanned"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("secure upload")

@@ -10,10 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from personvern.core.audit import audit_log
+from personvern.core.scanning import ScanStatus, audit_scan, refusal, scan
 from personvern.inquiries.models import Inquiry, InquiryChannel
 from personvern.inquiries.services import ACTIVITY, inquiry_receive
 from personvern.site.models import SecureUpload
 from personvern.site.uploads import check_upload
+
+#: Where a file came from, in the audit entries of its virus scan.
+SCAN_CHANNEL = "secure-channel"
 
 
 def secure_message_send(
@@ -29,16 +33,27 @@ def secure_message_send(
 ) -> Inquiry:
     """Receive a message (and an optional file as ``(filename, content)``) as an inquiry.
 
-    The file is checked against the size limit and the type allow-list before
-    anything is written; the inquiry and the file are stored in one transaction.
+    The file is checked against the size limit and the type allow-list, then
+    scanned for malware (R21), before anything is written: an infected file, or
+    one the scanner could not check, is refused (the verdict is audited). The
+    inquiry and the file are stored in one transaction.
     """
     now = now or timezone.now()
     upload = None
+    result = None
     if attachment is not None:
         try:
             upload = check_upload(*attachment)
         except ValidationError as exc:
             raise ValidationError({"attachment": exc.error_list}) from exc
+        result = scan(upload.content, name=upload.filename)
+        error = refusal(result, name=upload.filename)
+        if error is not None:
+            audit_scan(
+                result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL,
+                size=len(upload.content), now=now,
+            )
+            raise ValidationError({"attachment": [error]})
     with transaction.atomic():
         inquiry = inquiry_receive(
             email=email,
@@ -51,6 +66,7 @@ def secure_message_send(
             received_at=now,
         )
         if upload is not None:
+            assert result is not None
             row = SecureUpload.objects.create(
                 inquiry=inquiry,
                 filename=upload.filename,
@@ -59,6 +75,8 @@ def secure_message_send(
                 sha256=hashlib.sha256(upload.content).hexdigest(),
                 content=upload.content,
                 received_at=now,
+                scan_status=result.status,
+                scanned_at=now if result.status == ScanStatus.CLEAN else None,
             )
             audit_log(
                 actor=actor,
@@ -70,8 +88,12 @@ def secure_message_send(
                     "upload": row.pk,
                     "size": row.size,
                     "content_type": row.content_type,
-                    "malware_scanned": False,
+                    "scan": str(result.status),
                 },
                 now=now,
+            )
+            audit_scan(
+                result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL, size=row.size,
+                person=inquiry.person, data={"inquiry": inquiry.pk, "upload": row.pk}, now=now,
             )
     return inquiry
