@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
+from pytest_django.fixtures import Settings
 
 from personvern.core.checks import check_holders
 from personvern.core.models import AuditEntry, Person
 from personvern.core.policy import current_policy
 from personvern.core.registry import holder_of
+from personvern.core.scanning import ScanStatus
 from personvern.recruitment import services
 from personvern.recruitment.models import (
     Application,
@@ -20,6 +24,7 @@ from personvern.recruitment.models import (
 )
 from personvern.recruitment.services import DocumentUpload
 from personvern.retention.engine import retention_run
+from tests.scanning import SIGNATURE, eicar
 
 pytestmark = pytest.mark.django_db
 T0 = datetime(2025, 1, 6, 9, tzinfo=UTC)
@@ -77,6 +82,42 @@ def test_a_document_of_an_unaccepted_type_is_refused_and_nothing_is_written() ->
             email="a@example.no", source="direct", documents=[PDF, bad], actor="site"
         )
     assert not Application.objects.exists() and not Person.objects.exists()
+
+
+@pytest.mark.req("R21")
+@pytest.mark.req("R24")
+def test_documents_are_scanned_clean_and_an_infected_one_is_refused(
+    clamd: str, settings: Settings, tmp_path: Path
+) -> None:
+    application = _apply(None)
+    document = ApplicationDocument.objects.get(application=application)
+    assert document.scan_status == ScanStatus.CLEAN and document.scanned_at == T0
+    clean = AuditEntry.objects.get(action="file.scan_clean")
+    assert clean.data == {
+        "channel": "recruitment", "verdict": "clean", "signature": "", "size": 11,
+        "application": application.pk, "document": document.pk,
+    }
+
+    infected = DocumentUpload("diploma", "vitnemal.pdf", "application/pdf", b"%PDF-" + eicar())
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
+        services.application_receive(
+            email="b@example.no", source="direct", documents=[PDF, infected], actor="site"
+        )
+    with translation.override("en"):
+        [message] = exc.value.message_dict["documents"]
+    assert "vitnemal.pdf" in message and "malware" in message and SIGNATURE in message
+    assert Application.objects.count() == 1 and ApplicationDocument.objects.count() == 1
+    assert not Person.objects.filter(emails__address="b@example.no").exists()
+    refused = AuditEntry.objects.get(action="file.scan_infected")
+    assert refused.data["channel"] == "recruitment" and refused.subject == ""
+
+    settings.PERSONVERN_ENV = "production"
+    settings.PERSONVERN_CLAMD_URL = f"unix://{tmp_path}/gone.sock"
+    with pytest.raises(ValidationError, match="documents"):
+        services.application_receive(
+            email="c@example.no", source="direct", documents=[PDF], actor="site"
+        )
+    assert Application.objects.count() == 1
 
 
 @pytest.mark.req("R25")

@@ -49,7 +49,8 @@ class PositionAdmin(admin.ModelAdmin):
 
 class DocumentInline(admin.TabularInline):
     model = ApplicationDocument
-    fields = ("kind", "filename", "content_type", "size", "received_at")
+    # Metadata only: no download link. ``scan_status`` shows the virus scan (R21).
+    fields = ("kind", "filename", "content_type", "size", "received_at", "scan_status")
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personvern.core.fields import personal
 from personvern.core.models import Person
+from personvern.core.scanning import ScanStatus
 
 
 class Position(models.Model):
@@ -106,7 +107,11 @@ class DocumentKind(models.TextChoices):
 
 
 class ApplicationDocument(models.Model):
-    """A document attached to an application (R24), stored in the row."""
+    """A document attached to an application (R24), stored in the row.
+
+    Scanned for malware on arrival (R21): an infected document is refused, and
+    only a ``clean`` one may be opened.
+    """
 
     MAX_BYTES = 10 * 1024 * 1024
 
@@ -117,6 +122,10 @@ class ApplicationDocument(models.Model):
     content = personal(models.BinaryField(_("content")))
     size = models.PositiveIntegerField(_("size in bytes"))
     received_at = models.DateTimeField(_("received"), default=timezone.now)
+    scan_status = models.CharField(
+        _("virus scan"), max_length=10, choices=ScanStatus.choices, default=ScanStatus.UNSCANNED
+    )
+    scanned_at = models.DateTimeField(_("scanned"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("application document")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from personvern.core.audit import audit_log
+from personvern.core.scanning import ScanResult, ScanStatus, audit_scan, refusal, scan
 from personvern.core.services import person_get_or_create
 from personvern.recruitment.models import (
     Application,
@@ -27,6 +28,8 @@ from personvern.recruitment.models import (
 )
 
 ACTIVITY = "recruitment"
+#: Where a document came from, in the audit entries of its virus scan.
+SCAN_CHANNEL = "recruitment"
 
 #: Document types accepted from applicants; anything else is refused on arrival.
 ACCEPTED_CONTENT_TYPES = frozenset(
@@ -112,6 +115,19 @@ def _validate_document(document: DocumentUpload, where: str) -> None:
         )
 
 
+def _scan_document(document: DocumentUpload, *, actor: str, now: datetime) -> ScanResult:
+    """Scan a document for malware (R21); an infected or unscannable one is refused."""
+    result = scan(document.content, name=document.filename)
+    error = refusal(result, name=document.filename)
+    if error is not None:
+        audit_scan(
+            result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL,
+            size=len(document.content), now=now,
+        )
+        raise ValidationError({"documents": [error]})
+    return result
+
+
 def application_receive(
     *,
     email: str,
@@ -128,8 +144,9 @@ def application_receive(
 ) -> Application:
     """Register an application (with its documents), for a position or open (R24, R26).
 
-    The person is found by e-mail or created. Everything is validated before
-    anything is written, so a bad document leaves nothing behind.
+    The person is found by e-mail or created. Everything is validated, and every
+    document scanned for malware (R21), before anything is written, so a bad or
+    infected document leaves nothing behind (the refused verdict is audited).
     """
     received_at = received_at or timezone.now()
     if source not in ApplicationSource.values:
@@ -143,6 +160,7 @@ def application_receive(
     documents = list(documents)
     for number, document in enumerate(documents, start=1):
         _validate_document(document, f"document {number} ({document.filename})")
+    scans = [_scan_document(d, actor=actor, now=received_at) for d in documents]
     with transaction.atomic():
         person, _created = person_get_or_create(
             email=email,
@@ -160,7 +178,7 @@ def application_receive(
             letter=letter,
             received_at=received_at,
         )
-        ApplicationDocument.objects.bulk_create(
+        rows = ApplicationDocument.objects.bulk_create(
             ApplicationDocument(
                 application=application,
                 kind=d.kind,
@@ -169,9 +187,17 @@ def application_receive(
                 content=d.content,
                 size=len(d.content),
                 received_at=received_at,
+                scan_status=result.status,
+                scanned_at=received_at if result.status == ScanStatus.CLEAN else None,
             )
-            for d in documents
+            for d, result in zip(documents, scans, strict=True)
         )
+        for row, result in zip(rows, scans, strict=True):
+            audit_scan(
+                result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL, size=row.size,
+                person=person, data={"application": application.pk, "document": row.pk},
+                now=received_at,
+            )
         audit_log(
             actor=actor,
             action="recruitment.application_received",
