@@ -26,6 +26,13 @@ Safety design:
   parsable sender, a bad ``Date``) is reported with its file name and leaves
   nothing behind, and never stops the others.
 - Read-only on the mail store: nothing is moved, flagged or deleted.
+- Scanned for malware (R21, :mod:`personvern.core.scanning`): every part of a
+  marked message is scanned before the message is taken. An infected
+  attachment is not taken in: the request is registered all the same (the
+  deadline runs), and the report and the request's notes name the attachment,
+  the signature found and that the original must not be opened. If the scanner
+  cannot be reached, the message is left untaken (``not-scanned``) for the next
+  run; its deadline still counts from its Date header.
 """
 
 from __future__ import annotations
@@ -51,10 +58,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.policy import current_policy
+from personvern.core.scanning import ScanResult, Verdict, audit_scan, scan
 from personvern.core.services import normalise_email
 from personvern.rights.models import Channel, RequestType
 from personvern.rights.selectors import request_by_source_message
 from personvern.rights.services import request_create
+
+#: Activity and channel of intake's audit entries of virus scans.
+ACTIVITY = "privacy-requests"
+SCAN_CHANNEL = "e-mail-intake"
 
 
 class Outcome(enum.Enum):
@@ -66,6 +78,8 @@ class Outcome(enum.Enum):
     ALREADY_TAKEN = "already-taken"
     NOT_MARKED = "not-marked"
     MALFORMED = "malformed"
+    #: The virus scanner could not check the message: left for the next run (R21).
+    NOT_SCANNED = "not-scanned"
 
 
 OUTCOME_LABELS = {
@@ -74,6 +88,7 @@ OUTCOME_LABELS = {
     Outcome.ALREADY_TAKEN: _("already registered"),
     Outcome.NOT_MARKED: _("not a privacy message, left alone"),
     Outcome.MALFORMED: _("malformed"),
+    Outcome.NOT_SCANNED: _("not scanned for viruses (scanner unavailable), left for the next run"),
 }
 DRY_RUN_LABELS = {
     Outcome.CREATED: _("would be registered"),
@@ -98,6 +113,16 @@ CASE_NOTE = _(
     "(file %(file)s)."
 )
 NOTE_NO_MESSAGE_ID = _("The message has no Message-ID; its content identifies it instead.")
+NOTE_INFECTED = _(
+    "The attachment %(name)s contains malware (%(signature)s) and was not taken in. "
+    "Do not open the original message's attachments."
+)
+NOTE_NOT_SCANNED = _(
+    "The virus scanner could not check the message; it is left untaken and will be "
+    "taken by the next run once the scanner answers."
+)
+NOTE_SCAN_DISABLED = _("Virus scanning is disabled: the message was not scanned.")
+MESSAGE_TEXT = _("the message text")
 ERROR_NO_FROM = _("The message has no sender (From header).")
 ERROR_BAD_FROM = _("The sender address %(address)s is not a valid e-mail address.")
 ERROR_BAD_DATE = _("The Date header %(value)s is not a valid date.")
@@ -142,6 +167,8 @@ class IntakeItem:
     received_at: datetime | None = None
     request_id: UUID | None = None
     notes: tuple[str, ...] = ()
+    #: Parts not taken in because the virus scanner found malware in them (R21).
+    infected: tuple[str, ...] = ()
 
 
 @dataclass
@@ -158,9 +185,12 @@ class IntakeReport:
 
     @property
     def has_problems(self) -> bool:
-        """True when a message was malformed or its new request needs staff to classify it."""
+        """True when a message was malformed, not scanned or had malware in it, or its
+        new request needs staff to classify it."""
         return any(
-            item.outcome in (Outcome.MALFORMED, Outcome.CREATED_UNCLASSIFIED)
+            item.outcome
+            in (Outcome.MALFORMED, Outcome.CREATED_UNCLASSIFIED, Outcome.NOT_SCANNED)
+            or item.infected
             for item in self.items
         )
 
@@ -330,6 +360,30 @@ def _take(
         else Outcome.CREATED
     )
 
+    scans = _scan_parts(message)
+    failed = [(index, result) for index, (_name, size, result) in enumerate(scans)
+              if result.verdict == Verdict.ERROR]
+    if failed:
+        if not dry_run:
+            for index, result in failed:
+                audit_scan(result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL,
+                           size=scans[index][1], data={"part": index}, now=now)
+        return IntakeItem(
+            source.name,
+            Outcome.NOT_SCANNED,
+            received_at=received_at,
+            notes=(*notes, str(NOTE_NOT_SCANNED)),
+        )
+    infected = tuple(name for name, _size, result in scans if result.verdict == Verdict.INFECTED)
+    case_notes = []
+    for name, _size, result in scans:
+        if result.verdict == Verdict.INFECTED:
+            note = str(NOTE_INFECTED % {"name": name, "signature": result.signature})
+            notes.append(note)
+            case_notes.append(note)
+    if any(result.verdict == Verdict.DISABLED for _n, _s, result in scans):
+        notes.append(str(NOTE_SCAN_DISABLED))
+
     if dry_run:
         return IntakeItem(
             source.name,
@@ -337,6 +391,7 @@ def _take(
             request_type=request_type,
             received_at=received_at,
             notes=tuple(notes),
+            infected=infected,
         )
     try:
         # One transaction per message: a failure leaves nothing of this message.
@@ -350,12 +405,27 @@ def _take(
                 source_message_id=message_id,
                 # Where staff find the message to read (and classify) it: the
                 # stored id is only a digest.
-                notes=str(
-                    CASE_NOTE
-                    % {"subject": subject.strip(), "message_id": message_id, "file": source.name}
+                notes="\n".join(
+                    [
+                        str(
+                            CASE_NOTE
+                            % {
+                                "subject": subject.strip(),
+                                "message_id": message_id,
+                                "file": source.name,
+                            }
+                        ),
+                        *case_notes,
+                    ]
                 ),
                 now=now,
             )
+            for index, (_name, size, result) in enumerate(scans):
+                audit_scan(
+                    result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL, size=size,
+                    person=request.person,
+                    data={"request": str(request.public_id), "part": index}, now=now,
+                )
     except ValidationError as exc:
         if "source_message_id" in getattr(exc, "error_dict", {}):
             # Taken by a concurrent run between our check and the insert.
@@ -373,7 +443,33 @@ def _take(
         received_at=received_at,
         request_id=request.public_id,
         notes=tuple(notes),
+        infected=infected,
     )
+
+
+def _scan_parts(message: EmailMessage) -> list[tuple[str, int, ScanResult]]:
+    """``(name, size, verdict)`` of every leaf part of ``message``, decoded (R21).
+
+    Nothing of a part is kept: intake stores no attachments, so an infected one
+    is "dropped" by being named in the notes and never copied anywhere.
+    """
+    scanned = []
+    for part in message.walk():
+        if part.is_multipart():
+            continue
+        try:
+            payload = part.get_payload(decode=True)
+        except (ValueError, TypeError, LookupError):
+            payload = None
+        if not isinstance(payload, bytes) or not payload:
+            continue
+        try:
+            filename = part.get_filename()
+        except (ValueError, TypeError, IndexError):
+            filename = None
+        name = f"“{filename}”" if filename else str(MESSAGE_TEXT)
+        scanned.append((name, len(payload), scan(payload, name=name)))
+    return scanned
 
 
 def _sender(message: EmailMessage) -> tuple[str, str]:
