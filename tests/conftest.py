@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-pytest_plugins = ["tests.mail", "tests.scanning"]
+pytest_plugins = ["tests.mail", "tests.scanning", "tests.imap"]
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the
 # browser tests make between page actions are ordinary blocking calls.

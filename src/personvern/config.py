@@ -36,6 +36,8 @@ Keys (see docs/operations.md for the operator's view):
                    that cannot be scanned is refused. Empty elsewhere disables
                    scanning: files are kept as "not scanned" and cannot be
                    downloaded (ADR 0011).
+``INTAKE_IMAP_PASSWORD``  Password of the mailbox ``personvern rights intake
+                   imaps://user@host/mailbox`` reads privacy requests from.
 ``BATCH_SIZE``     Rows per transaction in bulk engines (retention, exports).
 ``SQLITE_RETENTION_WAL_PAGES``  SQLite only: during a retention run the
                    write-ahead log may grow to this many pages (4 KiB each;
@@ -68,6 +70,7 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_URL": "",
     "DEFAULT_FROM_EMAIL": "juspost@jus.no",
     "CLAMD_URL": "",
+    "INTAKE_IMAP_PASSWORD": "",
     "BATCH_SIZE": "5000",
     "SQLITE_RETENTION_WAL_PAGES": "50000",
     "TEST_DATABASE_NAME": "",

@@ -1,8 +1,10 @@
-"""E-mail intake: privacy requests from .eml files or a maildir (R5, R32).
+"""E-mail intake: privacy requests from an IMAP mailbox, .eml files or a maildir (R5, R32).
 
-``personvern rights intake PATH`` reads one .eml file, a directory of .eml
-files, or a maildir (``cur/`` and ``new/``). A message whose Subject carries
-the policy's privacy marker ("Personvern") becomes a request:
+``personvern rights intake imaps://user@host/INBOX`` reads a mailbox on the
+mail server (:func:`intake_imap`; run it from cron); ``personvern rights
+intake PATH`` reads one .eml file, a directory of .eml files, or a maildir
+(``cur/`` and ``new/``). A message whose Subject carries the policy's privacy
+marker ("Personvern") becomes a request:
 
 - received at the moment in its ``Date`` header (the deadline runs from
   receipt); only a message without a ``Date`` falls back to the file's
@@ -25,7 +27,9 @@ Safety design:
 - Each message is handled in its own transaction: a malformed message (no
   parsable sender, a bad ``Date``) is reported with its file name and leaves
   nothing behind, and never stops the others.
-- Read-only on the mail store: nothing is moved, flagged or deleted.
+- Read-only on the mail store: nothing is moved, flagged or deleted (IMAP
+  reads with ``BODY.PEEK``, so not even \\Seen is set), except that an IMAP
+  intake with ``--move-to`` moves the messages it registered to that folder.
 - Scanned for malware (R21, :mod:`personvern.core.scanning`): every part of a
   marked message is scanned before the message is taken. An infected
   attachment is not taken in: the request is registered all the same (the
@@ -38,18 +42,23 @@ Safety design:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import email
 import email.policy
 import enum
 import hashlib
+import imaplib
 import mailbox
 import re
+import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -198,9 +207,20 @@ class IntakeReport:
 @dataclass(frozen=True)
 class _Source:
     name: str
-    file: Path
+    #: The file it was read from, if any: its modification time stands in for a
+    #: missing ``Date`` header.
+    file: Path | None
     read: bytes | None
     error: str = ""
+    #: When the mail server received it (IMAP's INTERNALDATE), for the same purpose.
+    arrived_at: datetime | None = None
+
+    def arrival(self) -> datetime | None:
+        if self.arrived_at is not None:
+            return self.arrived_at
+        if self.file is not None:
+            return datetime.fromtimestamp(self.file.stat().st_mtime, tz=UTC)
+        return None
 
 
 def guess_type(text: str) -> list[str]:
@@ -227,24 +247,165 @@ def intake_path(
     nothing is written; the report says what would be.
     """
     now = now or timezone.now()
+    _check_type(request_type)
+    report = IntakeReport(path=path, dry_run=dry_run)
+    for source in _sources(path):
+        report.items.append(
+            _take(source, marker=_marker(), actor=actor, now=now, dry_run=dry_run,
+                  request_type=request_type)
+        )
+    return report
+
+
+def _marker() -> str:
+    return current_policy().controller.privacy_marker.lower()
+
+
+def _check_type(request_type: str | None) -> None:
     if request_type is not None and request_type not in RequestType.values:
         raise ValidationError(
             {"type": f"{request_type!r} is not a request type ({', '.join(RequestType.values)})."}
         )
-    marker = current_policy().controller.privacy_marker.lower()
-    report = IntakeReport(path=path, dry_run=dry_run)
-    for source in _sources(path):
-        report.items.append(
-            _take(
-                source,
-                marker=marker,
-                actor=actor,
-                now=now,
-                dry_run=dry_run,
-                request_type=request_type,
+
+
+#: How far back an IMAP intake looks (by the server's arrival date). Requests must
+#: be answered within a month, three with an extension: older mail is long handled.
+IMAP_WINDOW_DAYS = 100
+
+
+class IMAPIntakeError(Exception):
+    """The mailbox could not be read (address, login, mailbox or connection)."""
+
+
+@dataclass(frozen=True)
+class IMAPAddress:
+    """``imap[s]://user@host[:port]/mailbox``, parsed."""
+
+    secure: bool
+    user: str
+    host: str
+    port: int
+    mailbox: str
+
+    @classmethod
+    def parse(cls, url: str) -> IMAPAddress:
+        parts = urlsplit(url)
+        if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
+            raise IMAPIntakeError(
+                f"{url!r} is not an IMAP address: imaps://user@host[:port]/mailbox"
             )
+        secure = parts.scheme == "imaps"
+        return cls(
+            secure=secure,
+            user=unquote(parts.username),
+            host=parts.hostname,
+            port=parts.port or (993 if secure else 143),
+            mailbox=unquote(parts.path.lstrip("/")) or "INBOX",
         )
+
+    def __str__(self) -> str:
+        scheme = "imaps" if self.secure else "imap"
+        return f"{scheme}://{self.user}@{self.host}:{self.port}/{self.mailbox}"
+
+
+def intake_imap(
+    url: str,
+    *,
+    password: str,
+    actor: str,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    request_type: str | None = None,
+    move_to: str = "",
+    window_days: int = IMAP_WINDOW_DAYS,
+) -> IntakeReport:
+    """Register the privacy requests in an IMAP mailbox (R32), as :func:`intake_path` does.
+
+    Only messages that arrived in the last ``window_days`` and whose subject
+    carries the privacy marker are fetched (the server searches), and they are
+    read with ``BODY.PEEK``: nothing in the mailbox changes, not even the
+    \\Seen flag, so the mailbox can be one staff read as well. With
+    ``move_to`` a message that is registered (now or before) is moved to that
+    folder afterwards, so the inbox keeps only what still needs a look; a
+    message left untaken (malformed, not scanned) stays where it is.
+    ``imaps://`` verifies the server's certificate with the system's CA store.
+    """
+    now = now or timezone.now()
+    _check_type(request_type)
+    address = IMAPAddress.parse(url)
+    marker = _marker()
+    report = IntakeReport(path=Path(str(address)), dry_run=dry_run)
+    try:
+        client = (
+            imaplib.IMAP4_SSL(address.host, address.port, ssl_context=ssl.create_default_context(),
+                              timeout=30)
+            if address.secure else imaplib.IMAP4(address.host, address.port, timeout=30)
+        )
+    except OSError as exc:
+        raise IMAPIntakeError(f"cannot reach {address.host}:{address.port}: {exc}") from exc
+    try:
+        try:
+            client.login(address.user, password)
+        except imaplib.IMAP4.error as exc:
+            raise IMAPIntakeError(f"the server refused the login of {address.user!r}") from exc
+        status, _ = client.select(_quote(address.mailbox), readonly=dry_run or not move_to)
+        if status != "OK":
+            raise IMAPIntakeError(f"there is no mailbox {address.mailbox!r}")
+        since = (now - timedelta(days=window_days)).strftime("%d-%b-%Y")
+        criteria = ["SINCE", since]
+        if marker.isascii():
+            # The server narrows it down; _take checks the marker again either way.
+            criteria += ["SUBJECT", _quote(marker)]
+        status, found = client.uid("SEARCH", *criteria)
+        if status != "OK":
+            raise IMAPIntakeError(f"the server refused the search: {found!r}")
+        taken: list[str] = []
+        for uid in (found[0] or b"").decode().split():
+            source = _imap_source(client, address.mailbox, uid)
+            item = _take(source, marker=marker, actor=actor, now=now, dry_run=dry_run,
+                         request_type=request_type)
+            report.items.append(item)
+            if item.outcome in (Outcome.CREATED, Outcome.CREATED_UNCLASSIFIED,
+                                Outcome.ALREADY_TAKEN) and not item.infected:
+                taken.append(uid)
+        if move_to and taken and not dry_run:
+            _move(client, ",".join(taken), move_to)
+    except (OSError, imaplib.IMAP4.abort) as exc:
+        raise IMAPIntakeError(f"the connection to {address.host} failed: {exc}") from exc
+    finally:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            client.logout()
     return report
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _imap_source(client: imaplib.IMAP4, mailbox: str, uid: str) -> _Source:
+    name = f"{mailbox}/{uid}"
+    status, data = client.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])")
+    parts = [part for part in data if isinstance(part, tuple)]
+    if status != "OK" or not parts:
+        return _Source(name, None, None, str(ERROR_UNREADABLE % {"error": status}))
+    head, raw = parts[0]
+    arrived = imaplib.Internaldate2tuple(head)
+    arrived_at = datetime.fromtimestamp(time.mktime(arrived), tz=UTC) if arrived else None
+    return _Source(name, None, bytes(raw), arrived_at=arrived_at)
+
+
+def _move(client: imaplib.IMAP4, uids: str, folder: str) -> None:
+    """Move messages to ``folder`` (created if missing): MOVE, or COPY and expunge."""
+    client.create(_quote(folder))  # NO when it exists, which is fine
+    if "MOVE" in client.capabilities:
+        status, data = client.uid("MOVE", uids, _quote(folder))
+    else:
+        status, data = client.uid("COPY", uids, _quote(folder))
+        if status == "OK":
+            client.uid("STORE", uids, "+FLAGS.SILENT", "(\\Deleted)")
+            client.expunge()
+    if status != "OK":
+        raise IMAPIntakeError(f"could not move the registered messages to {folder!r}: {data!r}")
 
 
 def _sources(path: Path) -> Iterator[_Source]:
@@ -319,7 +480,7 @@ def _take(
     if problem:
         return IntakeItem(source.name, Outcome.MALFORMED, notes=(problem,))
     if received_at is None:
-        received_at = datetime.fromtimestamp(source.file.stat().st_mtime, tz=UTC)
+        received_at = source.arrival() or now
         notes.append(str(NOTE_NO_DATE))
 
     message_id = str(message.get("Message-ID", "") or "").strip()
@@ -553,13 +714,21 @@ def register(rights_subparsers: argparse._SubParsersAction) -> None:
     """Add ``personvern rights intake PATH [--dry-run] [--type TYPE] [--as-of]``."""
     parser = rights_subparsers.add_parser(
         "intake",
-        help="register privacy requests from .eml files or a maildir",
+        help="register privacy requests from an IMAP mailbox, .eml files or a maildir",
         description=(
             "Messages whose subject carries the privacy marker become requests, received "
-            "at their Date header, linked to the sender. Re-running is safe."
+            "at their Date header, linked to the sender. Re-running is safe. For an IMAP "
+            "mailbox the password comes from PERSONVERN_INTAKE_IMAP_PASSWORD."
         ),
     )
-    parser.add_argument("path", type=Path, help=".eml file, directory of .eml files, or maildir")
+    parser.add_argument(
+        "path",
+        help="imaps://user@host/mailbox, or an .eml file, a directory of .eml files, a maildir",
+    )
+    parser.add_argument(
+        "--move-to", default="", metavar="FOLDER",
+        help="IMAP only: move registered messages to this folder (created if missing)",
+    )
     parser.add_argument("--dry-run", action="store_true", help="report only, write nothing")
     parser.add_argument(
         "--type",
@@ -596,17 +765,34 @@ def _handle(args: argparse.Namespace) -> int:
     except (KeyError, OSError):
         actor = "cli"
     try:
-        report = intake_path(
-            args.path,
-            actor=actor,
-            now=args.as_of,
-            dry_run=args.dry_run,
-            request_type=args.request_type,
-        )
-    except (FileNotFoundError, ValidationError) as exc:
+        if args.path.startswith(("imap://", "imaps://")):
+            from django.conf import settings
+
+            report = intake_imap(
+                args.path,
+                password=settings.PERSONVERN_INTAKE_IMAP_PASSWORD,
+                actor=actor,
+                now=args.as_of,
+                dry_run=args.dry_run,
+                request_type=args.request_type,
+                move_to=args.move_to,
+            )
+        else:
+            if args.move_to:
+                print("personvern rights intake: --move-to is for IMAP mailboxes; files "
+                      "and maildirs are only read.", file=sys.stderr)
+                return 2
+            report = intake_path(
+                Path(args.path),
+                actor=actor,
+                now=args.as_of,
+                dry_run=args.dry_run,
+                request_type=args.request_type,
+            )
+    except (FileNotFoundError, ValidationError, IMAPIntakeError) as exc:
         print(f"personvern rights intake: {exc}", file=sys.stderr)
         return 2
-    table = Table(title=f"Intake of {args.path}" + (" (dry run)" if args.dry_run else ""))
+    table = Table(title=f"Intake of {report.path}" + (" (dry run)" if args.dry_run else ""))
     for column in ("File", "Outcome", "Type", "Received", "Request", "Notes"):
         # The request id is what ``personvern rights classify`` takes: never shorten it.
         table.add_column(
