@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import translation
 
 from personvern.api.models import ApiToken
 from personvern.api.services import api_token_create, api_token_revoke
@@ -131,3 +132,17 @@ def test_admin_revokes_tokens_through_the_service(staff: User, token: str) -> No
     assert AuditEntry.objects.filter(action="api.token_revoked", actor="staff:root").exists()
     assert token_client(token).get("/api/requests").status_code == 401
     assert token not in listing.content.decode()
+
+
+def test_token_refusals_are_in_norwegian_when_nb_is_active(db: None) -> None:
+    outsider = make_staff("outsider", "view_request", is_staff=False)
+    with translation.override("nb"), pytest.raises(ValidationError) as excinfo:
+        api_token_create(user=outsider, name="x", actor="test")
+    with translation.override("nb"):
+        assert excinfo.value.message_dict["user"] == [
+            "Bare aktive brukere med tilgang til administrasjonen kan ha API-nøkler."
+        ]
+    with translation.override("en"):  # the message follows the language it is read in
+        assert excinfo.value.message_dict["user"] == [
+            "Only active staff users can have API tokens."
+        ]

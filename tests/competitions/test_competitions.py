@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from personvern.competitions import selectors, services
 from personvern.competitions.models import Competition, Entry
@@ -95,3 +96,14 @@ def test_competition_holder_passes_the_system_check() -> None:
     # ... and the retention engine accepts every (rule, holder) target of the activity.
     report = retention_run(as_of=datetime(2030, 1, 1, tzinfo=UTC), dry_run=True)
     assert [r for r in report.refused if r.activity == "competitions"] == []
+
+
+def test_refusals_are_in_norwegian_when_nb_is_active() -> None:
+    competition = _competition()
+    with translation.override("nb"):
+        with pytest.raises(ValidationError) as exc:
+            services.entry_submit(
+                competition=competition, email="per@example.no", contribution="x",
+                actor="site", now=ENDS,
+            )
+        assert exc.value.message_dict["competition"] == ["Konkurransen er avsluttet."]

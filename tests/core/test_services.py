@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from personvern.core import selectors, services
 from personvern.core.models import AuditEntry, ConsentEvent, EmailIdentity, HoldScope
@@ -109,3 +110,18 @@ def test_hold_needs_a_reason_and_expires() -> None:
     )
     assert hold in selectors.active_holds(now=T0 + timedelta(days=9))
     assert hold not in selectors.active_holds(now=T0 + timedelta(days=11))
+
+
+def test_refusals_are_in_norwegian_when_nb_is_active() -> None:
+    """A Norwegian staff member (the back office runs in nb) reads the reason in Bokmål."""
+    services.person_create(email="kari@example.no", actor="test")
+    with translation.override("nb"):
+        with pytest.raises(ValidationError) as exc:
+            services.person_create(email="Kari@Example.no", actor="test")
+        assert exc.value.message_dict["email"] == ["kari@example.no tilhører allerede en person."]
+        with pytest.raises(ValidationError) as exc:
+            services.person_create(email="no-at-sign", actor="test")
+        assert exc.value.messages == ["«no-at-sign» er ikke en e-postadresse."]
+        with pytest.raises(ValidationError) as exc:
+            services.hold_place(scope=HoldScope.PERSON, reason=" ", actor="test")
+        assert exc.value.message_dict["reason"] == ["En sperre mot sletting må ha en begrunnelse."]

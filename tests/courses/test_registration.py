@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from personvern.core.models import AuditEntry, Person
 from personvern.courses import services
@@ -145,3 +146,15 @@ def test_registration_audit_holds_no_personal_data(hotel_course):
     for value in ("skjult", "Skjult", "nøtteallergi", "2025-04-09"):
         assert value not in text
     assert entries.get().subject  # the pseudonym names the subject
+
+
+def test_refusals_are_in_norwegian_when_nb_is_active(physical_course):
+    with translation.override("nb"):
+        with pytest.raises(ValidationError) as exc:
+            services.course_update(
+                course=physical_course, changes={"capacity": 3, "created_at": NOW}, actor=ACTOR
+            )
+        assert exc.value.message_dict["created_at"] == ["Dette feltet kan ikke endres her."]
+        with pytest.raises(ValidationError) as exc:
+            services.participant_list_export(course=physical_course, fmt="pdf", actor=ACTOR)
+        assert exc.value.message_dict["format"] == ["Ukjent format «pdf»; bruk ett av: csv, xlsx."]

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from personvern.core import services as core
 from personvern.core.checks import check_holders
@@ -140,3 +141,23 @@ def test_customer_holders_pass_the_system_check() -> None:
     # ... and the retention engine accepts every (rule, holder) target of the activity.
     report = retention_run(as_of=datetime(2030, 1, 1, tzinfo=UTC), dry_run=True)
     assert [r for r in report.refused if r.activity == "customers-suppliers"] == []
+
+
+def test_refusals_are_in_norwegian_when_nb_is_active() -> None:
+    with translation.override("nb"):
+        with pytest.raises(ValidationError) as exc:
+            services.customer_create(name="X", org_no="12345", kind="customer", actor="t")
+        assert exc.value.message_dict["org_no"] == [
+            "«12345» er ikke et organisasjonsnummer med ni sifre."
+        ]
+        customer = _supplier()
+        services.invoice_record(
+            customer=customer, number="2020-17", issued_on=date(2020, 3, 4),
+            amount=Decimal("1"), actor="t",
+        )
+        with pytest.raises(ValidationError) as exc:
+            services.invoice_record(
+                customer=customer, number="2020-17", issued_on=date(2020, 3, 5),
+                amount=Decimal("1"), actor="t",
+            )
+        assert exc.value.message_dict["number"] == ["Faktura 2020-17 er allerede registrert."]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from personvern.core.checks import check_holders
 from personvern.core.models import AuditEntry, Person
@@ -78,3 +79,17 @@ def test_inquiry_holder_passes_the_system_check() -> None:
     # ... and the retention engine accepts every (rule, holder) target of the activity.
     report = retention_run(as_of=datetime(2030, 1, 1, tzinfo=UTC), dry_run=True)
     assert [r for r in report.refused if r.activity == "inquiries"] == []
+
+
+def test_refusals_are_in_norwegian_when_nb_is_active() -> None:
+    with translation.override("nb"):
+        with pytest.raises(ValidationError) as exc:
+            services.inquiry_receive(
+                email="ola@example.no", subject="Hei", message=" ", channel="web", actor="site"
+            )
+        assert exc.value.message_dict["message"] == ["En henvendelse må ha en melding."]
+        with pytest.raises(ValidationError) as exc:
+            services.inquiry_receive(
+                email="ola@example.no", subject="Hei", message="Hei", channel="fax", actor="site"
+            )
+        assert exc.value.message_dict["channel"] == ["«fax» er ikke en kanal for henvendelser."]

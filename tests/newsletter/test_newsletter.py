@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from personvern.core import services as core
 from personvern.core.checks import check_holders
@@ -325,3 +326,16 @@ def test_subscription_is_in_access_report_and_portable_but_inquiries_are_not_por
     exported = portability_export(person)["data"]
     assert "newsletter.Subscription" in exported["newsletter"]
     assert "inquiries" not in exported  # legitimate interest: Art. 20 does not apply
+
+
+def test_refusals_are_in_norwegian_when_nb_is_active() -> None:
+    person = _person()
+    with translation.override("nb"):
+        with pytest.raises(ValidationError) as exc:
+            services.newsletter_subscribe(person=person, source="form", actor="test", now=T0)
+        assert exc.value.message_dict["text_version"] == [
+            "Et abonnement basert på samtykke må angi samtykketeksten."
+        ]
+        with pytest.raises(ValidationError) as exc:
+            services.newsletter_create(subject=" ", actor="test")
+        assert exc.value.message_dict["subject"] == ["Et nyhetsbrev må ha et emne."]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from personvern.core.models import Person
 from personvern.core.services import person_create
@@ -15,6 +16,13 @@ from personvern.rights.models import Request
 
 OSLO = ZoneInfo("Europe/Oslo")
 ACTOR = "staff:test"
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Tests compare English texts; the nb tests (and the back office) use Norwegian."""
+    with translation.override("en"):
+        yield
 
 
 def oslo(*args: int) -> datetime:

@@ -137,7 +137,8 @@ def test_failed_action_reports_the_reason(staff_client, make_request) -> None:  
     response = staff_client.post(
         url, {"action": "fulfil", "_selected_action": [request.pk], "index": 0}, follow=True
     )
-    assert "Verify the person" in response.content.decode()
+    # The back office speaks Norwegian (LANGUAGE_CODE nb), the service's reason too.
+    assert "Bekreft personens identitet før henvendelsen utføres" in response.content.decode()
     request.refresh_from_db()
     assert request.status == RequestStatus.PENDING
 
@@ -176,9 +177,9 @@ def test_unclassified_filter_and_classify_action(staff_client, make_request) -> 
     unclear.refresh_from_db()
     access.refresh_from_db()
     assert unclear.type == RequestType.OBJECTION
-    # An already classified request keeps its type; the reason is shown.
+    # An already classified request keeps its type; the reason is shown (in Norwegian).
     assert access.type == RequestType.ACCESS
-    assert "already classified" in response.content.decode()
+    assert "er allerede klassifisert som innsyn (art. 15)" in response.content.decode()
     entry = AuditEntry.objects.get(action="rights.request.classified")
     assert entry.actor == "staff:dpo" and entry.data["type"] == "objection"
     page = staff_client.get(url, {"classification": "unclassified"}).content.decode()
@@ -192,6 +193,6 @@ def test_fulfil_action_refuses_unclassified(staff_client, make_request) -> None:
     response = staff_client.post(
         url, {"action": "fulfil", "_selected_action": [request.pk], "index": 0}, follow=True
     )
-    assert "not yet classified" in response.content.decode()
+    assert "er ikke klassifisert ennå" in response.content.decode()
     request.refresh_from_db()
     assert request.status == RequestStatus.IN_PROGRESS

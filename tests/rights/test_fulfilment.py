@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from personvern.core.models import AuditEntry, EmailIdentity, Objection, Person
 from personvern.core.selectors import objecting_person_ids, restricted_person_ids
@@ -142,3 +143,20 @@ def test_objection_only_to_legitimate_interest_processing(make_request) -> None:
     assert "activity" in exc.value.message_dict
     request = services.request_fulfil(request=request, actor=ACTOR, activity="market-research")
     assert request.result["absolute"] is False
+
+
+def test_rectification_refusal_is_in_norwegian_when_nb_is_active(make_request) -> None:  # type: ignore[no-untyped-def]
+    request = make_request(type="rectification", verified=True)
+    with translation.override("nb"):
+        with pytest.raises(ValidationError) as exc:
+            services.request_fulfil(
+                request=request, actor=ACTOR, changes={"core.Person": {"public_id": "x"}}
+            )
+        assert exc.value.message_dict["changes"] == [
+            "«core.Person»: feltet «public_id» kan ikke rettes her."
+        ]
+        with pytest.raises(ValidationError) as exc:
+            services.request_fulfil(request=request, actor=ACTOR, changes={"no.Such": {"x": 1}})
+        assert exc.value.message_dict["changes"] == [
+            "«no.Such» inneholder ikke personopplysninger."
+        ]

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from personvern.core.models import AuditEntry, EmailIdentity
 from personvern.rights import selectors, services
@@ -318,3 +319,24 @@ def test_migration_moves_cancel_reasons_out_of_the_result(make_request) -> None:
     assert rows[with_notes.pk].notes == "Ringte inn.\n\nCancelled: Kari A"
     assert rows[without_notes.pk].notes == "Cancelled: Kari B"
     assert rows[erased.pk].notes == "" and rows[silent.pk].notes == ""
+
+
+def test_refusals_are_in_norwegian_when_nb_is_active(make_request) -> None:  # type: ignore[no-untyped-def]
+    """The back office runs in nb: a Norwegian staff member reads the reason in Bokmål."""
+    request = make_request()
+    code = services.request_send_verification(
+        request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0)
+    )
+    with translation.override("nb"):
+        with pytest.raises(ValidationError) as exc:
+            services.request_verify(
+                request=request, code=code, actor="public", now=oslo(2025, 3, 30, 10, 0)
+            )
+        assert exc.value.message_dict["code"] == ["Koden er utløpt; send en ny."]
+        services.request_cancel(request=request, actor=ACTOR, reason="Trukket tilbake")
+        with pytest.raises(ValidationError) as exc:
+            services.request_extend(request=request, months=1, reason="Mye arkiv", actor=ACTOR)
+        status = RequestStatus.CANCELLED.label  # its nb label comes from the models' catalogues
+        assert exc.value.message_dict["status"] == [
+            f"Henvendelse {request.public_id} har status «{status}»; den kan ikke lenger endres."
+        ]

@@ -7,8 +7,16 @@ from collections.abc import Iterator
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import translation
 
 STATS_MIDDLEWARE = "personvern.webstats.middleware.WebStatsMiddleware"
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """Tests compare English texts; the nb test activates Norwegian itself."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

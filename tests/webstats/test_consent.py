@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from personvern.core.checks import check_holders
 from personvern.core.models import AuditEntry
@@ -135,3 +137,14 @@ def test_retention_removes_the_whole_ledger_of_a_withdrawn_visitor_the_next_day(
     assert not AnalyticsConsent.objects.filter(visitor_id=withdrawn.visitor_id).exists()
     assert not AnalyticsEvent.objects.filter(visitor_id=withdrawn.visitor_id).exists()
     assert AnalyticsConsent.objects.filter(visitor_id=kept.visitor_id).exists()
+
+
+def test_consent_refusal_is_in_norwegian_when_nb_is_active() -> None:
+    with translation.override("nb"):
+        with pytest.raises(ValidationError) as exc:
+            analytics_consent_grant(
+                visitor_id=None, policy_version="2.0", text_version="", actor="test", now=T0
+            )
+        assert exc.value.message_dict["text_version"] == [
+            "Et samtykke må angi versjonen av personvernerklæringen og teksten."
+        ]

@@ -33,6 +33,9 @@ ERROR_UNCLASSIFIED = _(
 ERROR_CANCELLED = _("The request was cancelled.")
 ERROR_NOT_VERIFIED = _("The person's identity has not been verified yet.")
 ERROR_NO_PERSON = _("The request's person no longer exists (erased).")
+TOKEN_NAME_NEEDED = _("A token needs a name.")
+TOKEN_USER_NOT_STAFF = _("Only active staff users can have API tokens.")
+TOKEN_NAME_TAKEN = _("This user already has a token with that name.")
 
 
 def token_digest(plain: str) -> str:
@@ -46,14 +49,14 @@ def api_token_create(
     """Create a token for a staff user; returns the row and the plain token (shown once)."""
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "A token needs a name."})
+        raise ValidationError({"name": TOKEN_NAME_NEEDED})
     if not user.is_active or not user.is_staff:
-        raise ValidationError({"user": "Only active staff users can have API tokens."})
+        raise ValidationError({"user": TOKEN_USER_NOT_STAFF})
     now = now or timezone.now()
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         if ApiToken.objects.filter(user=user, name=name).exists():
-            raise ValidationError({"name": "This user already has a token with that name."})
+            raise ValidationError({"name": TOKEN_NAME_TAKEN})
         token = ApiToken.objects.create(
             user=user, name=name, token_hash=token_digest(plain), created_at=now
         )

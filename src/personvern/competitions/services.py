@@ -7,6 +7,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personvern.competitions.models import Competition, Entry
 from personvern.core.audit import audit_log
@@ -14,11 +15,17 @@ from personvern.core.services import person_get_or_create
 
 ACTIVITY = "competitions"
 
+TITLE_NEEDED = _("A competition needs a title.")
+ENDED = _("The competition has ended.")
+CONTRIBUTION_NEEDED = _("An entry needs a contribution.")
+ALREADY_ENTERED = _("This person has already entered the competition.")
+FEEDBACK_NEEDED = _("Feedback cannot be empty.")
+
 
 def competition_create(*, title: str, ends_at: datetime, actor: str) -> Competition:
     """Create a competition that accepts entries until ``ends_at``."""
     if not title.strip():
-        raise ValidationError({"title": "A competition needs a title."})
+        raise ValidationError({"title": TITLE_NEEDED})
     with transaction.atomic():
         competition = Competition.objects.create(title=title.strip(), ends_at=ends_at)
         audit_log(
@@ -45,9 +52,9 @@ def entry_submit(
     """Enter ``competition`` (R23); one entry per person, only before it ends."""
     now = now or timezone.now()
     if now >= competition.ends_at:
-        raise ValidationError({"competition": "The competition has ended."})
+        raise ValidationError({"competition": ENDED})
     if not contribution.strip():
-        raise ValidationError({"contribution": "An entry needs a contribution."})
+        raise ValidationError({"contribution": CONTRIBUTION_NEEDED})
     try:
         with transaction.atomic():
             person, _created = person_get_or_create(
@@ -74,9 +81,7 @@ def entry_submit(
                 now=now,
             )
     except IntegrityError as exc:
-        raise ValidationError(
-            {"email": "This person has already entered the competition."}
-        ) from exc
+        raise ValidationError({"email": ALREADY_ENTERED}) from exc
     return entry
 
 
@@ -85,7 +90,7 @@ def entry_give_feedback(
 ) -> Entry:
     """Record the feedback given to the entrant."""
     if not feedback.strip():
-        raise ValidationError({"feedback": "Feedback cannot be empty."})
+        raise ValidationError({"feedback": FEEDBACK_NEEDED})
     with transaction.atomic():
         Entry.objects.filter(pk=entry.pk).update(feedback=feedback.strip())
         entry.feedback = feedback.strip()

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
 from personvern.core.models import (
@@ -24,17 +25,31 @@ from personvern.core.models import (
     RestrictionGround,
 )
 
+NOT_AN_EMAIL = _("'%(address)s' is not an e-mail address.")
+INVALID_DOMAIN = _("'%(address)s' has an invalid domain.")
+EMAIL_TAKEN = _("%(address)s already belongs to a person.")
+MEMBERSHIP_ENDS_BEFORE_START = _("A membership cannot end before it starts.")
+NOT_AN_ACTIVITY = _("'%(scope)s' is not an activity of the policy.")
+CONSENT_TEXT_NEEDED = _("Consent must name the text agreed to.")
+HOLD_REASON_NEEDED = _("A hold needs a reason.")
+HOLD_ROW_NEEDED = _("A row hold needs the row.")
+NOT_A_GROUND = _("'%(ground)s' is not a ground of Art. 18(1).")
+NOT_A_POLICY_ACTIVITY = _("'%(activity)s' is not a policy activity.")
+OBJECTION_NOT_APPLICABLE = _(
+    "'%(activity)s' does not rest on Art. 6(1)(e) or (f); the right to object does not apply."
+)
+
 
 def normalise_email(address: str) -> str:
     """Trim, lower-case, and IDNA-encode the domain; raises ValidationError if invalid."""
     address = address.strip()
     local, sep, domain = address.rpartition("@")
     if not sep or not local or not domain:
-        raise ValidationError(f"{address!r} is not an e-mail address.")
+        raise ValidationError(NOT_AN_EMAIL, params={"address": address})
     try:
         domain = domain.encode("idna").decode("ascii")
     except UnicodeError as exc:
-        raise ValidationError(f"{address!r} has an invalid domain.") from exc
+        raise ValidationError(INVALID_DOMAIN, params={"address": address}) from exc
     normalised = f"{local}@{domain}".lower()
     validate_email(normalised)
     return normalised
@@ -55,7 +70,9 @@ def person_create(
     address = normalise_email(email)
     with transaction.atomic():
         if EmailIdentity.objects.filter(address=address).exists():
-            raise ValidationError({"email": f"{address} already belongs to a person."})
+            raise ValidationError(
+                {"email": ValidationError(EMAIL_TAKEN, params={"address": address})}
+            )
         person = Person.objects.create(
             given_name=given_name.strip(),
             family_name=family_name.strip(),
@@ -100,7 +117,9 @@ def email_identity_add(*, person: Person, email: str, actor: str) -> EmailIdenti
     address = normalise_email(email)
     with transaction.atomic():
         if EmailIdentity.objects.filter(address=address).exists():
-            raise ValidationError({"email": f"{address} already belongs to a person."})
+            raise ValidationError(
+                {"email": ValidationError(EMAIL_TAKEN, params={"address": address})}
+            )
         identity = EmailIdentity.objects.create(person=person, address=address)
         audit_log(actor=actor, action="person.email_added", person=person)
     return identity
@@ -115,7 +134,7 @@ def membership_add(
     actor: str,
 ) -> Membership:
     if valid_to is not None and valid_to < valid_from:
-        raise ValidationError({"valid_to": "A membership cannot end before it starts."})
+        raise ValidationError({"valid_to": MEMBERSHIP_ENDS_BEFORE_START})
     with transaction.atomic():
         membership = Membership.objects.create(
             person=person, organisation=organisation, valid_from=valid_from, valid_to=valid_to
@@ -131,7 +150,7 @@ def membership_add(
 
 def membership_end(*, membership: Membership, valid_to: date, actor: str) -> Membership:
     if valid_to < membership.valid_from:
-        raise ValidationError({"valid_to": "A membership cannot end before it starts."})
+        raise ValidationError({"valid_to": MEMBERSHIP_ENDS_BEFORE_START})
     with transaction.atomic():
         Membership.objects.filter(pk=membership.pk).update(valid_to=valid_to)
         membership.valid_to = valid_to
@@ -158,9 +177,9 @@ def consent_record(
     from personvern.core.policy import current_policy
 
     if scope not in {a.id for a in current_policy().activities}:
-        raise ValidationError({"scope": f"{scope!r} is not an activity of the policy."})
+        raise ValidationError({"scope": ValidationError(NOT_AN_ACTIVITY, params={"scope": scope})})
     if action == ConsentAction.GIVEN and not text_version:
-        raise ValidationError({"text_version": "Consent must name the text agreed to."})
+        raise ValidationError({"text_version": CONSENT_TEXT_NEEDED})
     now = now or timezone.now()
     with transaction.atomic():
         event = ConsentEvent.objects.create(
@@ -198,12 +217,12 @@ def hold_place(
     from django.db import models
 
     if not reason.strip():
-        raise ValidationError({"reason": "A hold needs a reason."})
+        raise ValidationError({"reason": HOLD_REASON_NEEDED})
     content_type = None
     object_id = None
     if scope == HoldScope.ROW:
         if not isinstance(row, models.Model):
-            raise ValidationError({"row": "A row hold needs the row."})
+            raise ValidationError({"row": HOLD_ROW_NEEDED})
         content_type = ContentType.objects.get_for_model(row)
         object_id = row.pk
     now = now or timezone.now()
@@ -249,7 +268,7 @@ def restriction_place(
 ) -> Restriction:
     """Art. 18: restrict processing of the person's data on one of the four grounds."""
     if ground not in RestrictionGround.values:
-        raise ValidationError({"ground": f"{ground!r} is not a ground of Art. 18(1)."})
+        raise ValidationError({"ground": ValidationError(NOT_A_GROUND, params={"ground": ground})})
     now = now or timezone.now()
     with transaction.atomic():
         restriction = Restriction.objects.create(
@@ -298,11 +317,16 @@ def objection_record(
         try:
             target = policy.activity(activity)
         except KeyError as exc:
-            raise ValidationError({"activity": f"{activity!r} is not a policy activity."}) from exc
+            raise ValidationError(
+                {"activity": ValidationError(NOT_A_POLICY_ACTIVITY, params={"activity": activity})}
+            ) from exc
         if not target.objection_applies:
             raise ValidationError(
-                {"activity": f"{activity!r} does not rest on Art. 6(1)(e) or (f); "
-                 "the right to object does not apply."}
+                {
+                    "activity": ValidationError(
+                        OBJECTION_NOT_APPLICABLE, params={"activity": activity}
+                    )
+                }
             )
     now = now or timezone.now()
     with transaction.atomic():

@@ -69,6 +69,19 @@ STARTED = _("The course has already started.")
 ALREADY_REGISTERED = _("This person is already registered for the course.")
 SUBJECT_RECEIPT = _("Your course registration: %(title)s")
 ALREADY_CANCELLED = _("This registration is already cancelled.")
+HOTEL_NAME_AND_EMAIL = _("A hotel needs both a name and an e-mail address.")
+ENDS_BEFORE_START = _("A course cannot end before it starts.")
+VENUE_NEEDED = _("A physical course needs a venue.")
+NO_VENUE_DIGITAL = _("A digital course has no venue.")
+HOTEL_ONLY_PHYSICAL = _("Only a physical course can offer a hotel stay.")
+VENUE_WITHOUT_HOTEL = _("The venue has no hotel to offer a stay at.")
+TIME_ZONE_NEEDED = _("The time must carry a time zone.")
+CODE_TAKEN = _("A course with the code '%(slug)s' already exists.")
+CANNOT_CHANGE_HERE = _("This field cannot be changed here.")
+ATTENDANCE_TOO_EARLY = _("Attendance can be recorded once the course starts.")
+NOT_CONFIRMED = _("Not confirmed registrations of %(course)s: %(ids)s.")
+UNKNOWN_FORMAT = _("Unknown format '%(format)s'; use one of: csv, xlsx.")
+NO_HOTEL_STAY = _("The course %(course)s offers no hotel stay.")
 
 #: Fields only a physical course asks for, and those only a hotel stay needs.
 PHYSICAL_FIELDS = ("dietary_needs", "overnight_stay", "arrival_date", "departure_date")
@@ -88,7 +101,7 @@ def venue_create(
 ) -> Venue:
     """Create a venue; a hotel needs both a name and an e-mail address or neither."""
     if bool(hotel_name.strip()) != bool(hotel_email.strip()):
-        raise ValidationError({"hotel_email": "A hotel needs both a name and an e-mail address."})
+        raise ValidationError({"hotel_email": HOTEL_NAME_AND_EMAIL})
     venue = Venue(
         name=name.strip(), address=address.strip(),
         hotel_name=hotel_name.strip(), hotel_email=hotel_email.strip(),
@@ -107,7 +120,7 @@ def venue_update(*, venue: Venue, changes: Mapping[str, Any], actor: str) -> Ven
     for key, value in changes.items():
         setattr(venue, key, value)
     if bool(venue.hotel_name.strip()) != bool(venue.hotel_email.strip()):
-        raise ValidationError({"hotel_email": "A hotel needs both a name and an e-mail address."})
+        raise ValidationError({"hotel_email": HOTEL_NAME_AND_EMAIL})
     venue.full_clean()
     with transaction.atomic():
         Venue.objects.filter(pk=venue.pk).update(**dict(changes))
@@ -119,18 +132,18 @@ def venue_update(*, venue: Venue, changes: Mapping[str, Any], actor: str) -> Ven
 
 
 def _validate_course(course: Course) -> None:
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}
     if course.ends_at < course.starts_at:
-        errors["ends_at"] = "A course cannot end before it starts."
+        errors["ends_at"] = ENDS_BEFORE_START
     if course.kind == CourseKind.PHYSICAL and course.venue_id is None:
-        errors["venue"] = "A physical course needs a venue."
+        errors["venue"] = VENUE_NEEDED
     if course.kind == CourseKind.DIGITAL and course.venue_id is not None:
-        errors["venue"] = "A digital course has no venue."
+        errors["venue"] = NO_VENUE_DIGITAL
     if course.hotel_stay_offered:
         if course.kind != CourseKind.PHYSICAL:
-            errors["hotel_stay_offered"] = "Only a physical course can offer a hotel stay."
+            errors["hotel_stay_offered"] = HOTEL_ONLY_PHYSICAL
         elif course.venue is not None and not course.venue.hotel_name:
-            errors["hotel_stay_offered"] = "The venue has no hotel to offer a stay at."
+            errors["hotel_stay_offered"] = VENUE_WITHOUT_HOTEL
     if errors:
         raise ValidationError(errors)
     course.full_clean(validate_unique=False, validate_constraints=False)
@@ -155,7 +168,7 @@ def course_create(
     """Create a course. Times must be timezone-aware."""
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if timezone.is_naive(value):
-            raise ValidationError({name: "The time must carry a time zone."})
+            raise ValidationError({name: TIME_ZONE_NEEDED})
     now = now or timezone.now()
     course = Course(
         title=title.strip(), slug=slug, kind=kind, starts_at=starts_at, ends_at=ends_at,
@@ -166,7 +179,7 @@ def course_create(
     _validate_course(course)
     with transaction.atomic():
         if Course.objects.filter(slug=slug).exists():
-            raise ValidationError({"slug": f"A course with the code {slug!r} already exists."})
+            raise ValidationError({"slug": ValidationError(CODE_TAKEN, params={"slug": slug})})
         course.save(force_insert=True)
         audit_log(
             actor=actor, action="course.created", activity=ACTIVITY,
@@ -209,7 +222,7 @@ def course_update(
 def _reject_unknown(changes: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(changes) - allowed)
     if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed here."))
+        raise ValidationError(dict.fromkeys(unknown, CANNOT_CHANGE_HERE))
 
 
 # -- registrations -------------------------------------------------------------
@@ -559,7 +572,7 @@ def attendance_record(
     if not ids:
         return 0
     if now < course.starts_at:
-        raise ValidationError({"attended": "Attendance can be recorded once the course starts."})
+        raise ValidationError({"attended": ATTENDANCE_TOO_EARLY})
     with transaction.atomic():
         valid = set(
             Registration.objects.filter(
@@ -569,8 +582,12 @@ def attendance_record(
         wrong = [i for i in ids if i not in valid]
         if wrong:
             raise ValidationError(
-                {"registration_ids": f"Not confirmed registrations of {course.slug}: "
-                 f"{', '.join(map(str, wrong))}."}
+                {
+                    "registration_ids": ValidationError(
+                        NOT_CONFIRMED,
+                        params={"course": course.slug, "ids": ", ".join(map(str, wrong))},
+                    )
+                }
             )
         updated = Registration.objects.filter(pk__in=ids).update(attended=attended)
         audit_log(
@@ -607,7 +624,7 @@ def render_rows(
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
-    raise ValidationError({"format": f"Unknown format {fmt!r}; use one of: csv, xlsx."})
+    raise ValidationError({"format": ValidationError(UNKNOWN_FORMAT, params={"format": fmt})})
 
 
 def _cell(value: Any) -> Any:
@@ -622,7 +639,7 @@ def participant_list_export(
 ) -> bytes:
     """The participant list for the participants (R13) as a file; the export is audited."""
     if fmt not in EXPORT_FORMATS:
-        raise ValidationError({"format": f"Unknown format {fmt!r}; use one of: csv, xlsx."})
+        raise ValidationError({"format": ValidationError(UNKNOWN_FORMAT, params={"format": fmt})})
     now = now or timezone.now()
     rows = participant_rows(course, now=now)
     content = render_rows(rows, PARTICIPANT_LIST_FIELDS, fmt)
@@ -671,9 +688,11 @@ def hotel_list_export(
     transaction, from the same rows the file is rendered from.
     """
     if fmt not in EXPORT_FORMATS:
-        raise ValidationError({"format": f"Unknown format {fmt!r}; use one of: csv, xlsx."})
+        raise ValidationError({"format": ValidationError(UNKNOWN_FORMAT, params={"format": fmt})})
     if not course.hotel_stay_offered or course.venue is None or not course.venue.hotel_name:
-        raise ValidationError({"course": f"The course {course.slug} offers no hotel stay."})
+        raise ValidationError(
+            {"course": ValidationError(NO_HOTEL_STAY, params={"course": course.slug})}
+        )
     now = now or timezone.now()
     field_names = [name for name, _label in HOTEL_LIST_FIELDS]
     with transaction.atomic():

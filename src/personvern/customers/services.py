@@ -9,12 +9,23 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
 from personvern.core.models import Person
 from personvern.customers.models import Customer, CustomerContact, CustomerKind, Invoice
 
 ACTIVITY = "customers-suppliers"
+
+NAME_NEEDED = _("An organisation needs a name.")
+NOT_A_KIND = _("'%(kind)s' is not a kind of business relationship.")
+NOT_AN_ORG_NO = _("'%(org_no)s' is not a nine-digit organisation number.")
+ORG_NO_TAKEN = _("%(org_no)s is already registered.")
+ALREADY_ENDED = _("The relationship has already ended.")
+ENDS_BEFORE_START = _("A relationship cannot end before it started.")
+ALREADY_CONTACT = _("The person is already a contact of this customer.")
+INVOICE_NUMBER_NEEDED = _("An invoice needs a number.")
+INVOICE_RECORDED = _("Invoice %(number)s is already recorded.")
 
 
 def fiscal_year_end(issued_on: date) -> date:
@@ -34,11 +45,11 @@ def customer_create(
     started_at = started_at or timezone.now()
     org_no = re.sub(r"\s", "", org_no)
     if not name.strip():
-        raise ValidationError({"name": "An organisation needs a name."})
+        raise ValidationError({"name": NAME_NEEDED})
     if kind not in CustomerKind.values:
-        raise ValidationError({"kind": f"{kind!r} is not a kind of business relationship."})
+        raise ValidationError({"kind": ValidationError(NOT_A_KIND, params={"kind": kind})})
     if org_no and not re.fullmatch(r"\d{9}", org_no):
-        raise ValidationError({"org_no": f"{org_no!r} is not a nine-digit organisation number."})
+        raise ValidationError({"org_no": ValidationError(NOT_AN_ORG_NO, params={"org_no": org_no})})
     try:
         with transaction.atomic():
             customer = Customer.objects.create(
@@ -52,7 +63,9 @@ def customer_create(
                 now=started_at,
             )
     except IntegrityError as exc:
-        raise ValidationError({"org_no": f"{org_no} is already registered."}) from exc
+        raise ValidationError(
+            {"org_no": ValidationError(ORG_NO_TAKEN, params={"org_no": org_no})}
+        ) from exc
     return customer
 
 
@@ -62,9 +75,9 @@ def customer_end_relationship(
     """Record that the relationship ended: the retention period of its contacts starts (R22)."""
     now = now or timezone.now()
     if customer.relationship_ended_at is not None:
-        raise ValidationError({"customer": "The relationship has already ended."})
+        raise ValidationError({"customer": ALREADY_ENDED})
     if now < customer.relationship_started_at:
-        raise ValidationError({"now": "A relationship cannot end before it started."})
+        raise ValidationError({"now": ENDS_BEFORE_START})
     with transaction.atomic():
         last_invoice_year_end = (
             Invoice.objects.filter(customer=customer)
@@ -114,9 +127,7 @@ def contact_add(
                 now=now,
             )
     except IntegrityError as exc:
-        raise ValidationError(
-            {"person": "The person is already a contact of this customer."}
-        ) from exc
+        raise ValidationError({"person": ALREADY_CONTACT}) from exc
     return contact
 
 
@@ -132,7 +143,7 @@ def invoice_record(
     """Record an invoice; its fiscal-year end is stored for the retention rule."""
     number = number.strip()
     if not number:
-        raise ValidationError({"number": "An invoice needs a number."})
+        raise ValidationError({"number": INVOICE_NUMBER_NEEDED})
     try:
         with transaction.atomic():
             invoice = Invoice.objects.create(
@@ -157,5 +168,7 @@ def invoice_record(
                 data={"customer": customer.pk, "invoice": invoice.pk},
             )
     except IntegrityError as exc:
-        raise ValidationError({"number": f"Invoice {number} is already recorded."}) from exc
+        raise ValidationError(
+            {"number": ValidationError(INVOICE_RECORDED, params={"number": number})}
+        ) from exc
     return invoice

@@ -7,12 +7,19 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
 from personvern.core.services import person_get_or_create
 from personvern.inquiries.models import Inquiry, InquiryChannel
 
 ACTIVITY = "inquiries"
+
+NOT_A_CHANNEL = _("'%(channel)s' is not an inquiry channel.")
+SUBJECT_NEEDED = _("An inquiry needs a subject.")
+MESSAGE_NEEDED = _("An inquiry needs a message.")
+CONTACT_BEFORE_INQUIRY = _("A follow-up cannot precede the inquiry.")
+CLOSED_BEFORE_INQUIRY = _("An inquiry cannot be closed before it arrived.")
 
 
 def inquiry_receive(
@@ -33,11 +40,13 @@ def inquiry_receive(
     """
     received_at = received_at or timezone.now()
     if channel not in InquiryChannel.values:
-        raise ValidationError({"channel": f"{channel!r} is not an inquiry channel."})
+        raise ValidationError(
+            {"channel": ValidationError(NOT_A_CHANNEL, params={"channel": channel})}
+        )
     if not subject.strip():
-        raise ValidationError({"subject": "An inquiry needs a subject."})
+        raise ValidationError({"subject": SUBJECT_NEEDED})
     if not message.strip():
-        raise ValidationError({"message": "An inquiry needs a message."})
+        raise ValidationError({"message": MESSAGE_NEEDED})
     with transaction.atomic():
         person, _created = person_get_or_create(
             email=email,
@@ -69,7 +78,7 @@ def inquiry_record_contact(*, inquiry: Inquiry, actor: str, now: datetime | None
     """Record a follow-up contact: the inquiry stays relevant from ``now``."""
     now = now or timezone.now()
     if now < inquiry.received_at:
-        raise ValidationError({"now": "A follow-up cannot precede the inquiry."})
+        raise ValidationError({"now": CONTACT_BEFORE_INQUIRY})
     with transaction.atomic():
         Inquiry.objects.filter(pk=inquiry.pk).update(last_contact_at=now)
         inquiry.last_contact_at = now
@@ -90,7 +99,7 @@ def inquiry_close(*, inquiry: Inquiry, actor: str, now: datetime | None = None) 
     if inquiry.closed_at is not None:
         return inquiry
     if now < inquiry.received_at:
-        raise ValidationError({"now": "An inquiry cannot be closed before it arrived."})
+        raise ValidationError({"now": CLOSED_BEFORE_INQUIRY})
     with transaction.atomic():
         Inquiry.objects.filter(pk=inquiry.pk).update(closed_at=now, last_contact_at=now)
         inquiry.closed_at = now

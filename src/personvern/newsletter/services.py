@@ -19,6 +19,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
 from personvern.core.models import (
@@ -41,6 +42,22 @@ from personvern.newsletter.models import (
 )
 
 ACTIVITY = "newsletter"
+
+NOT_A_SOURCE = _("'%(source)s' is not a subscription source.")
+ORGANISATION_NEEDED = _("A subscription from a member organisation must name it.")
+ORGANISATION_NOT_EXPECTED = _("Only a member-organisation subscription names an organisation.")
+NO_BAR_MEMBERSHIP = _(
+    "The person has no active membership of the Norwegian Bar Association, which is the "
+    "basis of this subscription."
+)
+CONSENT_TEXT_NEEDED = _("A consent-based subscription must name the consent text.")
+UNSUBSCRIBE_CHANNEL_NEEDED = _("An unsubscribe must say where it came from.")
+SUBJECT_NEEDED = _("A newsletter needs a subject.")
+CANNOT_CHANGE = _("This newsletter has gone out (or is going out) and cannot change.")
+ALREADY_SENT = _("This newsletter has already been sent.")
+BODY_NEEDED = _("A newsletter needs a text before it is sent.")
+NOT_AN_INTERACTION_KIND = _("'%(kind)s' is not an interaction kind.")
+LINK_NEEDED = _("A click must name the link.")
 
 
 def _has_active_membership(person: Person, organisation: str, now: datetime) -> bool:
@@ -74,32 +91,21 @@ def newsletter_subscribe(
     """
     now = now or timezone.now()
     if source not in SubscriptionSource.values:
-        raise ValidationError({"source": f"{source!r} is not a subscription source."})
+        raise ValidationError({"source": ValidationError(NOT_A_SOURCE, params={"source": source})})
     organisation = str(organisation)
     if source == SubscriptionSource.MEMBER_ORGANISATION:
         if organisation not in Organisation.values:
-            raise ValidationError(
-                {"organisation": "A subscription from a member organisation must name it."}
-            )
+            raise ValidationError({"organisation": ORGANISATION_NEEDED})
     elif organisation:
-        raise ValidationError(
-            {"organisation": "Only a member-organisation subscription names an organisation."}
-        )
+        raise ValidationError({"organisation": ORGANISATION_NOT_EXPECTED})
     if organisation == Organisation.ADVOKATFORENINGEN:
         basis = SubscriptionBasis.MEMBERSHIP
         if not _has_active_membership(person, organisation, now):
-            raise ValidationError(
-                {
-                    "organisation": "The person has no active membership of the Norwegian Bar "
-                    "Association, which is the basis of this subscription."
-                }
-            )
+            raise ValidationError({"organisation": NO_BAR_MEMBERSHIP})
     else:
         basis = SubscriptionBasis.CONSENT
         if not text_version:
-            raise ValidationError(
-                {"text_version": "A consent-based subscription must name the consent text."}
-            )
+            raise ValidationError({"text_version": CONSENT_TEXT_NEEDED})
 
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().filter(person=person).first()
@@ -161,7 +167,7 @@ def newsletter_unsubscribe(
     """
     now = now or timezone.now()
     if not channel:
-        raise ValidationError({"channel": "An unsubscribe must say where it came from."})
+        raise ValidationError({"channel": UNSUBSCRIBE_CHANNEL_NEEDED})
     with transaction.atomic():
         updated = Subscription.objects.filter(
             pk=subscription.pk, status=SubscriptionStatus.ACTIVE
@@ -216,7 +222,7 @@ def newsletter_create(
 ) -> Newsletter:
     """Create a mailing (not yet sent)."""
     if not subject.strip():
-        raise ValidationError({"subject": "A newsletter needs a subject."})
+        raise ValidationError({"subject": SUBJECT_NEEDED})
     with transaction.atomic():
         newsletter = Newsletter.objects.create(subject=subject.strip(), body=body)
         audit_log(
@@ -234,15 +240,13 @@ def newsletter_update(
 ) -> Newsletter:
     """Change a mailing's subject or text; refused once it has started going out."""
     if not subject.strip():
-        raise ValidationError({"subject": "A newsletter needs a subject."})
+        raise ValidationError({"subject": SUBJECT_NEEDED})
     with transaction.atomic():
         updated = Newsletter.objects.filter(
             pk=newsletter.pk, sent_at__isnull=True, send_cursor__isnull=True
         ).update(subject=subject.strip(), body=body)
         if not updated:
-            raise ValidationError(
-                {"newsletter": "This newsletter has gone out (or is going out) and cannot change."}
-            )
+            raise ValidationError({"newsletter": CANNOT_CHANGE})
         audit_log(
             actor=actor, action="newsletter.changed", activity=ACTIVITY,
             data={"newsletter": newsletter.pk}, now=now,
@@ -263,7 +267,7 @@ def newsletter_mark_sent(
 
     now = now or timezone.now()
     if newsletter.sent_at is not None:
-        raise ValidationError({"newsletter": "This newsletter has already been sent."})
+        raise ValidationError({"newsletter": ALREADY_SENT})
     with transaction.atomic():
         count = recipients(as_of=now).count()
         Newsletter.objects.filter(pk=newsletter.pk).update(sent_at=now, recipient_count=count)
@@ -332,9 +336,9 @@ def newsletter_send(
     size = batch_size or settings.PERSONVERN_BATCH_SIZE
     newsletter.refresh_from_db()
     if newsletter.sent_at is not None:
-        raise ValidationError({"newsletter": "This newsletter has already been sent."})
+        raise ValidationError({"newsletter": ALREADY_SENT})
     if not newsletter.body.strip():
-        raise ValidationError({"body": "A newsletter needs a text before it is sent."})
+        raise ValidationError({"body": BODY_NEEDED})
     first_address = (
         EmailIdentity.objects.filter(person=OuterRef("person")).order_by("pk").values("address")
     )
@@ -400,9 +404,11 @@ def interaction_record(
     """
     now = now or timezone.now()
     if kind not in InteractionKind.values:
-        raise ValidationError({"kind": f"{kind!r} is not an interaction kind."})
+        raise ValidationError(
+            {"kind": ValidationError(NOT_AN_INTERACTION_KIND, params={"kind": kind})}
+        )
     if kind == InteractionKind.CLICK and not url:
-        raise ValidationError({"url": "A click must name the link."})
+        raise ValidationError({"url": LINK_NEEDED})
     if subscription.status != SubscriptionStatus.ACTIVE or is_restricted(subscription.person, now):
         return None
     with transaction.atomic():

@@ -121,6 +121,12 @@ IDENTITY_KEPT_REASON = _(
     "kept and must show whom they are about; your e-mail addresses, phone number, "
     "consents and other contact details were erased."
 )
+NOT_A_HOLDER = _("'%(label)s' is not a holder of personal data.")
+ROW_NEEDED = _("'%(key)s': name the row as %(label)s:<id>.")
+NO_SUCH_ROW = _("'%(key)s': no such row of this person.")
+NOT_CORRECTABLE = _("'%(key)s': field '%(field)s' cannot be corrected here.")
+ADDRESS_TAKEN = _("'%(key)s': the address belongs to someone else.")
+ACTIVITY_NEEDED = _("Name the activity objected to, or direct-marketing.")
 ERASURE_IDENTITY_HOLDERS_KEPT = (EmailIdentity, ConsentEvent, Objection, Restriction)
 
 logger = logging.getLogger(__name__)
@@ -655,7 +661,9 @@ def _holder_by_label(label: str) -> Holder:
     for holder in person_holders():
         if holder.label.lower() == label.lower():
             return holder
-    raise ValidationError({"changes": f"{label!r} is not a holder of personal data."})
+    raise ValidationError(
+        {"changes": ValidationError(NOT_A_HOLDER, params={"label": label})}
+    )
 
 
 def rectify(
@@ -684,10 +692,18 @@ def rectify(
                 row = rows.get()
             else:
                 if not pk:
-                    raise ValidationError({"changes": f"{key!r}: name the row as {label}:<id>."})
+                    raise ValidationError(
+                        {
+                            "changes": ValidationError(
+                                ROW_NEEDED, params={"key": key, "label": label}
+                            )
+                        }
+                    )
                 row = rows.filter(pk=pk).first()
                 if row is None:
-                    raise ValidationError({"changes": f"{key!r}: no such row of this person."})
+                    raise ValidationError(
+                        {"changes": ValidationError(NO_SUCH_ROW, params={"key": key})}
+                    )
             allowed = {name for name, _l in holder.fields}
             old: dict[str, Any] = {}
             new: dict[str, Any] = {}
@@ -695,7 +711,11 @@ def rectify(
             for name, value in values.items():
                 if name not in allowed:
                     raise ValidationError(
-                        {"changes": f"{key!r}: field {name!r} cannot be corrected here."}
+                        {
+                            "changes": ValidationError(
+                                NOT_CORRECTABLE, params={"key": key, "field": name}
+                            )
+                        }
                     )
                 model_field = holder.model._meta.get_field(name)
                 if (
@@ -705,7 +725,11 @@ def rectify(
                     or model_field.is_relation
                 ):
                     raise ValidationError(
-                        {"changes": f"{key!r}: field {name!r} cannot be corrected here."}
+                        {
+                            "changes": ValidationError(
+                                NOT_CORRECTABLE, params={"key": key, "field": name}
+                            )
+                        }
                     )
                 if holder.model is EmailIdentity and name == "address":
                     from personvern.core.services import normalise_email
@@ -713,7 +737,7 @@ def rectify(
                     value = normalise_email(str(value))
                     if EmailIdentity.objects.filter(address=value).exclude(pk=row.pk).exists():
                         raise ValidationError(
-                            {"changes": f"{key!r}: the address belongs to someone else."}
+                            {"changes": ValidationError(ADDRESS_TAKEN, params={"key": key})}
                         )
                 try:
                     cleaned = model_field.clean(value, row)
@@ -760,7 +784,7 @@ def object_to(
     from personvern.core.services import objection_record
 
     if not activity:
-        raise ValidationError({"activity": "Name the activity objected to, or direct-marketing."})
+        raise ValidationError({"activity": ACTIVITY_NEEDED})
     objection = objection_record(person=person, activity=activity, actor=actor, now=now)
     return {"objection": objection.activity, "absolute": activity == Objection.DIRECT_MARKETING}
 

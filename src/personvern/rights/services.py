@@ -62,6 +62,40 @@ CLOSED_BY_ERASURE_NOTE = _(
     "data, so this request no longer has a person it could be carried out for."
 )
 
+NOT_OPEN = _("Request %(id)s is %(status)s; it can no longer change.")
+NOT_CLASSIFIED = _("Request %(id)s is not yet classified; classify it as one of %(types)s first.")
+NOT_A_TYPE = _("'%(type)s' is not a request type (%(types)s).")
+NOT_A_CHANNEL = _("'%(channel)s' is not a channel (%(channels)s).")
+RECEIVED_NAIVE = _("The time of receipt needs a time zone.")
+RECEIVED_IN_FUTURE = _("A request cannot be received in the future.")
+PERSON_OR_EMAIL_NEEDED = _("Name the person or give their e-mail address.")
+MESSAGE_ALREADY_REGISTERED = _("A request from this e-mail message already exists.")
+NOT_A_CLASSIFY_TYPE = _("'%(type)s' is not a request type to classify as (%(types)s).")
+ALREADY_CLASSIFIED = _(
+    "Request %(id)s is already classified as %(type)s; only unclassified requests can be "
+    "classified."
+)
+ALREADY_VERIFIED = _("The request is already verified.")
+NO_PERSON_TO_VERIFY = _("The request has no person to verify.")
+NO_ADDRESS = _("The person has no e-mail address; confirm their identity as staff.")
+CODE_OR_NOTE = _("Give either the code or a staff note, not both or neither.")
+STAFF_NOTE_NEEDED = _("Say how the identity was confirmed.")
+NO_CODE_SENT = _("No code has been sent for this request.")
+CODE_EXPIRED = _("The code has expired; send a new one.")
+TOO_MANY_CODES = _("Too many wrong codes; send a new one.")
+WRONG_CODE = _("The code is wrong.")
+EXTENSION_REASON_NEEDED = _("An extension needs a reason the person is told.")
+EXTENSION_TOO_LATE = _(
+    "The first month ended on %(date)s; an extension had to be decided before then."
+)
+EXTENSION_MONTHS = _(
+    "An extension adds 1 or 2 months and at most %(max)s in all; already extended by "
+    "%(done)s."
+)
+VERIFY_FIRST = _("Verify the person's identity before fulfilling the request.")
+NO_PERSON = _("The request has no person.")
+CHANGES_NEEDED = _("Name the fields to correct and their values.")
+
 
 def message_id_digest(message_id: str) -> str:
     """The stored form of an e-mail Message-ID (``source_message_id``)."""
@@ -94,7 +128,15 @@ def _lock(request: Request) -> Request:
 def _require_open(request: Request) -> None:
     if request.status not in OPEN_STATUSES:
         raise ValidationError(
-            {"status": f"Request {request.public_id} is {request.status}; it can no longer change."}
+            {
+                "status": ValidationError(
+                    NOT_OPEN,
+                    params={
+                        "id": request.public_id,
+                        "status": RequestStatus(request.status).label,
+                    },
+                )
+            }
         )
 
 
@@ -102,8 +144,10 @@ def _require_classified(request: Request) -> None:
     if request.type == RequestType.UNCLASSIFIED:
         raise ValidationError(
             {
-                "type": f"Request {request.public_id} is not yet classified; classify it as "
-                f"one of {', '.join(CLASSIFIED_TYPES)} first."
+                "type": ValidationError(
+                    NOT_CLASSIFIED,
+                    params={"id": request.public_id, "types": ", ".join(CLASSIFIED_TYPES)},
+                )
             }
         )
 
@@ -132,18 +176,27 @@ def request_create(
     now = now or timezone.now()
     if type not in RequestType.values:
         raise ValidationError(
-            {"type": f"{type!r} is not a request type ({', '.join(RequestType.values)})."}
+            {
+                "type": ValidationError(
+                    NOT_A_TYPE, params={"type": type, "types": ", ".join(RequestType.values)}
+                )
+            }
         )
     if channel not in Channel.values:
         raise ValidationError(
-            {"channel": f"{channel!r} is not a channel ({', '.join(Channel.values)})."}
+            {
+                "channel": ValidationError(
+                    NOT_A_CHANNEL,
+                    params={"channel": channel, "channels": ", ".join(Channel.values)},
+                )
+            }
         )
     if timezone.is_naive(received_at):
-        raise ValidationError({"received_at": "The time of receipt needs a time zone."})
+        raise ValidationError({"received_at": RECEIVED_NAIVE})
     if received_at > now + timedelta(minutes=5):
-        raise ValidationError({"received_at": "A request cannot be received in the future."})
+        raise ValidationError({"received_at": RECEIVED_IN_FUTURE})
     if person is None and not email:
-        raise ValidationError({"email": "Name the person or give their e-mail address."})
+        raise ValidationError({"email": PERSON_OR_EMAIL_NEEDED})
     address = None
     if person is None and email:
         try:
@@ -154,9 +207,7 @@ def request_create(
     deadline = response_deadline(received_date(received_at))
     with transaction.atomic():
         if digest and Request.objects.filter(source_message_id=digest).exists():
-            raise ValidationError(
-                {"source_message_id": "A request from this e-mail message already exists."}
-            )
+            raise ValidationError({"source_message_id": MESSAGE_ALREADY_REGISTERED})
         if person is None:
             assert address is not None
             person, _created = person_get_or_create(email=address, actor=actor, now=now)
@@ -209,8 +260,10 @@ def request_classify(
     if type not in CLASSIFIED_TYPES:
         raise ValidationError(
             {
-                "type": f"{type!r} is not a request type to classify as "
-                f"({', '.join(CLASSIFIED_TYPES)})."
+                "type": ValidationError(
+                    NOT_A_CLASSIFY_TYPE,
+                    params={"type": type, "types": ", ".join(CLASSIFIED_TYPES)},
+                )
             }
         )
     with transaction.atomic():
@@ -219,8 +272,10 @@ def request_classify(
         if request.type != RequestType.UNCLASSIFIED:
             raise ValidationError(
                 {
-                    "type": f"Request {request.public_id} is already classified as "
-                    f"{request.type}; only unclassified requests can be classified."
+                    "type": ValidationError(
+                        ALREADY_CLASSIFIED,
+                        params={"id": request.public_id, "type": RequestType(request.type).label},
+                    )
                 }
             )
         Request.objects.filter(pk=request.pk).update(type=type)
@@ -246,14 +301,12 @@ def request_send_verification(*, request: Request, actor: str, now: datetime | N
         request = _lock(request)
         _require_open(request)
         if request.verified_at is not None:
-            raise ValidationError({"verified_at": "The request is already verified."})
+            raise ValidationError({"verified_at": ALREADY_VERIFIED})
         if request.person is None:
-            raise ValidationError({"person": "The request has no person to verify."})
+            raise ValidationError({"person": NO_PERSON_TO_VERIFY})
         address = _person_address(request.person)
         if address is None:
-            raise ValidationError(
-                {"person": "The person has no e-mail address; confirm their identity as staff."}
-            )
+            raise ValidationError({"person": NO_ADDRESS})
         code = f"{secrets.randbelow(10**6):06d}"
         Request.objects.filter(pk=request.pk).update(
             verification_code_digest=_code_digest(request, code),
@@ -288,7 +341,7 @@ def request_verify(
     """Confirm the person's identity by the e-mailed code, or by staff with a note."""
     now = now or timezone.now()
     if (code is None) == (staff_note is None):
-        raise ValidationError("Give either the code or a staff note, not both or neither.")
+        raise ValidationError(CODE_OR_NOTE)
     try:
         return _verify(request=request, code=code, staff_note=staff_note, actor=actor, now=now)
     except WrongCode:
@@ -306,10 +359,10 @@ def _verify(
         request = _lock(request)
         _require_open(request)
         if request.verified_at is not None:
-            raise ValidationError({"verified_at": "The request is already verified."})
+            raise ValidationError({"verified_at": ALREADY_VERIFIED})
         if staff_note is not None:
             if not staff_note.strip():
-                raise ValidationError({"staff_note": "Say how the identity was confirmed."})
+                raise ValidationError({"staff_note": STAFF_NOTE_NEEDED})
             method = VerificationMethod.STAFF
             note = staff_note.strip()
         else:
@@ -341,13 +394,13 @@ def _verify(
 
 def _check_code(request: Request, code: str, now: datetime) -> None:
     if not request.verification_code_digest or request.verification_sent_at is None:
-        raise ValidationError({"code": "No code has been sent for this request."})
+        raise ValidationError({"code": NO_CODE_SENT})
     if now - request.verification_sent_at > VERIFICATION_CODE_TTL:
-        raise ValidationError({"code": "The code has expired; send a new one."})
+        raise ValidationError({"code": CODE_EXPIRED})
     if request.verification_attempts >= VERIFICATION_MAX_ATTEMPTS:
-        raise ValidationError({"code": "Too many wrong codes; send a new one."})
+        raise ValidationError({"code": TOO_MANY_CODES})
     if not hmac.compare_digest(_code_digest(request, code), request.verification_code_digest):
-        raise WrongCode({"code": "The code is wrong."})
+        raise WrongCode({"code": WRONG_CODE})
 
 
 class WrongCode(ValidationError):
@@ -397,7 +450,7 @@ def request_extend(
     """
     now = now or timezone.now()
     if not reason.strip():
-        raise ValidationError({"reason": "An extension needs a reason the person is told."})
+        raise ValidationError({"reason": EXTENSION_REASON_NEEDED})
     with transaction.atomic():
         request = _lock(request)
         _require_open(request)
@@ -407,17 +460,19 @@ def request_extend(
         if today > first_month.legal:
             raise ValidationError(
                 {
-                    "months": f"The first month ended on {first_month.legal.isoformat()}; "
-                    "an extension had to be decided before then."
+                    "months": ValidationError(
+                        EXTENSION_TOO_LATE, params={"date": first_month.legal.isoformat()}
+                    )
                 }
             )
         total = request.extended_by_months + months
         if months < 1 or total > MAX_EXTRA_MONTHS:
             raise ValidationError(
                 {
-                    "months": "An extension adds 1 or 2 months and at most "
-                    f"{MAX_EXTRA_MONTHS} in all; already extended by "
-                    f"{request.extended_by_months}."
+                    "months": ValidationError(
+                        EXTENSION_MONTHS,
+                        params={"max": MAX_EXTRA_MONTHS, "done": request.extended_by_months},
+                    )
                 }
             )
         deadline = extended_deadline(received, total)
@@ -517,12 +572,10 @@ def request_fulfil(
         # Checked first: an unclassified request has no process to carry out yet.
         _require_classified(request)
         if request.verified_at is None:
-            raise ValidationError(
-                {"verified_at": "Verify the person's identity before fulfilling the request."}
-            )
+            raise ValidationError({"verified_at": VERIFY_FIRST})
         person = request.person
         if person is None:
-            raise ValidationError({"person": "The request has no person."})
+            raise ValidationError({"person": NO_PERSON})
         result: dict[str, Any]
         if request.type == RequestType.ACCESS:
             path = engine.access_bundle_write(person, request=request, lang=lang, now=now)
@@ -532,7 +585,7 @@ def request_fulfil(
             result = {"export": path.name}
         elif request.type == RequestType.RECTIFICATION:
             if not changes:
-                raise ValidationError({"changes": "Name the fields to correct and their values."})
+                raise ValidationError({"changes": CHANGES_NEEDED})
             result = {"rectified": engine.rectify(person, changes, actor=actor, now=now)}
         elif request.type == RequestType.RESTRICTION:
             result = engine.restrict(person, ground=ground or "", actor=actor, now=now)

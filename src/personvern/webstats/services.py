@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
 from personvern.webstats.models import (
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
 ACTIVITY = "web-analytics-consent"
 #: Rows per INSERT … ON CONFLICT statement when many buckets are counted at once.
 UPSERT_BATCH_SIZE = 500
+
+CONSENT_TEXT_NEEDED = _("Consent must name the policy and text version.")
+LOG_MALFORMED = _("%(source)s: line %(lines)s is not in the Common/Combined Log Format")
+LOG_MALFORMED_MORE = _(
+    "%(source)s: line %(lines)s and %(more)s more is not in the Common/Combined Log Format"
+)
 
 
 class Bucket(NamedTuple):
@@ -118,7 +125,7 @@ def analytics_consent_grant(
     """
     now = now or timezone.now()
     if not policy_version or not text_version:
-        raise ValidationError({"text_version": "Consent must name the policy and text version."})
+        raise ValidationError({"text_version": CONSENT_TEXT_NEEDED})
     with transaction.atomic():
         if visitor_id is None or analytics_consent_state(visitor_id) != ConsentChoice.GRANTED:
             visitor_id = uuid.uuid4()
@@ -217,9 +224,10 @@ def pageviews_import_log(
     parsed = parse_access_log(lines)
     if parsed.malformed and not skip_malformed:
         shown = ", ".join(str(n) for n in parsed.malformed[:10])
-        more = f" and {len(parsed.malformed) - 10} more" if len(parsed.malformed) > 10 else ""
+        more = len(parsed.malformed) - 10
         raise ValidationError(
-            f"{source}: line {shown}{more} is not in the Common/Combined Log Format"
+            LOG_MALFORMED_MORE if more > 0 else LOG_MALFORMED,
+            params={"source": source, "lines": shown, "more": more},
         )
     with transaction.atomic():
         if parsed.counts:
