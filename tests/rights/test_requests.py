@@ -340,3 +340,14 @@ def test_refusals_are_in_norwegian_when_nb_is_active(make_request) -> None:  # t
         assert exc.value.message_dict["status"] == [
             f"Henvendelse {request.public_id} har status «{status}»; den kan ikke lenger endres."
         ]
+
+
+def test_a_cancelled_request_and_a_cancelled_registration_are_different_words_in_nb():
+    from django.utils import translation
+
+    from personvern.courses.models import RegistrationStatus
+    from personvern.rights.models import RequestStatus
+
+    with translation.override("nb"):
+        assert str(RequestStatus.CANCELLED.label) == "avbrutt"
+        assert str(RegistrationStatus.CANCELLED.label) == "avbestilt"

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from personvern.core.fields import personal
 from personvern.core.models import Person
@@ -41,7 +42,8 @@ class RequestStatus(models.TextChoices):
     PENDING = "pending", _("pending")
     IN_PROGRESS = "in_progress", _("in progress")
     COMPLETED = "completed", _("completed")
-    CANCELLED = "cancelled", _("cancelled")
+    # A context of its own: "cancelled" of a course registration is another word in nb.
+    CANCELLED = "cancelled", pgettext_lazy("privacy request status", "cancelled")
 
 
 #: The types a request can be classified as and carried out.
