@@ -25,9 +25,8 @@ from typing import Any
 
 from django.db import connection, models
 from django.db.models import Max, Min, QuerySet
-from django.db.models.expressions import RawSQL
 
-from personvern.retention.deletion import in_clause
+from personvern.retention.deletion import column_in
 
 _INTEGER_KEYS = {
     "AutoField",
@@ -133,7 +132,6 @@ class CandidateWalk:
         self.table = qn(f"{self.TABLE}_{next(self._tables)}")
         #: Keys taken so far (each once, whether or not its row still qualified).
         self.taken = 0
-        self.column = f"{qn(self.model._meta.db_table)}.{qn(str(self.model._meta.pk.column))}"
 
     def __enter__(self) -> CandidateWalk:
         sql, params = self.keys.order_by().values("pk").query.sql_with_params()
@@ -165,11 +163,7 @@ class CandidateWalk:
         # The keys as one array parameter in a plain condition (not ``pk IN
         # (subquery)``): PostgreSQL then expects as many rows as keys and checks
         # each by index instead of going back to anti-joins over whole tables.
-        condition, params = in_clause(self.column, keys)
-        # Fixed SQL text (quoted names from model metadata); the keys are one parameter.
-        selected = self.candidates.filter(
-            RawSQL(condition, params, output_field=models.BooleanField())  # noqa: S611
-        )
+        selected = self.candidates.filter(column_in(self.model, self.model._meta.pk.name, keys))
         flat = len(fields) == 1
         return list(selected.order_by("pk").values_list(*fields, flat=flat))
 

@@ -31,6 +31,7 @@ from typing import Any, cast
 from django.db import connection, models
 from django.db.models import ForeignObjectRel, signals
 from django.db.models.deletion import get_candidate_relations_to_delete
+from django.db.models.expressions import RawSQL
 
 CascadeFilter = Callable[[type[models.Model]], bool]
 
@@ -153,6 +154,19 @@ def in_clause(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
         f"{column} IN (SELECT value FROM json_each(%s))",
         [json.dumps(list(values), default=str)],
     )
+
+
+def column_in(model: type[models.Model], field: str, values: Sequence[Any]) -> RawSQL:
+    """``QuerySet.filter`` condition: ``model.field`` is one of ``values`` (one parameter).
+
+    For key lists of a batch's size: Django's ``field__in=[…]`` sends one
+    parameter per value, and PostgreSQL plans each such statement anew.
+    """
+    qn = connection.ops.quote_name
+    column = model._meta.get_field(field).column  # type: ignore[union-attr]
+    condition, params = in_clause(f"{qn(model._meta.db_table)}.{qn(str(column))}", values)
+    # Fixed SQL text (quoted names from model metadata); the values are one parameter.
+    return RawSQL(condition, params, output_field=models.BooleanField())  # noqa: S611
 
 
 def _execute(cursor: Any, head: str, column: str, pks: Sequence[Any]) -> int:

@@ -73,7 +73,7 @@ from personvern.core.registry import holder_of, holders
 from personvern.core.selectors import protecting_holds
 from personvern.retention.batches import BatchWalk, CandidateWalk
 from personvern.retention.clock import oslo_date
-from personvern.retention.deletion import CascadeFilter, delete_rows, in_clause
+from personvern.retention.deletion import CascadeFilter, column_in, delete_rows, in_clause
 from personvern.retention.targets import (
     Target,
     due_q,
@@ -693,8 +693,10 @@ def _delete_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str)
     # batch is selected again without that person.
     gone: dict[str, int] = {}
     for stale in (
-        Hold.objects.filter(person_id__in=pks).exclude(pk__in=protecting_holds(as_of).values("pk")),
-        Restriction.objects.filter(person_id__in=pks).exclude(
+        Hold.objects.filter(column_in(Hold, "person", pks)).exclude(
+            pk__in=protecting_holds(as_of).values("pk")
+        ),
+        Restriction.objects.filter(column_in(Restriction, "person", pks)).exclude(
             pk__in=keeping_restrictions(as_of).values("pk")
         ),
     ):
