@@ -218,3 +218,89 @@ def test_the_text_can_change_until_the_newsletter_goes_out(smtp_server):
                                    actor="test")
     changed.refresh_from_db()
     assert changed.body == "Ferdig tekst"
+
+
+def _parts(received) -> tuple[str, str]:
+    message = received.message
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    return text, html
+
+
+@pytest.mark.req("R16")
+def test_links_are_tracked_and_opens_recorded_once_per_copy(smtp_server, settings):
+    from personvern.newsletter.models import Interaction
+
+    settings.PERSONVERN_BASE_URL = "https://www.jus.no"
+    subscription = _subscriber("kari@example.no")
+    newsletter = _newsletter("Se vårens kurs: https://www.jus.no/kurs?tema=arbeidsrett&x=1.\n\n"
+                             "Og <b>ikke</b> glem påmeldingen.")
+    services.newsletter_send(newsletter=newsletter, actor="test", now=SEND_AT)
+    text, html = _parts(smtp_server.wait_for(1)[0])
+
+    # The text's link now leads through this copy's tracked address; the full stop stays out.
+    assert "https://www.jus.no/kurs?tema" not in text
+    [tracked] = [w for w in text.split() if "/newsletter/c/" in w]
+    assert tracked.endswith("/.")
+    click_path = urlsplit(tracked.rstrip(".")).path
+    # The HTML part: the staff's text escaped (no markup of its own), the pixel, the footer.
+    assert "&lt;b&gt;ikke&lt;/b&gt;" in html and "<b>" not in html
+    [pixel] = [p for p in html.split('"') if "/newsletter/o/" in p]
+    assert "/newsletter/unsubscribe/" in html
+
+    client = Client()
+    first = client.get(urlsplit(pixel).path)
+    second = client.get(urlsplit(pixel).path)
+    assert first.status_code == second.status_code == 200
+    assert first["Content-Type"] == "image/gif" and first["Cache-Control"] == "no-store"
+    assert Interaction.objects.filter(kind="open").count() == 1  # opened once, however often
+
+    response = client.get(click_path)
+    assert response.status_code == 302
+    assert response["Location"] == "https://www.jus.no/kurs?tema=arbeidsrett&x=1"
+    click = Interaction.objects.get(kind="click")
+    assert (click.subscription, click.newsletter, click.url) == (
+        subscription, newsletter, "https://www.jus.no/kurs?tema=arbeidsrett&x=1")
+    assert AuditEntry.objects.filter(action="newsletter.interaction_recorded").count() == 2
+
+
+@pytest.mark.req("R16")
+@pytest.mark.req("R36")
+def test_tracking_records_nothing_after_unsubscribing_or_under_restriction_but_links_work(
+    smtp_server
+):
+    from personvern.core.models import RestrictionGround
+    from personvern.newsletter.models import Interaction
+
+    kari, ola = _subscriber("kari@example.no"), _subscriber("ola@example.no")
+    services.newsletter_send(newsletter=_newsletter("Les mer: https://www.jus.no/kurs"),
+                             actor="test", now=SEND_AT)
+    links = {m.rcpt_tos[0]: _link_to(m, "/newsletter/c/") for m in smtp_server.wait_for(2)}
+    services.newsletter_unsubscribe(subscription=kari, channel="link", actor="test")
+    core.restriction_place(person=ola.person, ground=RestrictionGround.ACCURACY,
+                           actor="test")
+
+    for address in ("kari@example.no", "ola@example.no"):
+        response = Client().get(links[address])
+        assert response.status_code == 302 and response["Location"] == "https://www.jus.no/kurs"
+    assert not Interaction.objects.exists()
+
+
+def _link_to(received, marker: str) -> str:
+    text, _html = _parts(received)
+    [word] = [w for w in text.split() if marker in w]
+    return urlsplit(word).path
+
+
+def test_forged_tracking_tokens_go_nowhere():
+    from personvern.newsletter.selectors import click_token
+
+    subscription = _subscriber("kari@example.no")
+    newsletter = _newsletter()
+    token = click_token(subscription, newsletter, "https://www.jus.no/")
+    client = Client()
+    assert client.get(f"/newsletter/c/{token[:-2]}xx/").status_code == 404
+    assert client.get("/newsletter/c/eyJ1IjoiaHR0cHM6Ly9ldmlsLmV4YW1wbGUifQ:x:y/").status_code == (
+        404
+    )
+    assert client.get(f"/newsletter/o/{token}/").status_code == 404  # a click token is no pixel

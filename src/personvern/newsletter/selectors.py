@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.core import signing
@@ -14,10 +15,12 @@ from personvern.core.selectors import (
     objecting_person_ids,
     restricted_person_ids,
 )
-from personvern.newsletter.models import Subscription, SubscriptionBasis
+from personvern.newsletter.models import Newsletter, Subscription, SubscriptionBasis
 
 ACTIVITY = "newsletter"
 _TOKEN_SALT = "personvern.newsletter.unsubscribe"  # noqa: S105 (a signing namespace, not a secret)
+_OPEN_SALT = "personvern.newsletter.open"
+_CLICK_SALT = "personvern.newsletter.click"
 
 
 def recipients(*, as_of: datetime | None = None) -> QuerySet[Subscription]:
@@ -65,3 +68,47 @@ def subscription_from_token(token: str) -> Subscription | None:
     except signing.BadSignature:
         return None
     return Subscription.objects.filter(pk=payload.get("s")).select_related("person").first()
+
+
+def open_token(subscription: Subscription, newsletter: Newsletter) -> str:
+    """The signed token of the image that records that a copy was opened (R16)."""
+    return signing.dumps({"s": subscription.pk, "n": newsletter.pk}, salt=_OPEN_SALT)
+
+
+def click_token(subscription: Subscription, newsletter: Newsletter, url: str) -> str:
+    """The signed token of a tracked link: who, which mailing, and where it leads (R16).
+
+    The destination is inside the signature, so the redirect can only ever go
+    where the newsletter's own text pointed: no open redirect.
+    """
+    return signing.dumps(
+        {"s": subscription.pk, "n": newsletter.pk, "u": url}, salt=_CLICK_SALT, compress=True
+    )
+
+
+@dataclass(frozen=True)
+class Tracked:
+    subscription: Subscription | None
+    newsletter: Newsletter | None
+    url: str = ""
+
+
+def tracked_from_token(token: str, *, click: bool) -> Tracked | None:
+    """What an open or click token names; ``None`` if it is not ours.
+
+    The subscription or mailing may be gone (erased, deleted by retention):
+    then they are ``None`` and nothing is recorded, but a click still leads on.
+    """
+    try:
+        payload = signing.loads(token, salt=_CLICK_SALT if click else _OPEN_SALT)
+    except signing.BadSignature:
+        return None
+    url = str(payload.get("u", "")) if click else ""
+    if click and not url.startswith(("https://", "http://")):
+        return None
+    return Tracked(
+        subscription=Subscription.objects.filter(pk=payload.get("s"))
+        .select_related("person").first(),
+        newsletter=Newsletter.objects.filter(pk=payload.get("n")).first(),
+        url=url,
+    )

@@ -7,6 +7,7 @@ the subscription row only says whether mail should go out.
 
 from __future__ import annotations
 
+import re
 import smtplib
 from collections.abc import Callable
 from datetime import datetime
@@ -40,6 +41,7 @@ from personvern.newsletter.models import (
     SubscriptionSource,
     SubscriptionStatus,
 )
+from personvern.newsletter.selectors import Tracked
 
 ACTIVITY = "newsletter"
 
@@ -290,15 +292,51 @@ def unsubscribe_url(subscription: Subscription) -> str:
     return f"{settings.PERSONVERN_BASE_URL}{path}"
 
 
-def _copy(newsletter: Newsletter, subscription: Subscription, address: str) -> mail.EmailMessage:
-    """One recipient's copy: the text, the unsubscribe link at the bottom, RFC 8058 headers."""
-    url = unsubscribe_url(subscription)
-    body = render_to_string(
-        "newsletter/email/newsletter.txt", {"newsletter": newsletter, "unsubscribe_url": url}
+#: A link in a newsletter's text: up to white space or an angle bracket, without
+#: the punctuation that ends the sentence around it.
+_LINK = re.compile(r"https?://[^\s<>\"]+?(?=[.,;:!?)\]]*(?:\s|$|<))")
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.PERSONVERN_BASE_URL}{path}"
+
+
+def _tracked_text(text: str, subscription: Subscription, newsletter: Newsletter) -> str:
+    """``text`` with each link replaced by this copy's tracked link to it (R16)."""
+    from personvern.newsletter.selectors import click_token
+
+    return _LINK.sub(
+        lambda m: _absolute(reverse(
+            "newsletter:click", args=[click_token(subscription, newsletter, m.group(0))]
+        )),
+        text,
     )
-    return mail.EmailMessage(
+
+
+def _copy(
+    newsletter: Newsletter, subscription: Subscription, address: str
+) -> mail.EmailMultiAlternatives:
+    """One recipient's copy (R16, R18).
+
+    Plain text with an HTML alternative. Links in the text lead through this
+    copy's tracked link (a click is recorded, then the reader goes on), the
+    HTML part carries a 1×1 image whose loading records an open, and both end
+    with the unsubscribe link, which the RFC 8058 headers repeat.
+    """
+    from personvern.newsletter.selectors import open_token
+
+    url = unsubscribe_url(subscription)
+    text = _tracked_text(newsletter.body, subscription, newsletter)
+    context = {
+        "newsletter": newsletter,
+        "text": text,
+        "unsubscribe_url": url,
+        "open_url": _absolute(reverse("newsletter:open", args=[open_token(subscription,
+                                                                          newsletter)])),
+    }
+    message = mail.EmailMultiAlternatives(
         subject=newsletter.subject,
-        body=body,
+        body=render_to_string("newsletter/email/newsletter.txt", context),
         to=[address],
         headers={
             # RFC 2369 and RFC 8058: mail programs offer their own "unsubscribe"
@@ -307,6 +345,10 @@ def _copy(newsletter: Newsletter, subscription: Subscription, address: str) -> m
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
+    message.attach_alternative(
+        render_to_string("newsletter/email/newsletter.html", context), "text/html"
+    )
+    return message
 
 
 def newsletter_send(
@@ -386,6 +428,24 @@ def newsletter_send(
             now=now,
         )
     return newsletter
+
+
+def opened_or_clicked(tracked: Tracked, *, kind: InteractionKind, actor: str) -> None:
+    """Record what a tracked link or image reports, if there is anything to record.
+
+    Nothing for a subscription or mailing that no longer exists. An open is
+    recorded once per copy: mail programs that load images ahead or again
+    would otherwise count one reader many times.
+    """
+    if tracked.subscription is None or tracked.newsletter is None:
+        return
+    if kind == InteractionKind.OPEN and Interaction.objects.filter(
+        subscription=tracked.subscription, newsletter=tracked.newsletter,
+        kind=InteractionKind.OPEN,
+    ).exists():
+        return
+    interaction_record(subscription=tracked.subscription, newsletter=tracked.newsletter,
+                       kind=kind, url=tracked.url, actor=actor)
 
 
 def interaction_record(

@@ -8,4 +8,6 @@ app_name = "newsletter"
 
 urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("o/<str:token>/", views.opened, name="open"),
+    path("c/<str:token>/", views.clicked, name="click"),
 ]

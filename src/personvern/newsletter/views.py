@@ -11,14 +11,16 @@ all it could do is what the token's holder may do anyway.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import base64
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from personvern.newsletter.models import SubscriptionStatus
-from personvern.newsletter.selectors import subscription_from_token
-from personvern.newsletter.services import newsletter_unsubscribe
+from personvern.newsletter.models import InteractionKind, SubscriptionStatus
+from personvern.newsletter.selectors import subscription_from_token, tracked_from_token
+from personvern.newsletter.services import newsletter_unsubscribe, opened_or_clicked
 
 #: Who the audit log names for an unsubscribe through the link.
 LINK_ACTOR = "subscriber:link"
@@ -38,3 +40,36 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         "newsletter/unsubscribe.html",
         {"already": subscription.status != SubscriptionStatus.ACTIVE},
     )
+
+
+#: Who the audit log names for an open or a click recorded by a tracked link.
+TRACKING_ACTOR = "subscriber:tracking"
+
+#: A transparent 1×1 GIF.
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@require_http_methods(["GET", "HEAD"])
+def opened(request: HttpRequest, token: str) -> HttpResponse:
+    """The image in the newsletter: loading it records that the copy was opened (R16)."""
+    tracked = tracked_from_token(token, click=False)
+    if tracked is None:
+        raise Http404
+    if request.method == "GET":
+        opened_or_clicked(tracked, kind=InteractionKind.OPEN, actor=TRACKING_ACTOR)
+    response = HttpResponse(PIXEL, content_type="image/gif")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def clicked(request: HttpRequest, token: str) -> HttpResponse:
+    """A tracked link: record the click (R16), then go where the newsletter's text pointed."""
+    tracked = tracked_from_token(token, click=True)
+    if tracked is None:
+        raise Http404
+    if request.method == "GET":
+        opened_or_clicked(tracked, kind=InteractionKind.CLICK, actor=TRACKING_ACTOR)
+    response = HttpResponseRedirect(tracked.url)
+    response["Cache-Control"] = "no-store"
+    return response
