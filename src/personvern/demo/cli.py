@@ -76,7 +76,12 @@ def _demo(args: argparse.Namespace) -> int:
     console.print(f"Back office: {url}admin/  (staff logins below)")
     for username, password, role in logins:
         console.print(f"  {username:<12} {password:<20} {role}")
-    console.print(f"Privacy notice: {url}privacy/   Cookie policy: {url}privacy/cookies/\n")
+    console.print(f"Privacy notice: {url}privacy/   Cookie policy: {url}privacy/cookies/")
+    from django.conf import settings
+
+    if getattr(settings, "EMAIL_FILE_PATH", None):
+        console.print(f"Mail the system sends is written to {settings.EMAIL_FILE_PATH}/")
+    console.print()
     call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False, skip_checks=False)
     return 0
 
