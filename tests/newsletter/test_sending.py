@@ -304,3 +304,72 @@ def test_forged_tracking_tokens_go_nowhere():
         404
     )
     assert client.get(f"/newsletter/o/{token}/").status_code == 404  # a click token is no pixel
+
+
+@pytest.mark.req("R18")
+def test_whoever_unsubscribes_during_a_send_gets_nothing_from_the_batches_after(smtp_server):
+    subscribers = [_subscriber(f"s{i}@example.no") for i in range(3)]
+
+    def leaves(sent: int, total: int) -> None:
+        if sent == 1:  # after the first batch, the second subscriber unsubscribes
+            services.newsletter_unsubscribe(subscription=subscribers[1], channel="link",
+                                            actor="test")
+
+    sent = services.newsletter_send(newsletter=_newsletter(), actor="test", batch_size=1,
+                                    progress=leaves, now=SEND_AT)
+
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.wait_for(2)) == [
+        "s0@example.no", "s2@example.no"]
+    assert sent.recipient_count == 2
+
+
+@pytest.mark.req("R16")
+def test_a_mailing_going_out_is_claimed(smtp_server):
+    _subscriber("a@example.no")
+    _subscriber("b@example.no")
+    newsletter = _newsletter()
+    attempts: list[str] = []
+
+    def meanwhile(sent: int, total: int) -> None:
+        if sent == 1:
+            for attempt in (
+                lambda: services.newsletter_update(newsletter=newsletter, subject="Nytt",
+                                                   body="Endret", actor="test"),
+                lambda: services.newsletter_mark_sent(newsletter=newsletter, actor="test"),
+            ):
+                with pytest.raises(ValidationError) as refused:
+                    attempt()
+                attempts.append(str(refused.value))
+
+    services.newsletter_send(newsletter=newsletter, actor="test", batch_size=1,
+                             progress=meanwhile, now=SEND_AT)
+    assert "cannot change" in attempts[0] and "being sent" in attempts[1]
+    newsletter.refresh_from_db()
+    assert newsletter.recipient_count == 2 and newsletter.sent_at == SEND_AT
+
+
+def test_a_second_run_of_the_same_mailing_stops_instead_of_sending_twice(smtp_server):
+    for i in range(3):
+        _subscriber(f"p{i}@example.no")
+    newsletter = _newsletter()
+    outcome: list[BaseException] = []
+
+    def second_run_starts(sent: int, total: int) -> None:
+        if sent == 1 and not outcome:
+            try:
+                services.newsletter_send(newsletter=Newsletter.objects.get(pk=newsletter.pk),
+                                         actor="test", batch_size=1, now=SEND_AT)
+            except ValidationError as exc:
+                outcome.append(exc)
+
+    with pytest.raises(ValidationError, match="Another run"):
+        services.newsletter_send(newsletter=newsletter, actor="test", batch_size=1,
+                                 progress=second_run_starts, now=SEND_AT)
+    # The second run (resuming from the cursor) finished the mailing; the first stopped.
+    received = [m.rcpt_tos[0] for m in smtp_server.wait_for(3)]
+    assert sorted(received) == ["p0@example.no", "p1@example.no", "p2@example.no"]
+
+
+def test_a_subject_of_more_than_one_line_is_refused():
+    with pytest.raises(ValidationError, match="one line"):
+        services.newsletter_create(subject="Nytt\r\nBcc: alle@example.no", actor="test")

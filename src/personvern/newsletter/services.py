@@ -11,12 +11,13 @@ import re
 import smtplib
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -58,6 +59,9 @@ SUBJECT_NEEDED = _("A newsletter needs a subject.")
 CANNOT_CHANGE = _("This newsletter has gone out (or is going out) and cannot change.")
 ALREADY_SENT = _("This newsletter has already been sent.")
 BODY_NEEDED = _("A newsletter needs a text before it is sent.")
+BEING_SENT = _("This newsletter is being sent: let the send finish (run it again to resume).")
+SENT_ELSEWHERE = _("Another run is sending this newsletter; this one stopped.")
+SUBJECT_ONE_LINE = _("The subject must be one line.")
 NOT_AN_INTERACTION_KIND = _("'%(kind)s' is not an interaction kind.")
 LINK_NEEDED = _("A click must name the link.")
 
@@ -225,6 +229,8 @@ def newsletter_create(
     """Create a mailing (not yet sent)."""
     if not subject.strip():
         raise ValidationError({"subject": SUBJECT_NEEDED})
+    if "\n" in subject or "\r" in subject:
+        raise ValidationError({"subject": SUBJECT_ONE_LINE})
     with transaction.atomic():
         newsletter = Newsletter.objects.create(subject=subject.strip(), body=body)
         audit_log(
@@ -243,6 +249,8 @@ def newsletter_update(
     """Change a mailing's subject or text; refused once it has started going out."""
     if not subject.strip():
         raise ValidationError({"subject": SUBJECT_NEEDED})
+    if "\n" in subject or "\r" in subject:
+        raise ValidationError({"subject": SUBJECT_ONE_LINE})
     with transaction.atomic():
         updated = Newsletter.objects.filter(
             pk=newsletter.pk, sent_at__isnull=True, send_cursor__isnull=True
@@ -268,8 +276,11 @@ def newsletter_mark_sent(
     from personvern.newsletter.selectors import recipients
 
     now = now or timezone.now()
+    newsletter.refresh_from_db()
     if newsletter.sent_at is not None:
         raise ValidationError({"newsletter": ALREADY_SENT})
+    if newsletter.send_cursor is not None:
+        raise ValidationError({"newsletter": BEING_SENT})
     with transaction.atomic():
         count = recipients(as_of=now).count()
         Newsletter.objects.filter(pk=newsletter.pk).update(sent_at=now, recipient_count=count)
@@ -361,8 +372,11 @@ def newsletter_send(
 ) -> Newsletter:
     """Send ``newsletter`` to everyone who may receive it now, one copy each (R16–R18).
 
-    Who receives it is :func:`~personvern.newsletter.selectors.recipients` at
-    ``now``: consent or active membership, no objection, no restriction. Each
+    Who receives it is :func:`~personvern.newsletter.selectors.recipients`,
+    decided again for each batch: consent or active membership, no objection,
+    no restriction. The mailing is claimed first (its text can no longer
+    change, and a second run is refused; a run resuming after a crash checks
+    before each batch that no other run moved on). Each
     copy goes to the person's first e-mail address and ends with their own
     unsubscribe link; the headers let mail programs unsubscribe in one click
     (RFC 8058). Copies go out in batches of ``batch_size`` over one SMTP
@@ -384,16 +398,34 @@ def newsletter_send(
     first_address = (
         EmailIdentity.objects.filter(person=OuterRef("person")).order_by("pk").values("address")
     )
-    pending = recipients(as_of=now).annotate(address=Subquery(first_address[:1]))
-    cursor = newsletter.send_cursor or 0
-    total = pending.filter(pk__gt=cursor).count()
+
+    def pending() -> QuerySet[Any]:
+        # Decided again for every batch, as of that moment: whoever unsubscribes,
+        # withdraws consent, objects or is restricted while a long send runs gets
+        # nothing from the batches after (R18: at once).
+        as_of = max(now, timezone.now())
+        return recipients(as_of=as_of).annotate(address=Subquery(first_address[:1]))
+
+    if newsletter.send_cursor is None:
+        # Claim the mailing (cursor 0): from now on its text cannot change, and a
+        # second run started meanwhile is refused instead of sending again.
+        claimed = Newsletter.objects.filter(
+            pk=newsletter.pk, sent_at__isnull=True, send_cursor__isnull=True
+        ).update(send_cursor=0)
+        if not claimed:
+            raise ValidationError({"newsletter": SENT_ELSEWHERE})
+    start = cursor = newsletter.send_cursor or 0
+    total = pending().filter(pk__gt=cursor, address__isnull=False).count()
     sent = 0
     if progress:
         progress(0, total)
     while True:
-        rows = list(pending.filter(pk__gt=cursor)[:size])
+        rows = list(pending().filter(pk__gt=cursor)[:size])
         if not rows:
             break
+        if not Newsletter.objects.filter(pk=newsletter.pk, sent_at__isnull=True,
+                                         send_cursor=start).exists():
+            raise ValidationError({"newsletter": SENT_ELSEWHERE})
         # A person without any e-mail address (all erased or never given) gets no copy.
         batch = [(s, s.address) for s in rows if s.address]
         delivered = refused = 0
@@ -406,11 +438,18 @@ def newsletter_send(
                         refused += 1  # that address is dead; the others still get theirs
                     else:
                         delivered += 1
-        cursor = rows[-1].pk
+        previous, cursor = start, rows[-1].pk
         with transaction.atomic():
-            Newsletter.objects.filter(pk=newsletter.pk).update(
-                send_cursor=cursor, recipient_count=F("recipient_count") + delivered
+            # Compare and set: if another run of this mailing moved the cursor
+            # meanwhile, stop here (at most this one batch went out twice).
+            moved = Newsletter.objects.filter(
+                pk=newsletter.pk, sent_at__isnull=True, send_cursor=previous
             )
+            if not moved.update(
+                send_cursor=cursor, recipient_count=F("recipient_count") + delivered
+            ):
+                raise ValidationError({"newsletter": SENT_ELSEWHERE})
+            start = cursor
             audit_log(
                 actor=actor, action="newsletter.batch_sent", activity=ACTIVITY,
                 data={"newsletter": newsletter.pk, "copies": delivered, "refused": refused},
