@@ -119,8 +119,12 @@ class IMAPTestServer:
 
 
 @pytest.fixture
-def imap_server(tmp_path: Path) -> Iterator[IMAPTestServer]:
-    """A real Dovecot IMAP server with one mailbox user, for this test."""
+def imap_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IMAPTestServer]:
+    """A real Dovecot IMAP server with one mailbox user, for this test.
+
+    ``@pytest.mark.parametrize("imap_server", ["IMAP4rev1 UIDPLUS"], indirect=True)``
+    makes it announce only those capabilities (a server without MOVE, say).
+    """
     if not os.path.exists(DOVECOT) or os.geteuid() != 0:
         why = "Dovecot (Debian's dovecot-imapd) and root are needed for the IMAP tests"
         if os.environ.get("CI") == "true":
@@ -142,7 +146,11 @@ def imap_server(tmp_path: Path) -> Iterator[IMAPTestServer]:
     (root / "users").write_text(f"{server.user}:{{PLAIN}}{server.password}\n")
     group = grp.getgrgid(account.pw_gid).gr_name
     config = root / "dovecot.conf"
-    config.write_text(CONFIG.format(root=root, user=MAIL_USER, group=group, port=server.port))
+    text = CONFIG.format(root=root, user=MAIL_USER, group=group, port=server.port)
+    capability = getattr(request, "param", None)
+    if capability:
+        text += f"protocol imap {{\n  imap_capability = {capability}\n}}\n"
+    config.write_text(text)
     process = subprocess.Popen(  # noqa: S603 - Debian's binary, our config
         [DOVECOT, "-F", "-c", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -83,6 +83,13 @@ def clamd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 f"PidFile {root / 'clamd.pid'}",
                 f"TemporaryDirectory {root}",
                 "SelfCheck 0",
+                # What docs/operations.md requires of a production clamd: a file
+                # clamd cannot fully scan is reported, never answered "OK".
+                "AlertExceedsMax yes",
+                "AlertEncrypted yes",
+                "StreamMaxLength 30M",
+                "MaxFileSize 30M",
+                "MaxScanSize 100M",
                 "",
             ]
         )

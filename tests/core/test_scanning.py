@@ -41,6 +41,24 @@ def test_malware_after_many_chunks_is_found(clamd: str) -> None:
     assert scan(content[: -len(eicar())], name="big.pdf").verdict == Verdict.CLEAN
 
 
+@pytest.mark.req("R21")
+def test_what_clamd_cannot_fully_scan_is_never_clean(clamd: str) -> None:
+    # Malware buried deeper than clamd's recursion limit: with the settings
+    # docs/operations.md requires (AlertExceedsMax), clamd says so instead of "OK".
+    import io
+    import zipfile
+
+    content = eicar()
+    for depth in range(20):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"lag{depth}.zip" if depth else "eicar.txt", content)
+        content = buffer.getvalue()
+    result = scan(content, name="arkiv.zip")
+    assert result.verdict == Verdict.INFECTED and not result.clean
+    assert "Limits" in result.signature or result.signature.startswith(SIGNATURE)
+
+
 def test_clamd_over_tcp(clamd_url: str, settings: Settings) -> None:
     """A TCP address works too: a relay from a local port to the test daemon's socket."""
     import threading

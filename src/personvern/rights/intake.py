@@ -61,6 +61,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from uuid import UUID
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -292,7 +293,8 @@ class IMAPAddress:
         parts = urlsplit(url)
         if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
             raise IMAPIntakeError(
-                f"{url!r} is not an IMAP address: imaps://user@host[:port]/mailbox"
+                # Not repeated back: a password written into it would end up in logs.
+                "the address given is not an IMAP address: imaps://user@host[:port]/mailbox"
             )
         secure = parts.scheme == "imaps"
         return cls(
@@ -333,6 +335,8 @@ def intake_imap(
     now = now or timezone.now()
     _check_type(request_type)
     address = IMAPAddress.parse(url)
+    if not address.secure and settings.PERSONVERN_ENV == "production":
+        raise IMAPIntakeError("imap:// sends the password in clear: use imaps:// in production")
     marker = _marker()
     report = IntakeReport(path=Path(str(address)), dry_run=dry_run)
     try:
@@ -365,8 +369,7 @@ def intake_imap(
             item = _take(source, marker=marker, actor=actor, now=now, dry_run=dry_run,
                          request_type=request_type)
             report.items.append(item)
-            if item.outcome in (Outcome.CREATED, Outcome.CREATED_UNCLASSIFIED,
-                                Outcome.ALREADY_TAKEN) and not item.infected:
+            if move_to and _movable(item, source):
                 taken.append(uid)
         if move_to and taken and not dry_run:
             _move(client, ",".join(taken), move_to)
@@ -394,16 +397,48 @@ def _imap_source(client: imaplib.IMAP4, mailbox: str, uid: str) -> _Source:
     return _Source(name, None, bytes(raw), arrived_at=arrived_at)
 
 
+def _movable(item: IntakeItem, source: _Source) -> bool:
+    """Whether a registered message may leave the inbox for the ``--move-to`` folder.
+
+    Not one with malware in it: it stays where staff were told not to open it.
+    A message taken on an earlier run is scanned again to know (only until it
+    is moved, and infected mail is rare).
+    """
+    if item.outcome in (Outcome.CREATED, Outcome.CREATED_UNCLASSIFIED):
+        return not item.infected
+    if item.outcome != Outcome.ALREADY_TAKEN or source.read is None:
+        return False
+    message = email.message_from_bytes(source.read, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    return all(result.verdict in (Verdict.CLEAN, Verdict.DISABLED)
+               for _name, _size, result in _scan_parts(message))
+
+
 def _move(client: imaplib.IMAP4, uids: str, folder: str) -> None:
-    """Move messages to ``folder`` (created if missing): MOVE, or COPY and expunge."""
+    """Move messages to ``folder`` (created if missing).
+
+    With MOVE (RFC 6851), or COPY and then ``UID EXPUNGE`` of exactly these
+    messages (UIDPLUS, RFC 4315). A plain EXPUNGE would also remove every other
+    message someone marked deleted in a shared mailbox, so a server with
+    neither gets an error instead.
+    """
     client.create(_quote(folder))  # NO when it exists, which is fine
-    if "MOVE" in client.capabilities:
+    # Asked after login: servers announce MOVE and UIDPLUS to logged-in clients only.
+    status, data = client.capability()
+    capabilities = set(data[-1].decode().upper().split()) if status == "OK" and data else set()
+    if "MOVE" in capabilities:
         status, data = client.uid("MOVE", uids, _quote(folder))
-    else:
+    elif "UIDPLUS" in capabilities:
         status, data = client.uid("COPY", uids, _quote(folder))
         if status == "OK":
-            client.uid("STORE", uids, "+FLAGS.SILENT", "(\\Deleted)")
-            client.expunge()
+            status, data = client.uid("STORE", uids, "+FLAGS.SILENT", "(\\Deleted)")
+        if status == "OK":
+            status, data = client.uid("EXPUNGE", uids)
+    else:
+        raise IMAPIntakeError(
+            "the server can neither MOVE nor expunge single messages (UIDPLUS): "
+            "run without --move-to"
+        )
     if status != "OK":
         raise IMAPIntakeError(f"could not move the registered messages to {folder!r}: {data!r}")
 
@@ -766,8 +801,6 @@ def _handle(args: argparse.Namespace) -> int:
         actor = "cli"
     try:
         if args.path.startswith(("imap://", "imaps://")):
-            from django.conf import settings
-
             report = intake_imap(
                 args.path,
                 password=settings.PERSONVERN_INTAKE_IMAP_PASSWORD,
