@@ -16,7 +16,9 @@ def _entries(path: Path) -> dict[str, tuple[str, bool]]:
     """msgid -> (msgstr, fuzzy) for a .po file (plural forms joined)."""
     text = path.read_text(encoding="utf-8")
     entries: dict[str, tuple[str, bool]] = {}
-    for block in re.split(r"\n\s*\n", text):
+    # Entries are separated by blank lines; a reference line ("#: ") also starts
+    # one, so an entry glued to the header (no blank line) is not lost in it.
+    for block in re.split(r"\n\s*\n|\n(?=#: )", text):
         if block.lstrip().startswith("#~"):
             continue  # obsolete entries are ignored by gettext
         fuzzy = bool(re.search(r"^#,.*\bfuzzy\b", block, re.M))

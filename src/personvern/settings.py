@@ -187,6 +187,8 @@ elif _email.scheme == "console":
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_HOST = _email.hostname or "localhost"
 EMAIL_PORT = _email.port or 25
+#: Seconds before a mail server that stops answering fails the send (smtplib waits forever).
+EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = CONFIG["DEFAULT_FROM_EMAIL"]
 
 LOGIN_URL = "admin:login"

@@ -184,3 +184,13 @@ def test_registration_page_in_norwegian(physical_course):
                             HTTP_ACCEPT_LANGUAGE="nb").content.decode()
     assert "Meld deg på" in html
     assert "Matbehov" in html
+
+
+@pytest.mark.req("R12")
+def test_a_refused_receipt_is_logged_without_the_address(upcoming, smtp_server, caplog):
+    smtp_server.refuse("ola@example.no")
+    response = _post_with_token(_csrf_client(), f"/courses/{upcoming.slug}/register/", {
+        "given_name": "Ola", "family_name": "Nordmann", "email": "ola@example.no"})
+    assert response.status_code == 302
+    assert "SMTPRecipientsRefused" in caplog.text
+    assert "ola@example.no" not in caplog.text
