@@ -71,6 +71,26 @@ def test_an_infected_attachment_is_dropped_and_the_request_registered_all_the_sa
     assert AuditEntry.objects.get(action="file.scan_clean").data["part"] == 0
 
 
+def test_an_attachment_too_large_to_scan_is_not_taken_in_but_the_request_is_registered(
+    clamd: str, tmp_path: Path
+) -> None:
+    # Larger than the test clamd's StreamMaxLength (30M): it can never be scanned, so
+    # waiting for the next run would never register the request (its deadline runs).
+    eml = tmp_path / "stor.eml"
+    eml.write_bytes(_with_attachment(b"%PDF-1.7\n" + b"a" * (31 * 1024 * 1024),
+                                     filename="stor.pdf"))
+    with translation.override("en"):
+        report = intake_path(eml, actor=ACTOR, now=NOW)
+        again = intake_path(eml, actor=ACTOR, now=NOW)
+    [item] = report.items
+    assert item.outcome == Outcome.CREATED
+    assert item.infected == ("“stor.pdf”",) and report.has_problems
+    [note] = [n for n in item.notes if "too large" in n]
+    assert "stor.pdf" in note and "Do not open" in note
+    assert "too large" in Request.objects.get().notes
+    assert [i.outcome for i in again.items] == [Outcome.ALREADY_TAKEN]
+
+
 def test_with_the_scanner_down_the_message_waits_for_the_next_run(
     clamd_url: str, settings: Settings, tmp_path: Path
 ) -> None:

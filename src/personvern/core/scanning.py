@@ -84,6 +84,9 @@ class ScanResult:
     verdict: Verdict
     signature: str = ""
     detail: str = ""
+    #: An ``ERROR`` because the content is larger than clamd's StreamMaxLength:
+    #: scanning again will not help, unlike when the scanner is down.
+    too_large: bool = False
 
     @property
     def clean(self) -> bool:
@@ -161,7 +164,9 @@ def parse_reply(reply: str) -> ScanResult:
         return ScanResult(Verdict.CLEAN)
     if body.endswith(" FOUND") and body[: -len(" FOUND")].strip():
         return ScanResult(Verdict.INFECTED, signature=body[: -len(" FOUND")].strip())
-    return ScanResult(Verdict.ERROR, detail=f"clamd answered {reply[:200]!r}")
+    too_large = "size limit exceeded" in body.lower()
+    return ScanResult(Verdict.ERROR, detail=f"clamd answered {reply[:200]!r}",
+                      too_large=too_large)
 
 
 def scan(content: bytes, *, name: str, timeout: float = TIMEOUT_SECONDS) -> ScanResult:

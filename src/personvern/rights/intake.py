@@ -127,6 +127,11 @@ NOTE_INFECTED = _(
     "The attachment %(name)s contains malware (%(signature)s) and was not taken in. "
     "Do not open the original message's attachments."
 )
+NOTE_TOO_LARGE = _(
+    "The attachment %(name)s is too large for the virus scanner and was not taken in. "
+    "Do not open the original message's attachments; ask the sender for a smaller file "
+    "or use the secure message form."
+)
 NOTE_NOT_SCANNED = _(
     "The virus scanner could not check the message; it is left untaken and will be "
     "taken by the next run once the scanner answers."
@@ -177,7 +182,8 @@ class IntakeItem:
     received_at: datetime | None = None
     request_id: UUID | None = None
     notes: tuple[str, ...] = ()
-    #: Parts not taken in because the virus scanner found malware in them (R21).
+    #: Parts not taken in: the virus scanner found malware in them, or they are
+    #: larger than it can scan (R21).
     infected: tuple[str, ...] = ()
 
 
@@ -557,8 +563,10 @@ def _take(
     )
 
     scans = _scan_parts(message)
+    # A part too large for the scanner will never be scanned: it is not taken in
+    # (as an infected one), and the request is registered so its deadline runs.
     failed = [(index, result) for index, (_name, size, result) in enumerate(scans)
-              if result.verdict == Verdict.ERROR]
+              if result.verdict == Verdict.ERROR and not result.too_large]
     if failed:
         if not dry_run:
             for index, result in failed:
@@ -570,11 +578,15 @@ def _take(
             received_at=received_at,
             notes=(*notes, str(NOTE_NOT_SCANNED)),
         )
-    infected = tuple(name for name, _size, result in scans if result.verdict == Verdict.INFECTED)
+    infected = tuple(name for name, _size, result in scans
+                     if result.verdict == Verdict.INFECTED or result.too_large)
     case_notes = []
     for name, _size, result in scans:
-        if result.verdict == Verdict.INFECTED:
-            note = str(NOTE_INFECTED % {"name": name, "signature": result.signature})
+        if result.verdict == Verdict.INFECTED or result.too_large:
+            note = str(
+                NOTE_INFECTED % {"name": name, "signature": result.signature}
+                if result.verdict == Verdict.INFECTED else NOTE_TOO_LARGE % {"name": name}
+            )
             notes.append(note)
             case_notes.append(note)
     if any(result.verdict == Verdict.DISABLED for _n, _s, result in scans):
