@@ -238,3 +238,32 @@ def test_only_targets_reading_changed_tables_get_another_pass() -> None:
     assert started.count(prefix + "other-participants/courses.Registration") == 1
     assert started.count(prefix + "other-participants/courses.HotelTransferEntry") == 2
     assert retention_run(as_of=AS_OF).rows == 0
+
+
+@pytest.mark.req("R31")
+def test_lifted_row_holds_go_once_their_row_is_gone_and_no_sooner() -> None:
+    from personvern.core.models import Hold
+    from personvern.core.services import hold_lift
+
+    course = course_ending(at(date(2020, 6, 1), 15))
+    lifted_gone = register(course, "a@example.no")
+    lifted_kept_row = register(course_ending(at(date(2029, 6, 1), 15)), "b@example.no")
+    in_force = register(course, "c@example.no")
+    stale = hold_place(scope=HoldScope.ROW, row=lifted_gone, reason="Klage fra Kari",
+                       actor=ACTOR)
+    history = hold_place(scope=HoldScope.ROW, row=lifted_kept_row, reason="Sjekk faktura",
+                         actor=ACTOR)
+    keeping = hold_place(scope=HoldScope.ROW, row=in_force, reason="Rettstvist", actor=ACTOR)
+    hold_lift(hold=stale, actor=ACTOR)
+    hold_lift(hold=history, actor=ACTOR)
+
+    assert retention_run(as_of=AS_OF, dry_run=True).stale_holds == 0  # its row is still there
+    report = retention_run(as_of=AS_OF)
+
+    assert not Registration.objects.filter(pk=lifted_gone.pk).exists()
+    assert report.stale_holds == 1
+    assert set(Hold.objects.values_list("pk", flat=True)) == {history.pk, keeping.pk}
+    assert not Hold.objects.filter(reason__contains="Kari").exists()
+    entry = AuditEntry.objects.get(action="retention.stale_holds")
+    assert entry.data["count"] == 1 and "Kari" not in json.dumps(entry.data)
+    assert retention_run(as_of=AS_OF).stale_holds == 0

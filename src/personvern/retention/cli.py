@@ -146,6 +146,7 @@ def run_command(args: argparse.Namespace) -> int:
     console.print(
         f"Rows {verb}: {report.rows}; persons {verb}: {report.persons_removed}; "
         f"persons kept with only their objection to direct marketing: "
-        f"{report.persons_minimised}."
+        f"{report.persons_minimised}; lifted holds on deleted rows "
+        f"{'to forget' if report.dry_run else 'forgotten'}: {report.stale_holds}."
     )
     return _refusals(console, report)

@@ -213,6 +213,8 @@ class RunReport:
     persons_removed: int = 0
     person_batches: int = 0
     persons_minimised: int = 0
+    #: Row holds no longer in force whose row is gone (their reasons with them).
+    stale_holds: int = 0
     passes: int = 0
     refused: list[Refusal] = field(default_factory=list)
 
@@ -228,6 +230,7 @@ class RunReport:
             "persons_removed": self.persons_removed,
             "person_batches": self.person_batches,
             "persons_minimised": self.persons_minimised,
+            "stale_holds": self.stale_holds,
             "passes": self.passes,
             "refused": [r.as_dict() for r in self.refused],
         }
@@ -824,6 +827,7 @@ def retention_run(
             lines[target.key].count = due.count()
         report.persons_removed = orphan_persons(as_of).count()
         report.persons_minimised = objecting_persons_to_minimise(as_of).count()
+        report.stale_holds = sum(q.count() for q in stale_row_holds(as_of))
         return report
     with _sqlite_checkpoints_deferred():
         _delete_due(targets, lines, report, as_of=as_of, size=size, actor=actor,
@@ -899,6 +903,44 @@ def _delete_due(
     _minimise_objecting_persons(
         as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress
     )
+    _forget_stale_row_holds(as_of=as_of, actor=actor, report=report)
+
+
+def stale_row_holds(as_of: datetime) -> list[QuerySet[Hold]]:
+    """Row holds no longer in force at ``as_of`` whose row no longer exists, per model.
+
+    A hold's reason is free text staff wrote about that row (often naming the
+    person); once the hold is lifted or expired and its row deleted, it keeps
+    nothing and explains nothing, so the reason should not outlive the data.
+    Holds in force are never touched, nor lifted holds whose row still exists
+    (its history), nor person holds (they go with their person).
+    """
+    stale = Hold.objects.filter(scope=HoldScope.ROW).exclude(
+        pk__in=protecting_holds(as_of).values("pk")
+    )
+    found: list[QuerySet[Hold]] = []
+    for content_type_id in stale.values_list("content_type", flat=True).distinct().order_by():
+        holds = stale.filter(content_type_id=content_type_id)
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+        if model is not None:
+            holds = holds.filter(
+                ~Exists(model._base_manager.filter(pk=OuterRef("object_id")))
+            )
+        found.append(holds)
+    return found
+
+
+def _forget_stale_row_holds(*, as_of: datetime, actor: str, report: RunReport) -> None:
+    """Delete :func:`stale_row_holds`, in one transaction, audited with the count."""
+    with transaction.atomic():
+        count = 0
+        for holds in stale_row_holds(as_of):
+            deleted, _ = holds.delete()
+            count += deleted
+        if count:
+            audit_log(actor=actor, action="retention.stale_holds",
+                      data={"count": count, "as_of": as_of.isoformat()})
+    report.stale_holds = count
 
 
 def holder_row_counts() -> dict[str, int]:
