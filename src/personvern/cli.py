@@ -11,7 +11,9 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 CLI_MODULES = [
     "personvern.policy.cli",
@@ -25,6 +27,20 @@ CLI_MODULES = [
     "personvern.webstats.cli",
     "personvern.demo.cli",
 ]
+
+
+@contextmanager
+def counting_progress(label: str, console: Any) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar for one long job; yields ``progress(done, total)`` for the engine."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task(label, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
 
 
 def _setup_django() -> None:

@@ -232,6 +232,24 @@ def refusal(result: ScanResult, *, name: str) -> ValidationError | None:
     return None
 
 
+def scan_or_refuse(
+    content: bytes, *, name: str, field: str, actor: str, activity: str, channel: str,
+    now: datetime | None = None,
+) -> ScanResult:
+    """Scan a received file; refuse it (``ValidationError`` on ``field``) unless it may be kept.
+
+    A refused file's verdict is audited here, as nothing else will record it;
+    the caller audits the verdict of a file it keeps, with the row it is kept in.
+    """
+    result = scan(content, name=name)
+    error = refusal(result, name=name)
+    if error is not None:
+        audit_scan(result, actor=actor, activity=activity, channel=channel, size=len(content),
+                   now=now)
+        raise ValidationError({field: [error]})
+    return result
+
+
 # --- files stored before they could be scanned ------------------------------------
 
 

@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+
+from personvern.cli import counting_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -141,14 +142,7 @@ def _refresh_relationships(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     console = Console(width=None if sys.stdout.isatty() else 200)
-    with Progress(
-        TextColumn("persons"), BarColumn(), MofNCompleteColumn(), console=console
-    ) as bar:
-        task = bar.add_task("persons", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with counting_progress("persons", console) as progress:
         updated = customer_relationships_refresh(
             actor=_actor(), batch_size=args.batch_size, progress=progress
         )

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from personvern.cli import counting_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
@@ -56,14 +57,7 @@ def _send(args: argparse.Namespace) -> int:
         return 2
     console = Console(width=None if sys.stdout.isatty() else 200)
     try:
-        with Progress(
-            TextColumn("copies"), BarColumn(), MofNCompleteColumn(), console=console
-        ) as bar:
-            task = bar.add_task("copies", total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
+        with counting_progress("copies", console) as progress:
             sent = newsletter_send(
                 newsletter=newsletter, actor=f"cli:{getpass.getuser()}",
                 batch_size=args.batch_size, progress=progress,

@@ -223,16 +223,22 @@ def newsletter_unsubscribe_email(
     return newsletter_unsubscribe(subscription=subscription, channel=channel, actor=actor, now=now)
 
 
-def newsletter_create(
-    *, subject: str, body: str = "", actor: str, now: datetime | None = None
-) -> Newsletter:
-    """Create a mailing (not yet sent)."""
+def _clean_subject(subject: str) -> str:
+    """The subject, stripped; refused when empty or of more than one line (a mail header)."""
     if not subject.strip():
         raise ValidationError({"subject": SUBJECT_NEEDED})
     if "\n" in subject or "\r" in subject:
         raise ValidationError({"subject": SUBJECT_ONE_LINE})
+    return subject.strip()
+
+
+def newsletter_create(
+    *, subject: str, body: str = "", actor: str, now: datetime | None = None
+) -> Newsletter:
+    """Create a mailing (not yet sent)."""
+    subject = _clean_subject(subject)
     with transaction.atomic():
-        newsletter = Newsletter.objects.create(subject=subject.strip(), body=body)
+        newsletter = Newsletter.objects.create(subject=subject, body=body)
         audit_log(
             actor=actor,
             action="newsletter.created",
@@ -247,14 +253,11 @@ def newsletter_update(
     *, newsletter: Newsletter, subject: str, body: str, actor: str, now: datetime | None = None
 ) -> Newsletter:
     """Change a mailing's subject or text; refused once it has started going out."""
-    if not subject.strip():
-        raise ValidationError({"subject": SUBJECT_NEEDED})
-    if "\n" in subject or "\r" in subject:
-        raise ValidationError({"subject": SUBJECT_ONE_LINE})
+    subject = _clean_subject(subject)
     with transaction.atomic():
         updated = Newsletter.objects.filter(
             pk=newsletter.pk, sent_at__isnull=True, send_cursor__isnull=True
-        ).update(subject=subject.strip(), body=body)
+        ).update(subject=subject, body=body)
         if not updated:
             raise ValidationError({"newsletter": CANNOT_CHANGE})
         audit_log(
@@ -295,21 +298,20 @@ def newsletter_mark_sent(
     return newsletter
 
 
+def _absolute(path: str) -> str:
+    return f"{settings.PERSONVERN_BASE_URL}{path}"
+
+
 def unsubscribe_url(subscription: Subscription) -> str:
     """The absolute address of ``subscription``'s unsubscribe link (R18)."""
     from personvern.newsletter.selectors import unsubscribe_token
 
-    path = reverse("newsletter:unsubscribe", args=[unsubscribe_token(subscription)])
-    return f"{settings.PERSONVERN_BASE_URL}{path}"
+    return _absolute(reverse("newsletter:unsubscribe", args=[unsubscribe_token(subscription)]))
 
 
 #: A link in a newsletter's text: up to white space or an angle bracket, without
 #: the punctuation that ends the sentence around it.
 _LINK = re.compile(r"https?://[^\s<>\"]+?(?=[.,;:!?)\]]*(?:\s|$|<))")
-
-
-def _absolute(path: str) -> str:
-    return f"{settings.PERSONVERN_BASE_URL}{path}"
 
 
 def _tracked_text(text: str, subscription: Subscription, newsletter: Newsletter) -> str:

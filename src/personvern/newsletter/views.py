@@ -19,7 +19,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from personvern.newsletter.models import InteractionKind, SubscriptionStatus
-from personvern.newsletter.selectors import subscription_from_token, tracked_from_token
+from personvern.newsletter.selectors import (
+    Tracked,
+    subscription_from_token,
+    tracked_from_token,
+)
 from personvern.newsletter.services import newsletter_unsubscribe, opened_or_clicked
 
 #: Who the audit log names for an unsubscribe through the link.
@@ -49,14 +53,20 @@ TRACKING_ACTOR = "subscriber:tracking"
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-@require_http_methods(["GET", "HEAD"])
-def opened(request: HttpRequest, token: str) -> HttpResponse:
-    """The image in the newsletter: loading it records that the copy was opened (R16)."""
-    tracked = tracked_from_token(token, click=False)
+def _record(request: HttpRequest, token: str, kind: InteractionKind) -> Tracked:
+    """What the token names (404 if it is not ours); a GET records it (R16), a HEAD not."""
+    tracked = tracked_from_token(token, click=kind == InteractionKind.CLICK)
     if tracked is None:
         raise Http404
     if request.method == "GET":
-        opened_or_clicked(tracked, kind=InteractionKind.OPEN, actor=TRACKING_ACTOR)
+        opened_or_clicked(tracked, kind=kind, actor=TRACKING_ACTOR)
+    return tracked
+
+
+@require_http_methods(["GET", "HEAD"])
+def opened(request: HttpRequest, token: str) -> HttpResponse:
+    """The image in the newsletter: loading it records that the copy was opened (R16)."""
+    _record(request, token, InteractionKind.OPEN)
     response = HttpResponse(PIXEL, content_type="image/gif")
     response["Cache-Control"] = "no-store"
     return response
@@ -65,11 +75,6 @@ def opened(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def clicked(request: HttpRequest, token: str) -> HttpResponse:
     """A tracked link: record the click (R16), then go where the newsletter's text pointed."""
-    tracked = tracked_from_token(token, click=True)
-    if tracked is None:
-        raise Http404
-    if request.method == "GET":
-        opened_or_clicked(tracked, kind=InteractionKind.CLICK, actor=TRACKING_ACTOR)
-    response = HttpResponseRedirect(tracked.url)
+    response = HttpResponseRedirect(_record(request, token, InteractionKind.CLICK).url)
     response["Cache-Control"] = "no-store"
     return response

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from personvern.core.audit import audit_log
-from personvern.core.scanning import ScanResult, ScanStatus, audit_scan, refusal, scan
+from personvern.core.scanning import ScanResult, ScanStatus, audit_scan, scan_or_refuse
 from personvern.core.services import person_get_or_create
 from personvern.recruitment.models import (
     Application,
@@ -117,15 +117,10 @@ def _validate_document(document: DocumentUpload, where: str) -> None:
 
 def _scan_document(document: DocumentUpload, *, actor: str, now: datetime) -> ScanResult:
     """Scan a document for malware (R21); an infected or unscannable one is refused."""
-    result = scan(document.content, name=document.filename)
-    error = refusal(result, name=document.filename)
-    if error is not None:
-        audit_scan(
-            result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL,
-            size=len(document.content), now=now,
-        )
-        raise ValidationError({"documents": [error]})
-    return result
+    return scan_or_refuse(
+        document.content, name=document.filename, field="documents", actor=actor,
+        activity=ACTIVITY, channel=SCAN_CHANNEL, now=now,
+    )
 
 
 def application_receive(

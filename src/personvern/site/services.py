@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from personvern.core.audit import audit_log
-from personvern.core.scanning import ScanStatus, audit_scan, refusal, scan
+from personvern.core.scanning import ScanStatus, audit_scan, scan_or_refuse
 from personvern.inquiries.models import Inquiry, InquiryChannel
 from personvern.inquiries.services import ACTIVITY, inquiry_receive
 from personvern.site.models import SecureUpload
@@ -46,14 +46,10 @@ def secure_message_send(
             upload = check_upload(*attachment)
         except ValidationError as exc:
             raise ValidationError({"attachment": exc.error_list}) from exc
-        result = scan(upload.content, name=upload.filename)
-        error = refusal(result, name=upload.filename)
-        if error is not None:
-            audit_scan(
-                result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL,
-                size=len(upload.content), now=now,
-            )
-            raise ValidationError({"attachment": [error]})
+        result = scan_or_refuse(
+            upload.content, name=upload.filename, field="attachment", actor=actor,
+            activity=ACTIVITY, channel=SCAN_CHANNEL, now=now,
+        )
     with transaction.atomic():
         inquiry = inquiry_receive(
             email=email,
