@@ -124,6 +124,26 @@ def holder_of(model: type[models.Model]) -> Holder | None:
     return _REGISTRY.get(model)
 
 
+def ancestors(holder: Holder) -> list[tuple[str, type[models.Model]]]:
+    """(lookup path from the holder's rows, model) of each row its rows belong to.
+
+    Follows ``Holder.parent`` up: a CV's application, a hotel entry's
+    registration, and the parent's own parent if that holder declares one.
+    """
+    found: list[tuple[str, type[models.Model]]] = []
+    current: Holder | None = holder
+    path = ""
+    seen: set[type[models.Model]] = set()
+    while current is not None and current.parent is not None and current.model not in seen:
+        seen.add(current.model)
+        model = current.parent_model
+        assert model is not None
+        path = f"{path}__{current.parent}" if path else current.parent
+        found.append((path, model))
+        current = holder_of(model)
+    return found
+
+
 def unregister(model: type[models.Model]) -> None:
     """Remove a declaration (tests of the system check use it)."""
     _REGISTRY.pop(model, None)

@@ -37,7 +37,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from personvern.core.models import HoldScope, Restriction, RestrictionGround
-from personvern.core.registry import Holder, holder_of, holders
+from personvern.core.registry import Holder, ancestors, holder_of, holders
 from personvern.core.selectors import protecting_holds
 from personvern.policy.models import Activity, Policy, RetentionRule
 from personvern.retention.clock import oslo_midnight
@@ -227,26 +227,6 @@ class Protection:
         for exists in self.holds:
             combined &= ~Q(exists)
         return combined
-
-
-def ancestors(holder: Holder) -> list[tuple[str, type[models.Model]]]:
-    """(lookup path from the holder's rows, model) of each row its rows belong to.
-
-    Follows ``Holder.parent`` up: a CV's application, a hotel entry's
-    registration, and the parent's own parent if that holder declares one.
-    """
-    found: list[tuple[str, type[models.Model]]] = []
-    current: Holder | None = holder
-    path = ""
-    seen: set[type[models.Model]] = set()
-    while current is not None and current.parent is not None and current.model not in seen:
-        seen.add(current.model)
-        model = current.parent_model
-        assert model is not None
-        path = f"{path}__{current.parent}" if path else current.parent
-        found.append((path, model))
-        current = holder_of(model)
-    return found
 
 
 def _row_hold_q(model: type[models.Model], object_id: Any) -> Q:

@@ -76,7 +76,7 @@ from personvern.core.models import (
     Restriction,
 )
 from personvern.core.policy import current_policy
-from personvern.core.registry import Holder, holder_of, holders, person_holders
+from personvern.core.registry import Holder, ancestors, holders, person_holders
 from personvern.core.selectors import protecting_holds
 
 if TYPE_CHECKING:
@@ -902,26 +902,6 @@ def _row_held(holds: QuerySet[Hold], model: type[models.Model], object_id: Any) 
     )
 
 
-def _ancestors(holder: Holder) -> list[tuple[str, type[models.Model]]]:
-    """(lookup path from the holder's rows, model) of each row its rows belong to.
-
-    Follows ``Holder.parent`` up: a CV's application, a hotel entry's registration
-    (and the parent's own parent, if that holder declares one).
-    """
-    found: list[tuple[str, type[models.Model]]] = []
-    current: Holder | None = holder
-    path = ""
-    seen: set[type[models.Model]] = set()
-    while current is not None and current.parent is not None and current.model not in seen:
-        seen.add(current.model)
-        model = current.parent_model
-        assert model is not None
-        path = f"{path}__{current.parent}" if path else current.parent
-        found.append((path, model))
-        current = holder_of(model)
-    return found
-
-
 def _held_children(holder: Holder, holds: QuerySet[Hold]) -> list[Q]:
     """A row whose child row is held is kept too: deleting it would cascade onto the child."""
     checks = []
@@ -952,7 +932,7 @@ def _keep_conditions(holder: Holder, holds: QuerySet[Hold], lang: str) -> list[_
             held.append(Q(pk__isnull=False))
         conditions.append(_Keep("hold", str(HOLD_REASON), _any(held), legal_hold=True))
         parents = [
-            _row_held(holds, model, OuterRef(f"{path}__id")) for path, model in _ancestors(holder)
+            _row_held(holds, model, OuterRef(f"{path}__id")) for path, model in ancestors(holder)
         ]
         if parents:
             conditions.append(
