@@ -14,11 +14,9 @@ gives the same data.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -26,9 +24,7 @@ from personvern.competitions.models import Competition, Entry
 from personvern.competitions.services import ACTIVITY
 from personvern.core.audit import audit_log
 from personvern.core.models import Person
-
-BATCH = 5000
-Progress = Callable[[int], None]
+from personvern.demo.bulk import Progress, bulk_insert
 
 #: Share of persons who enter each competition, and the least number of entries.
 ENTRANT_SHARE = 0.04
@@ -58,13 +54,6 @@ FEEDBACK = [
     "Gratulerer, du vant et gavekort på et valgfritt kurs!",
 ]
 
-
-def _bulk(model: type[models.Model], rows: Sequence[Any], progress: Progress | None) -> None:
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        model._default_manager.bulk_create(chunk)
-        if progress:
-            progress(len(chunk))
 
 
 def generate(
@@ -103,7 +92,7 @@ def generate(
                         feedback=rng.choice(FEEDBACK) if ended and ends_in < -14 else "",
                     )
                 )
-        _bulk(Entry, entries, progress)
+        bulk_insert(Entry, entries, progress)
         audit_log(
             actor="system:demo",
             action="demo.competitions_created",

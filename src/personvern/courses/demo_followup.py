@@ -19,7 +19,6 @@ One query per course (a fixed, small number), never per person.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -36,9 +35,8 @@ from personvern.courses.models import (
 )
 from personvern.courses.selectors import HOTEL_LIST_FIELDS, hotel_rows
 from personvern.courses.services import hotel_deletion_date
+from personvern.demo.bulk import BATCH, Progress
 
-BATCH = 5000
-Progress = Callable[[int], None]
 EVALUATION_SHARE = 0.4
 COMMENTS = [
     "", "", "",

@@ -19,12 +19,10 @@ the year. The same (persons, rng, now) gives the same data.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -32,9 +30,7 @@ from personvern.core.audit import audit_log
 from personvern.core.models import Person
 from personvern.customers.models import Customer, CustomerContact, CustomerKind, Invoice
 from personvern.customers.services import ACTIVITY, fiscal_year_end
-
-BATCH = 5000
-Progress = Callable[[int], None]
+from personvern.demo.bulk import Progress, bulk_insert
 
 #: Share of persons who represent an organisation we do business with.
 CONTACT_SHARE = 0.05
@@ -60,13 +56,6 @@ FORMS = [
 ROLES = ["Kontaktperson", "Daglig leder", "Innkjøper", "HR-ansvarlig", "Fagansvarlig",
          "Økonomiansvarlig", "Kurskontakt"]
 
-
-def _bulk(model: type[models.Model], rows: Sequence[Any], progress: Progress | None) -> None:
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        model._default_manager.bulk_create(chunk)
-        if progress:
-            progress(len(chunk))
 
 
 def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
@@ -179,9 +168,9 @@ def generate(
                 books_end, last_year_end.get(id(customer), books_end)
             )
 
-        _bulk(Customer, customers, progress)
-        _bulk(CustomerContact, contacts, progress)
-        _bulk(Invoice, invoices, progress)
+        bulk_insert(Customer, customers, progress)
+        bulk_insert(CustomerContact, contacts, progress)
+        bulk_insert(Invoice, invoices, progress)
         audit_log(
             actor="system:demo",
             action="demo.customers_created",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -11,6 +10,7 @@ from django.utils import timezone
 
 from personvern.core.audit import audit_log
 from personvern.core.models import EmailIdentity, Membership, Organisation, Person
+from personvern.demo.bulk import BATCH, Progress
 
 GIVEN = [
     "Kari",
@@ -80,8 +80,6 @@ FAMILY = [
 ]
 DOMAINS = ("advokatfirma.no", "example.no", "jusmail.no", "domstol.example", "firma.example")
 
-BATCH = 5000
-Progress = Callable[[int], None]
 
 
 def _ascii(name: str) -> str:

@@ -15,23 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from personvern.core.audit import audit_log
 from personvern.core.models import Person
+from personvern.demo.bulk import Progress, bulk_insert
 from personvern.inquiries.models import Inquiry, InquiryChannel
 from personvern.inquiries.services import ACTIVITY
 from personvern.site.models import SecureUpload
 from personvern.site.uploads import check_upload
-
-BATCH = 5000
-Progress = Callable[[int], None]
 
 #: Share of persons with at least one inquiry, and the least number of inquirers.
 INQUIRER_SHARE = 0.08
@@ -75,13 +71,6 @@ def _pick(people: list[tuple[int, datetime]], rng: random.Random, share: float,
     return sorted(rng.sample(people, k))
 
 
-def _bulk(model: type[models.Model], rows: Sequence[Any], progress: Progress | None) -> None:
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        model._default_manager.bulk_create(chunk)
-        if progress:
-            progress(len(chunk))
-
 
 def generate(
     *,
@@ -122,7 +111,7 @@ def generate(
                         closed_at=closed,
                     )
                 )
-        _bulk(Inquiry, inquiries, progress)
+        bulk_insert(Inquiry, inquiries, progress)
 
         uploads: list[SecureUpload] = []
         web = [i for i in inquiries if i.channel == InquiryChannel.WEB]
@@ -142,7 +131,7 @@ def generate(
                     received_at=inquiry.received_at,
                 )
             )
-        _bulk(SecureUpload, uploads, progress)
+        bulk_insert(SecureUpload, uploads, progress)
         audit_log(
             actor="system:demo",
             action="demo.inquiries_created",

@@ -14,22 +14,18 @@ reason the forecast shows. The same (persons, rng, now) gives the same data.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from personvern.core.audit import audit_log
 from personvern.core.models import Hold, HoldScope, Person
+from personvern.demo.bulk import Progress, bulk_insert
 from personvern.mailbox.models import Direction, KeepReason, MailMessage
 from personvern.mailbox.services import ACTIVITY, _end_of_day
-
-BATCH = 5000
-Progress = Callable[[int], None]
 
 #: Share of persons who e-mailed with staff, and the least number of correspondents.
 CORRESPONDENT_SHARE = 0.25
@@ -56,13 +52,6 @@ SUBJECTS = [
 REASONS = [KeepReason.SALES_PROCESS, KeepReason.CUSTOMER, KeepReason.PARTNER, KeepReason.OTHER]
 KEEPER = "staff:kundesenter"
 
-
-def _bulk(model: type[models.Model], rows: Sequence[Any], progress: Progress | None) -> None:
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        model._default_manager.bulk_create(chunk)
-        if progress:
-            progress(len(chunk))
 
 
 def generate(
@@ -114,7 +103,7 @@ def generate(
             message.keep_reason = rng.choice(REASONS)
             message.keep_until = keep_until
             decisions.append((message, decided))
-        _bulk(MailMessage, messages, progress)
+        bulk_insert(MailMessage, messages, progress)
 
         content_type = ContentType.objects.get_for_model(MailMessage)
         holds = [
@@ -131,7 +120,7 @@ def generate(
             )
             for message, decided in decisions
         ]
-        _bulk(Hold, holds, progress)
+        bulk_insert(Hold, holds, progress)
         audit_log(
             actor="system:demo",
             action="demo.mailbox_created",

@@ -20,16 +20,16 @@ Everything depends only on (persons, rng, now), so the same seed gives the same 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from personvern.core.audit import audit_log
 from personvern.core.models import ConsentAction, ConsentEvent, Membership, Organisation, Person
+from personvern.demo.bulk import BATCH, Progress, bulk_insert
 from personvern.newsletter.models import (
     Interaction,
     InteractionKind,
@@ -41,9 +41,6 @@ from personvern.newsletter.models import (
 )
 from personvern.newsletter.selectors import recipients
 from personvern.newsletter.services import ACTIVITY
-
-BATCH = 5000
-Progress = Callable[[int], None]
 
 #: Share of persons who have (or had) a subscription.
 SUBSCRIBER_SHARE = 0.45
@@ -82,13 +79,6 @@ def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
     minutes = int((end - start).total_seconds() // 60)
     return start + timedelta(minutes=rng.randint(0, max(0, minutes)))
 
-
-def _bulk(model: type[models.Model], rows: Sequence[Any], progress: Progress | None) -> None:
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        model._default_manager.bulk_create(chunk)
-        if progress:
-            progress(len(chunk))
 
 
 def _memberships(persons: QuerySet[Person]) -> dict[int, list[tuple[str, date, date | None]]]:
@@ -218,8 +208,8 @@ def generate(
                     **values,
                 )
             )
-        _bulk(Subscription, subscriptions, progress)
-        _bulk(ConsentEvent, consents, progress)
+        bulk_insert(Subscription, subscriptions, progress)
+        bulk_insert(ConsentEvent, consents, progress)
 
         # Monthly mailings on the 10th at 09:00, the latest one last month; one draft.
         mailings: list[Newsletter] = []
@@ -281,7 +271,7 @@ def generate(
                             at=min(limit, opened + timedelta(minutes=rng.randint(0, 20))),
                         )
                     )
-        _bulk(Interaction, interactions, progress)
+        bulk_insert(Interaction, interactions, progress)
         audit_log(
             actor="system:demo",
             action="demo.newsletter_created",

@@ -21,16 +21,15 @@ forecast has applications due now and others due within the year. The same
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from personvern.core.audit import audit_log
 from personvern.core.models import Person
+from personvern.demo.bulk import Progress, bulk_insert
 from personvern.recruitment.models import (
     Application,
     ApplicationDocument,
@@ -42,9 +41,6 @@ from personvern.recruitment.models import (
     Position,
 )
 from personvern.recruitment.services import ACCEPTED_CONTENT_TYPES, ACTIVITY
-
-BATCH = 5000
-Progress = Callable[[int], None]
 
 #: Share of persons who applied for a job with us, and the least number of applicants.
 APPLICANT_SHARE = 0.03
@@ -90,13 +86,6 @@ DOCUMENTS = [
     (DocumentKind.OTHER, "publikasjoner.txt", "text/plain"),
 ]
 
-
-def _bulk(model: type[models.Model], rows: Sequence[Any], progress: Progress | None) -> None:
-    for start in range(0, len(rows), BATCH):
-        chunk = rows[start : start + BATCH]
-        model._default_manager.bulk_create(chunk)
-        if progress:
-            progress(len(chunk))
 
 
 def _between(rng: random.Random, start: datetime, end: datetime) -> datetime:
@@ -189,7 +178,7 @@ def generate(
                 hired.employment_ended_at = _between(
                     rng, position.recruitment_closed_at + timedelta(days=120), now
                 )
-        _bulk(Application, applications, progress)
+        bulk_insert(Application, applications, progress)
 
         documents: list[ApplicationDocument] = []
         notes: list[ApplicationNote] = []
@@ -235,8 +224,8 @@ def generate(
                                    application.hired_at - timedelta(days=2)),
                     )
                 )
-        _bulk(ApplicationDocument, documents, progress)
-        _bulk(ApplicationNote, notes, progress)
+        bulk_insert(ApplicationDocument, documents, progress)
+        bulk_insert(ApplicationNote, notes, progress)
         audit_log(
             actor="system:demo",
             action="demo.recruitment_created",

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +36,7 @@ from django.utils import timezone
 from personvern.core.audit import audit_log, pseudonym
 from personvern.core.models import Objection, Person, Restriction, RestrictionGround
 from personvern.core.policy import current_policy
+from personvern.demo.bulk import Progress
 from personvern.rights.deadlines import extended_deadline, received_date, response_deadline
 from personvern.rights.models import (
     Channel,
@@ -46,8 +46,6 @@ from personvern.rights.models import (
     VerificationMethod,
 )
 from personvern.rights.privacy import ACTIVITY
-
-Progress = Callable[[int], None]
 
 #: Requests per person (one in 250), and the least number of requests.
 REQUEST_SHARE = 0.004

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from personvern.core.audit import audit_log
+from personvern.demo.bulk import BATCH, Progress
 from personvern.webstats.models import AnalyticsConsent, AnalyticsEvent, ConsentChoice
 from personvern.webstats.services import ACTIVITY
 
-BATCH = 5000
-Progress = Callable[[int], None]
 VISITORS = 400
 WITHDRAW_SHARE = 0.1
 PATHS = ["/", "/kurs/", "/kurs/arbeidsrett-2026/", "/kurs/personvernrett/", "/personvern/",
