@@ -12,8 +12,10 @@ Security model:
   requires the user's rights permission (``rights.view_request`` to read,
   ``rights.add_request`` to create, ``rights.change_request`` to cancel and to
   download an access bundle).
-- Invalid input is answered with 422 and the field's location; a state that
-  forbids the action with 409; an unknown id with 404. Never a 500 for input.
+- Invalid input is answered with 422 and the field's location (text with a
+  NUL character or longer than its column, numbers out of range included); a
+  body that is not JSON with 400; a state that forbids the action with 409; an
+  unknown id with 404. Never a 500 for input.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ API_FIELD_NAMES = {
     "email": "subject_identities",
     "received_at": "submitted_time",
 }
+#: The largest ``offset`` of the request list.
+MAX_OFFSET = 1_000_000_000
 # Service errors on these fields mean "not in this state", not "bad input".
 CONFLICT_FIELDS = {"status", "verified_at", "person", "source_message_id"}
 
@@ -175,15 +179,19 @@ class RequestFilters(Schema):
         None, ge=0, le=366, description="Open requests due within this many days."
     )
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    # Bounded so that offset + limit fits a 64-bit integer (a larger one was a
+    # 500 from the database); no real listing comes near it.
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut}
+#: Endpoints with a JSON body also answer 400 when the body is not JSON.
+BODY_ERRORS: dict[int, Any] = {400: ErrorOut, **ERRORS}
 
 
 @api.post(
     "/requests",
-    response={201: RequestOut, 409: ErrorOut, **ERRORS},
+    response={201: RequestOut, 409: ErrorOut, **BODY_ERRORS},
     url_name="request_create",
     operation_id="request_create",
     tags=["requests"],
@@ -242,7 +250,7 @@ def request_detail(request: HttpRequest, request_id: UUID) -> RequestOut:
 
 @api.post(
     "/requests/{request_id}/cancel",
-    response={200: RequestOut, 404: ErrorOut, 409: ErrorOut, **ERRORS},
+    response={200: RequestOut, 404: ErrorOut, 409: ErrorOut, **BODY_ERRORS},
     url_name="request_cancel",
     operation_id="request_cancel",
     tags=["requests"],

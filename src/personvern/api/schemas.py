@@ -17,12 +17,13 @@ audited.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
-from pydantic import AwareDatetime, field_validator
+from pydantic import AfterValidator, AwareDatetime, field_validator
 
 from personvern.core.services import normalise_email
 from personvern.rights.deadlines import LEGAL_TIME_ZONE
@@ -44,6 +45,25 @@ Language = Literal["nb", "en"]
 
 OPEN = (RequestStatus.PENDING, RequestStatus.IN_PROGRESS)
 
+CONTAINS_NUL = _("The text contains a NUL character, which cannot be stored.")
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL refuses NUL in text (a 500 if it got that far) and SQLite would
+    # store it; refuse it here, as the field's 422, on both.
+    if "\x00" in value:
+        raise ValueError(str(CONTAINS_NUL))
+    return value
+
+
+#: Every text the API accepts: no NUL character (the schema says so with a
+#: pattern). Each field adds the ``max_length`` of the column or service limit
+#: it ends up in, so bad text is a 422 naming the field on SQLite and PostgreSQL
+#: alike and never reaches the database.
+Text = Annotated[
+    str, AfterValidator(_no_nul), Field(json_schema_extra={"pattern": "^[^\\u0000]*$"})
+]
+
 
 class SubjectIdentity(Schema):
     """How the data subject is identified (OpenGDPR ``subject_identities``)."""
@@ -51,7 +71,9 @@ class SubjectIdentity(Schema):
     identity_type: Literal["email"] = Field(
         ..., description="Only e-mail identities are accepted."
     )
-    identity_value: str = Field(..., max_length=254, examples=["kari.nordmann@example.no"])
+    identity_value: Text = Field(
+        ..., min_length=1, max_length=254, examples=["kari.nordmann@example.no"]
+    )
     identity_format: Literal["raw"] = Field(
         "raw", description="The value in clear; hashed identities cannot be matched."
     )
@@ -87,13 +109,15 @@ class RequestCreateIn(Schema):
         ),
     )
     channel: ChannelName = Field("api", description="How the request reached us.")
-    notes: str = Field("", max_length=10_000, description="Staff notes (may be personal).")
+    notes: Text = Field("", max_length=10_000, description="Staff notes (may be personal).")
 
 
 class RequestCancelIn(Schema):
     """Why a request is closed without being fulfilled."""
 
-    reason: str = Field("", max_length=2_000)
+    reason: Text = Field(
+        "", max_length=2_000, description="Kept with the request's notes (may be personal)."
+    )
 
 
 class RequestOut(Schema):
