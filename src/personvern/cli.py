@@ -25,6 +25,7 @@ CLI_MODULES = [
     "personvern.rights.cli",
     "personvern.api.cli",
     "personvern.webstats.cli",
+    "personvern.worker.cli",
     "personvern.demo.cli",
 ]
 
@@ -81,7 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     parser = build_parser()
     args = parser.parse_args(argv)
-    code: int = args.func(args)
+    from personvern.policy import PolicyError
+
+    try:
+        code: int = args.func(args)
+    except PolicyError as exc:  # the policy in force is broken: say where, not a traceback
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print("The policy is not valid; `personvern policy check` lists the errors.",
+              file=sys.stderr)
+        return 1
     return code
 
 

@@ -43,13 +43,46 @@ Keys (see docs/operations.md for the operator's view):
                    write-ahead log may grow to this many pages (4 KiB each;
                    default 50,000, about 200 MB) before it is checkpointed into
                    the database file; 0 keeps SQLite's 1,000 (ADR 0010).
+``WORKER_STALE_SECONDS``  Seconds without a heartbeat after which a worker
+                   counts as stopped and its unfinished task is handed to another
+                   worker (default 120).
+``DPO_EMAIL``      Where the worker sends the data protection officer's reminders
+                   (deadlines, processor audits, hotel follow-ups) when no staff
+                   user in that role has an address; empty means the policy's
+                   controller contact address.
 ``TEST_DATABASE_NAME``  Name of the database the test suite creates (lets two
                    test runs share one server); empty means Django's default.
+``CACHE_URL``      The cache every web process shares; the rate-limit counters
+                   live there. Empty (default) means a table of the database
+                   (``personvern_cache``, created by the migrations), which holds
+                   across processes on SQLite and PostgreSQL alike;
+                   ``redis://host:6379/0`` (or ``rediss://``) selects Redis, which
+                   needs the ``redis`` package (``pip install personvern[redis]``).
+``CLIENT_IP_HEADER``  Behind a reverse proxy: the header it sets to the client's
+                   address (``X-Forwarded-For``: the right-most address is used,
+                   the one the proxy appended; or ``X-Real-IP``). Empty (default)
+                   means the TCP peer's address. Set it only when every request
+                   comes through that proxy: any client can send the header.
+``RATE_LIMIT_REGISTRATION``  Course registration form posts per client address
+                   (default ``30/10m``: 30 per 10 minutes; ``N/s``, ``N/m``,
+                   ``N/h``, ``N/d``, ``N/<k><unit>``).
+``RATE_LIMIT_REPEAT_NOTICE``  "Registered again" e-mails to one address (default
+                   ``1/h``); the form answers alike, the repeat is not mailed.
+``RATE_LIMIT_SECURE_MESSAGE``  Secure-message posts per client (default ``10/h``).
+``RATE_LIMIT_COOKIE_CHOICE``  Cookie choices recorded per client (default ``100/10m``).
+``RATE_LIMIT_API_AUTH_FAILURES``  API calls with a wrong token per client
+                   (default ``20/10m``); after that every token is refused with
+                   429 until the window ends.
+``ADMIN_LOGIN_FAILURE_LIMIT``  Failed back-office logins per user name and
+                   client address before that pair is locked out (default 5).
+``ADMIN_LOGIN_COOLOFF_MINUTES``  How long the lock-out lasts (default 15).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass
@@ -73,7 +106,18 @@ DEFAULTS: dict[str, Any] = {
     "INTAKE_IMAP_PASSWORD": "",
     "BATCH_SIZE": "5000",
     "SQLITE_RETENTION_WAL_PAGES": "50000",
+    "WORKER_STALE_SECONDS": "120",
+    "DPO_EMAIL": "",
     "TEST_DATABASE_NAME": "",
+    "CACHE_URL": "",
+    "CLIENT_IP_HEADER": "",
+    "RATE_LIMIT_REGISTRATION": "30/10m",
+    "RATE_LIMIT_REPEAT_NOTICE": "1/h",
+    "RATE_LIMIT_SECURE_MESSAGE": "10/h",
+    "RATE_LIMIT_COOKIE_CHOICE": "100/10m",
+    "RATE_LIMIT_API_AUTH_FAILURES": "20/10m",
+    "ADMIN_LOGIN_FAILURE_LIMIT": "5",
+    "ADMIN_LOGIN_COOLOFF_MINUTES": "15",
 }
 
 
@@ -144,7 +188,39 @@ def load_config(environ: dict[str, str] | None = None) -> Config:
             f"not {values['EMAIL_URL']!r}."
         )
     values["CLAMD_URL"] = _clamd_url(values)
+    _check_rate_limits(values)
     return Config(values)
+
+
+#: A rate as django-ratelimit reads it: a count, "/", an optional multiplier and a unit.
+RATE_PATTERN = re.compile(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]")
+
+
+def _check_rate_limits(values: dict[str, str]) -> None:
+    for key in DEFAULTS:
+        if key.startswith("RATE_LIMIT_") and not RATE_PATTERN.fullmatch(values[key].strip()):
+            raise ConfigurationError(
+                f"PERSONVERN_{key} must be a rate such as 30/10m (30 per 10 minutes; units "
+                f"s, m, h, d), not {values[key]!r}."
+            )
+        values[key] = values[key].strip()
+    for key in ("ADMIN_LOGIN_FAILURE_LIMIT", "ADMIN_LOGIN_COOLOFF_MINUTES"):
+        if not values[key].strip().isdigit() or int(values[key]) < 1:
+            raise ConfigurationError(
+                f"PERSONVERN_{key} must be a whole number of at least 1, not {values[key]!r}."
+            )
+    url = values["CACHE_URL"].strip()
+    if url and url.split("://", 1)[0] not in {"redis", "rediss"}:
+        raise ConfigurationError(
+            "PERSONVERN_CACHE_URL must be empty (a table of the database) or redis://… "
+            f"or rediss://…, not {url!r}."
+        )
+    if url and importlib.util.find_spec("redis") is None:
+        raise ConfigurationError(
+            "PERSONVERN_CACHE_URL names Redis, but the redis package is not installed "
+            "(pip install 'personvern[redis]')."
+        )
+    values["CACHE_URL"] = url
 
 
 def _clamd_url(values: dict[str, str]) -> str:

@@ -1,0 +1,96 @@
+"""Back office: the data protection officer sees every job's health and the outgoing mail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from personvern.worker import outbox
+from personvern.worker.models import JobRun, MailState, OutgoingMail
+from personvern.worker.runner import job_statuses
+
+HEALTH_LABELS = {
+    "ok": _("ran as scheduled"),
+    "failed": _("the last run failed"),
+    "late": _("has not run when it should have"),
+    "running": _("running now"),
+    "never": _("not run yet"),
+    "off": _("not configured here"),
+}
+
+
+@admin.register(JobRun)
+class JobRunAdmin(admin.ModelAdmin):
+    """Read-only record of runs, with an overview of every job above the list."""
+
+    change_list_template = "admin/worker/jobrun/change_list.html"
+    list_display = ("job", "slot", "manual", "state", "attempts", "started_at", "finished_at",
+                    "counts", "error")
+    list_filter = ("state", "job", "manual")
+    readonly_fields = list_display
+    date_hierarchy = "slot"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        rows = [
+            {
+                "name": status.job.name,
+                "description": status.job.description,
+                "schedule": str(status.job.schedule),
+                "last": status.last,
+                "next_run": status.next_run,
+                "health": status.health,
+                "health_label": HEALTH_LABELS[status.health],
+                "alert": status.health in ("failed", "late"),
+            }
+            for status in job_statuses()
+        ]
+        context = {**(extra_context or {}), "job_overview": rows}
+        return super().changelist_view(request, extra_context=context)
+
+
+@admin.register(OutgoingMail)
+class OutgoingMailAdmin(admin.ModelAdmin):
+    """Mail waiting to be sent or refused; sent messages keep no content or recipients."""
+
+    list_display = ("kind", "state", "queued_at", "attempts", "next_attempt_at", "sent_at",
+                    "failed_at", "last_error")
+    list_filter = ("state", "kind")
+    fields = ("kind", "state", "recipients", "subject", "attachment_count", "queued_at",
+              "attempts", "next_attempt_at", "sent_at", "failed_at", "last_error")
+    readonly_fields = fields
+    actions = ["send_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send the selected refused messages again"),
+                  permissions=["change"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[OutgoingMail]) -> None:
+        count = sum(
+            outbox.retry_now(mail) for mail in queryset.filter(state=MailState.FAILED)
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d message queued again.", "%(count)d messages queued again.",
+                     count) % {"count": count},
+            messages.SUCCESS,
+        )

@@ -1,0 +1,57 @@
+"""The worker's own periodic jobs: the mail sweep and the clean-up of its records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils.translation import gettext_lazy as _
+
+from personvern.worker.registry import Counts, Job, JobContext, daily, every, register
+
+#: How long the records of finished tasks and job runs are kept.
+KEEP_RECORDS = timedelta(days=90)
+
+
+def _mail_sweep(ctx: JobContext) -> Counts:
+    from personvern.worker.outbox import deliver_due, purge
+
+    counts = dict(deliver_due())
+    counts.update(purge(now=ctx.now))
+    return counts
+
+
+def _prune(ctx: JobContext) -> Counts:
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from personvern.worker.models import JobRun, JobRunState
+
+    cutoff = ctx.now - KEEP_RECORDS
+    tasks, _ = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+        finished_at__lt=cutoff,
+    ).delete()
+    runs, _ = JobRun.objects.filter(
+        state__in=[JobRunState.SUCCEEDED, JobRunState.FAILED], finished_at__lt=cutoff
+    ).delete()
+    return {"task_records_removed": tasks, "job_runs_removed": runs}
+
+
+register(
+    Job(
+        name="mail-sweep",
+        schedule=every(minutes=5),
+        run=_mail_sweep,
+        description=_(
+            "Send queued mail whose delivery was interrupted; remove old records of sent mail"
+        ),
+    )
+)
+register(
+    Job(
+        name="worker-records-prune",
+        schedule=daily("03:45"),
+        run=_prune,
+        description=_("Remove the records of finished tasks and job runs after 90 days"),
+    )
+)

@@ -1,0 +1,308 @@
+"""The worker: runs queued tasks and the schedule of periodic jobs.
+
+Safety design:
+
+- **One run per slot.** The scheduler inserts ``JobRun(job, slot)`` under a
+  unique constraint and enqueues its task in the same transaction. Of several
+  workers reaching the same slot, one insert wins; the others get an integrity
+  error and leave it. Nothing in memory is shared between workers.
+- **A killed worker's work is taken over.** Each worker writes a heartbeat
+  (``WorkerProcess.seen_at``) from a thread, also while a long job runs. A task
+  still marked running whose worker has not been seen for
+  ``WORKER_STALE_SECONDS`` is put back in the queue; its job run is run again
+  (``attempts`` counts the tries). Jobs are therefore written to be safe to
+  repeat: each is a set of idempotent steps (retention deletes what is due, the
+  sweep sends what is queued).
+- **Records hold no personal data.** A job returns counts; a failure is kept as
+  the exception's type; the traceback goes to the worker's log only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, close_old_connections, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django.utils.dateparse import parse_datetime
+
+from personvern.worker import registry
+from personvern.worker.models import JobRun, JobRunState, WorkerProcess
+
+logger = logging.getLogger(__name__)
+
+#: The id of the worker running in this process (set by :class:`Worker`).
+_current_worker = threading.local()
+
+
+def current_worker_id() -> str:
+    return getattr(_current_worker, "id", "") or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=settings.PERSONVERN_WORKER_STALE_SECONDS)
+
+
+# --- scheduling ---------------------------------------------------------------
+
+
+def schedule_due(*, now: datetime, as_of: str | None = None) -> list[JobRun]:
+    """Claim the current slot of every enabled job that has not had it; enqueue their runs."""
+    from personvern.worker.tasks import run_job
+
+    claimed = []
+    existing = set(
+        JobRun.objects.filter(
+            job__in=[job.name for job in registry.jobs()],
+            slot__gte=now - timedelta(days=2),
+        ).values_list("job", "slot")
+    )
+    for job in registry.jobs():
+        if not job.enabled():
+            continue
+        slot = job.schedule.slot(now)
+        if (job.name, slot) in existing:
+            continue
+        try:
+            with transaction.atomic():
+                run = JobRun.objects.create(job=job.name, slot=slot, queued_at=timezone.now())
+                run_job.enqueue(run.pk, as_of)
+        except IntegrityError:
+            continue  # another worker claimed this slot first
+        claimed.append(run)
+    return claimed
+
+
+def run_now(name: str, *, now: datetime | None = None,
+            progress: Callable[[int, int], None] | None = None) -> JobRun:
+    """Run a job at once in this process (``personvern jobs run NAME``), recorded like any run."""
+    job = registry.get(name)
+    at = now or timezone.now()
+    run = JobRun.objects.create(
+        job=job.name, slot=timezone.now(), manual=True, queued_at=timezone.now()
+    )
+    execute_run(run.pk, as_of=at.isoformat() if now else None, progress=progress)
+    run.refresh_from_db()
+    return run
+
+
+def execute_run(run_id: int, *, as_of: str | None = None,
+                progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Run one job run; records start, end, outcome and counts. Never raises for a job's error."""
+    run = JobRun.objects.get(pk=run_id)
+    if run.state in (JobRunState.SUCCEEDED, JobRunState.FAILED):
+        return {"state": run.state}
+    started = timezone.now()
+    JobRun.objects.filter(pk=run.pk).update(
+        state=JobRunState.RUNNING, started_at=started, attempts=run.attempts + 1,
+        worker=current_worker_id()[:100],
+    )
+    now = parse_datetime(as_of) if as_of else None
+    try:
+        job = registry.get(run.job)
+        context = registry.JobContext(
+            now=now or timezone.now(), job=job.name,
+            **({"progress": progress} if progress else {}),
+        )
+        counts = {str(k): int(v) for k, v in dict(job.run(context)).items()}
+    except Exception as exc:
+        logger.exception("Job %s (run %s) failed", run.job, run.pk)
+        JobRun.objects.filter(pk=run.pk).update(
+            state=JobRunState.FAILED, finished_at=timezone.now(),
+            error=f"{type(exc).__module__}.{type(exc).__qualname__}",
+        )
+        return {"state": JobRunState.FAILED}
+    JobRun.objects.filter(pk=run.pk).update(
+        state=JobRunState.SUCCEEDED, finished_at=timezone.now(), counts=counts, error=""
+    )
+    return {"state": JobRunState.SUCCEEDED, "counts": counts}
+
+
+# --- what the back office and `jobs list` show ------------------------------------
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    job: registry.Job
+    enabled: bool
+    last: JobRun | None
+    next_run: datetime | None
+    #: "ok", "failed", "late" (has not run when it should have), "running", "never", "off"
+    health: str
+
+
+def job_statuses(*, now: datetime | None = None) -> list[JobStatus]:
+    now = now or timezone.now()
+    statuses = []
+    for job in registry.jobs():
+        enabled = job.enabled()
+        last = JobRun.objects.filter(job=job.name).order_by("-slot").first()
+        last_scheduled = (
+            JobRun.objects.filter(job=job.name, manual=False).order_by("-slot").first()
+        )
+        due_slot = job.schedule.slot(now)
+        if not enabled:
+            health = "off"
+        elif last is not None and last.state == JobRunState.FAILED:
+            health = "failed"
+        elif (last_scheduled is None or last_scheduled.slot < due_slot) and (
+            now - due_slot > job.grace
+        ):
+            health = "late"
+        elif last is not None and last.state in (JobRunState.RUNNING, JobRunState.QUEUED):
+            health = "running"
+        elif last is None:
+            health = "never"
+        else:
+            health = "ok"
+        statuses.append(
+            JobStatus(
+                job=job, enabled=enabled, last=last,
+                next_run=job.schedule.next_slot(now) if enabled else None, health=health,
+            )
+        )
+    return statuses
+
+
+# --- the worker process ---------------------------------------------------------
+
+
+def recover(*, now: datetime | None = None) -> int:
+    """Put back in the queue the tasks of workers that stopped without finishing them."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    cutoff = now - stale_after()
+    alive = set(WorkerProcess.objects.filter(seen_at__gte=cutoff).values_list("worker_id",
+                                                                              flat=True))
+    requeued = 0
+    for task in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING,
+                                            started_at__lt=cutoff):
+        owner = task.worker_ids[-1] if task.worker_ids else ""
+        if owner in alive:
+            continue
+        requeued += DBTaskResult.objects.filter(
+            pk=task.pk, status=TaskResultStatus.RUNNING
+        ).update(status=TaskResultStatus.READY, started_at=None)
+        logger.warning("Task %s of stopped worker %s put back in the queue", task.pk, owner)
+    WorkerProcess.objects.filter(seen_at__lt=cutoff).delete()
+    return requeued
+
+
+class Worker:
+    """One ``personvern worker`` process."""
+
+    def __init__(self, *, interval: float = 2.0, worker_id: str | None = None,
+                 as_of: datetime | None = None) -> None:
+        self.interval = interval
+        self.worker_id = (
+            worker_id or f"{socket.gethostname()}:{os.getpid()}:{get_random_string(6)}"
+        )[:100]
+        self.as_of = as_of
+        self.running = True
+        self._stop_heartbeat = threading.Event()
+        self._task_runner: Any = None
+
+    # heartbeat
+
+    def _beat(self) -> None:
+        now = timezone.now()
+        updated = WorkerProcess.objects.filter(worker_id=self.worker_id).update(seen_at=now)
+        if not updated:
+            WorkerProcess.objects.create(
+                worker_id=self.worker_id, hostname=socket.gethostname()[:255], pid=os.getpid(),
+                started_at=now, seen_at=now,
+            )
+
+    def _heartbeat_loop(self) -> None:
+        period = max(settings.PERSONVERN_WORKER_STALE_SECONDS / 4, 0.5)
+        while not self._stop_heartbeat.wait(period):
+            try:
+                self._beat()
+            except OperationalError:  # SQLite busy during a long write: try next beat
+                logger.debug("heartbeat skipped", exc_info=True)
+            finally:
+                close_old_connections()
+
+    # tasks
+
+    def _runner(self) -> Any:
+        if self._task_runner is None:
+            from django_tasks_db.management.commands.db_worker import Worker as DBWorker
+
+            self._task_runner = DBWorker(
+                queue_names=["*"], interval=0, batch=True, backend_name="default",
+                startup_delay=False, max_tasks=None, worker_id=self.worker_id,
+                excluded_queue_names=[],
+            )
+        return self._task_runner
+
+    def run_one_task(self) -> bool:
+        """Claim and run the next ready task; False when there is none."""
+        from django_tasks_db.models import DBTaskResult
+        from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+        tasks = DBTaskResult.objects.ready().filter(backend_name="default")
+        try:
+            with exclusive_transaction(tasks.db):
+                task = tasks.get_locked()
+                if task is not None:
+                    task.claim(self.worker_id)
+        except OperationalError as exc:
+            if is_locked_database_exception(exc):
+                return False
+            raise
+        if task is None:
+            return False
+        self._runner().run_task(task)
+        return True
+
+    def tick(self) -> dict[str, int]:
+        """One round: heartbeat, recovery, the schedule, then every ready task."""
+        close_old_connections()
+        now = self.as_of or timezone.now()
+        self._beat()
+        requeued = recover()
+        claimed = schedule_due(now=now, as_of=self.as_of.isoformat() if self.as_of else None)
+        ran = 0
+        while self.running and self.run_one_task():
+            ran += 1
+        return {"requeued": requeued, "scheduled": len(claimed), "tasks": ran}
+
+    def start(self, *, once: bool = False) -> dict[str, int]:
+        _current_worker.id = self.worker_id
+        self._beat()
+        beat = threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)
+        beat.start()
+        totals = {"requeued": 0, "scheduled": 0, "tasks": 0}
+        try:
+            while True:
+                for key, value in self.tick().items():
+                    totals[key] += value
+                if once or not self.running:
+                    break
+                time.sleep(self.interval)
+        finally:
+            self._stop_heartbeat.set()
+            beat.join(timeout=5)
+            WorkerProcess.objects.filter(worker_id=self.worker_id).delete()
+        return totals
+
+    def stop(self, signum: int, frame: Any) -> None:
+        logger.warning("Worker %s stopping after the current task", self.worker_id)
+        self.running = False
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)

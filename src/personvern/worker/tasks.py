@@ -1,0 +1,26 @@
+"""The tasks the worker runs from the queue (Django's task framework, database backend).
+
+Arguments are row ids only: the queue holds no personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tasks import task
+
+
+@task()
+def deliver_mail(mail_id: int) -> str:
+    """Send one queued message (see :mod:`personvern.worker.outbox`)."""
+    from personvern.worker.outbox import deliver
+
+    return deliver(mail_id).value
+
+
+@task()
+def run_job(run_id: int, as_of: str | None = None) -> dict[str, Any]:
+    """Run one claimed slot of a periodic job (see :mod:`personvern.worker.runner`)."""
+    from personvern.worker.runner import execute_run
+
+    return execute_run(run_id, as_of=as_of)
