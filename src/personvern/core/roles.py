@@ -72,6 +72,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("webstats.analyticsconsent", "view"),
         *_crud("mailbox.mailmessage", "view", "change"),
         *_crud("customers.invoice", "view"),
+        *_crud("worker.jobrun", "view"),
+        *_crud("worker.outgoingmail", "view", "change"),
     ],
 }
 
