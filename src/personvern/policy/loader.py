@@ -89,18 +89,123 @@ def today_in_oslo() -> dt.date:
     return dt.datetime.now(OSLO).date()
 
 
+#: Arrays and inline tables nested deeper than this are refused before parsing:
+#: no policy needs more than three levels, and tomllib recurses once per level
+#: (a file of 100,000 ``[`` would exhaust the interpreter's stack).
+MAX_NESTING = 32
+
+# What matters for nesting depth: string delimiters, comments, escapes, brackets, newlines.
+_NESTING_TOKENS = re.compile(r'"""|\'\'\'|[\\"\'#\[\]{}\n]')
+
+
+def _too_deep(text: str, limit: int = MAX_NESTING) -> int | None:
+    """The line where arrays/inline tables first nest deeper than ``limit``, else None.
+
+    A small scan that skips strings and comments, so that brackets inside them
+    do not count; headers (``[table]``, ``[[array]]``) open and close on their line.
+    """
+    depth = 0
+    line = 1
+    string: str | None = None  # the delimiter of the open string
+    comment = False
+    position = 0
+    while (match := _NESTING_TOKENS.search(text, position)) is not None:
+        piece = match.group()
+        position = match.end()
+        if piece == "\n":
+            line += 1
+            comment = False
+            if string in ('"', "'"):
+                string = None  # a one-line string ends with its line (tomllib reports it)
+        elif comment:
+            continue
+        elif string is not None:
+            if piece == "\\" and string in ('"', '"""'):
+                position += 1  # an escape in a basic string: skip the escaped character
+                if text[position - 1 : position] == "\n":
+                    line += 1
+            elif piece == string:
+                string = None
+        elif piece in ('"""', "'''", '"', "'"):
+            string = piece
+        elif piece == "#":
+            comment = True
+        elif piece in ("[", "{"):
+            depth += 1
+            if depth > limit:
+                return line
+        elif piece in ("]", "}"):
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _parse_toml(text: str, source: str) -> dict[str, Any]:
+    """``tomllib.loads`` with every failure as a PolicyError naming the file and line."""
+    deep = _too_deep(text)
+    if deep is not None:
+        raise PolicyError(
+            [
+                Problem(
+                    source,
+                    deep,
+                    "",
+                    f"arrays or inline tables nested more than {MAX_NESTING} levels deep: "
+                    "a policy never needs that many; is a closing bracket missing?",
+                )
+            ]
+        )
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = re.search(r"line (\d+)", message)
+        if match:
+            line: int | None = int(match.group(1))
+        elif "end of document" in message:
+            # tomllib gives no line for an error at the very end (a truncated file):
+            # it is on the last line that has anything on it.
+            line = text.rstrip().count("\n") + 1
+            message = message.replace(
+                "(at end of document)", f"(at the end of the file, line {line})"
+            )
+        else:
+            line = None
+        raise PolicyError([Problem(source, line, "", f"not valid TOML: {message}")]) from exc
+    except RecursionError as exc:  # the depth check above should make this unreachable
+        raise PolicyError(
+            [Problem(source, None, "", "not valid: arrays or tables nested too deeply")]
+        ) from exc
+
+
+def _decode(data: bytes, source: str) -> str:
+    """The file's text; a file that is not UTF-8 is an error naming the line of the bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PolicyError(
+            [
+                Problem(
+                    source,
+                    line,
+                    "",
+                    f"the file is not UTF-8: byte 0x{data[exc.start]:02x} (byte {column} of "
+                    "the line) is not valid UTF-8; save the file as UTF-8 (it may have been "
+                    "saved as Latin-1 or Windows-1252)",
+                )
+            ]
+        ) from exc
+
+
 def parse_policy(text: str, *, source: str = "<policy>", as_of: dt.date | None = None) -> Policy:
     """Validate policy TOML text; raise PolicyError listing all problems found.
 
     ``as_of`` is the date audits are judged against (default: today in Oslo).
     """
     as_of = as_of or today_in_oslo()
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = int(match.group(1)) if match else None
-        raise PolicyError([Problem(source, line, "", f"not valid TOML: {exc}")]) from exc
+    text = text.removeprefix("\ufeff")  # a byte order mark some editors write: not content
+    raw = _parse_toml(text, source)
 
     locator = Locator(text)
     problems: list[Problem] = []
@@ -132,10 +237,10 @@ def load_policy(
     """
     file = Path(path) if path is not None else default_policy_path()
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except OSError as exc:
         raise PolicyError([Problem(str(file), None, "", f"cannot read the policy: {exc}")]) from exc
-    return parse_policy(text, source=str(file), as_of=as_of)
+    return parse_policy(_decode(data, str(file)), source=str(file), as_of=as_of)
 
 
 _cache_lock = threading.Lock()
@@ -163,7 +268,10 @@ def active_policy() -> Policy:
     web processes each read the same file and agree without shared state.
     """
     path = configured_policy_path()
-    key = (str(path), path.stat().st_mtime)
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except OSError as exc:
+        raise PolicyError([Problem(str(path), None, "", f"cannot read the policy: {exc}")]) from exc
     with _cache_lock:
         policy = _cache.get(key)
         if policy is None:
