@@ -195,12 +195,12 @@ def _raw_statements(person_id: int) -> list[tuple[str, list[Any]]]:
     from django.db import connection
 
     from personvern.core.registry import person_holders
-    from personvern.rights.engine import _relation_paths
+    from personvern.rights.engine.rows import relation_paths
 
     statements = []
     for holder in person_holders():
         qs = holder.for_person(person_id)
-        related = _relation_paths(holder)
+        related = relation_paths(holder)
         if related:
             qs = qs.select_related(*related)
         sql, params = qs.order_by("pk").query.get_compiler(connection=connection).as_sql()

@@ -274,7 +274,7 @@ def test_erasure_is_all_or_nothing(make_person, make_course, monkeypatch) -> Non
     def broken(subject: str) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(engine, "forget_subject", broken)
+    monkeypatch.setattr(engine.erasure, "forget_subject", broken)
     with pytest.raises(RuntimeError):
         _erase(person)
     assert Registration.objects.filter(pk=registration.pk).exists()

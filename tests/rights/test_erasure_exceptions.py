@@ -344,8 +344,8 @@ def test_busy_wal_checkpoint_is_retried_and_reported_pending(
 ) -> None:  # type: ignore[no-untyped-def]
     if connection.vendor != "sqlite":
         pytest.skip("the WAL checkpoint is SQLite's")
-    monkeypatch.setattr(engine, "CHECKPOINT_ATTEMPTS", 2)
-    monkeypatch.setattr(engine, "CHECKPOINT_FIRST_WAIT_SECONDS", 0)
+    monkeypatch.setattr(engine.purge, "CHECKPOINT_ATTEMPTS", 2)
+    monkeypatch.setattr(engine.purge, "CHECKPOINT_FIRST_WAIT_SECONDS", 0)
     person = make_person()
     register(make_course(), person)
     # Another process reading an older snapshot keeps the WAL from being truncated.
