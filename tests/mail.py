@@ -64,7 +64,7 @@ class SMTPTestServer:
         self._arrived = threading.Condition()
 
     def refuse(self, address: str, reply: str = "550 5.1.1 Mailbox unavailable") -> None:
-        """Answer ``reply`` (a 5xx line) to RCPT TO for ``address`` (case-insensitive)."""
+        """Answer ``reply`` (a 4xx or 5xx line) to RCPT TO for ``address`` (case-insensitive)."""
         self._refused[address.lower()] = reply
 
     def accept(self, address: str) -> None:
@@ -72,7 +72,15 @@ class SMTPTestServer:
         self._refused.pop(address.lower(), None)
 
     def wait_for(self, count: int, timeout: float = DEFAULT_WAIT_SECONDS) -> list[ReceivedMessage]:
-        """Wait until at least ``count`` messages have arrived; fail the test if they do not."""
+        """Wait until at least ``count`` messages have arrived; fail the test if they do not.
+
+        Mail is queued with the change that causes it (personvern.worker.outbox);
+        this first does what the worker would: send every queued message that is
+        due, through the real SMTP server.
+        """
+        from personvern.worker.outbox import deliver_due
+
+        deliver_due()
         with self._arrived:
             arrived = self._arrived.wait_for(lambda: len(self.messages) >= count, timeout)
             if not arrived:

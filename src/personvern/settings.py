@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,12 +19,15 @@ PERSONVERN_ENV = CONFIG["ENV"]
 
 SECRET_KEY = CONFIG["SECRET_KEY"]
 PERSONVERN_AUDIT_KEY = CONFIG["AUDIT_KEY"]
+PERSONVERN_AUDIT_ANCHOR = Path(CONFIG["AUDIT_ANCHOR"] or DATA_DIR / "audit-anchor")
 PERSONVERN_POLICY = CONFIG["POLICY"] or None
 PERSONVERN_BATCH_SIZE = CONFIG.integer("BATCH_SIZE")
 PERSONVERN_SQLITE_RETENTION_WAL_PAGES = CONFIG.integer("SQLITE_RETENTION_WAL_PAGES")
 PERSONVERN_BASE_URL = CONFIG["BASE_URL"]
 PERSONVERN_INTAKE_IMAP_PASSWORD = CONFIG["INTAKE_IMAP_PASSWORD"]
 PERSONVERN_CLAMD_URL = CONFIG["CLAMD_URL"]
+PERSONVERN_WORKER_STALE_SECONDS = CONFIG.integer("WORKER_STALE_SECONDS")
+PERSONVERN_DPO_EMAIL = CONFIG["DPO_EMAIL"]
 DEBUG = CONFIG.flag("DEBUG")
 ALLOWED_HOSTS = [h.strip() for h in CONFIG["ALLOWED_HOSTS"].split(",") if h.strip()]
 if PERSONVERN_ENV == "test":
@@ -38,7 +42,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "ninja",
+    "axes",
+    "django_ratelimit",
+    "django_tasks",
+    "django_tasks_db",
     "personvern.core",
+    "personvern.worker",
     "personvern.policy",
     "personvern.courses",
     "personvern.retention",
@@ -57,6 +66,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything reads the body: an over-large upload gets 413, unread.
+    "personvern.site.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,6 +76,17 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "personvern.webstats.middleware.WebStatsMiddleware",
+    # Turns django-ratelimit's Ratelimited into the 429 page (RATELIMIT_VIEW).
+    "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, as django-axes requires: turns a locked-out admin login into its 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out user name and address before the
+# password is even checked, so the right password does not open a lock-out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "personvern.urls"
@@ -129,6 +151,11 @@ def _databases() -> dict[str, dict[str, object]]:
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Background work: Django's task framework (the django-tasks backport) with its
+# database queue, so tasks commit or roll back with the change that queues them
+# and run on SQLite and PostgreSQL alike. `personvern worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 if PERSONVERN_ENV == "test":
     # Tests create many staff users; a slow hash buys them nothing.
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -192,6 +219,61 @@ EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = CONFIG["DEFAULT_FROM_EMAIL"]
 
 LOGIN_URL = "admin:login"
+
+# The shared cache (rate-limit counters): a database table by default, Redis when
+# PERSONVERN_CACHE_URL names one; never process memory, since limits must hold
+# across every web process (docs/decisions/0013-rate-limits.md).
+CACHES: dict[str, dict[str, Any]]
+if CONFIG["CACHE_URL"]:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CONFIG["CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "personvern.core.ratelimits.DatabaseCache",
+            "LOCATION": "personvern_cache",  # personvern.site.models.CacheEntry
+            # Expired counters are culled past this many rows; live ones only far beyond.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+
+# Rate limits of the public forms and the API (django-ratelimit), from PERSONVERN_RATE_LIMIT_*.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "personvern.site.views.rate_limited"
+RATELIMIT_IP_META_KEY = "personvern.core.ratelimits.client_ip"
+RATELIMIT_CLIENT_IP_HEADER = (
+    "HTTP_" + CONFIG["CLIENT_IP_HEADER"].strip().upper().replace("-", "_")
+    if CONFIG["CLIENT_IP_HEADER"].strip() else ""
+)
+RATELIMIT_HASH_ALGORITHM = "personvern.core.ratelimits.keyed_digest"
+# django-ratelimit warns about any cache outside its short list (memcached,
+# django-redis); Django's own Redis cache and our database cache both count atomically.
+SILENCED_SYSTEM_CHECKS = [*globals().get("SILENCED_SYSTEM_CHECKS", []), "django_ratelimit.W001"]
+RATELIMIT_RATES = {
+    "registration": CONFIG["RATE_LIMIT_REGISTRATION"],
+    "repeat-notice": CONFIG["RATE_LIMIT_REPEAT_NOTICE"],
+    "secure-message": CONFIG["RATE_LIMIT_SECURE_MESSAGE"],
+    "cookie-choice": CONFIG["RATE_LIMIT_COOKIE_CHOICE"],
+    "api-auth-failures": CONFIG["RATE_LIMIT_API_AUTH_FAILURES"],
+}
+
+# Back-office login lock-out (django-axes): failures counted per user name and
+# client address in the database, so every web process sees them.
+AXES_FAILURE_LIMIT = CONFIG.integer("ADMIN_LOGIN_FAILURE_LIMIT")
+AXES_COOLOFF_TIME = timedelta(minutes=CONFIG.integer("ADMIN_LOGIN_COOLOFF_MINUTES"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "personvern.core.ratelimits.client_ip"
+AXES_LOCKOUT_CALLABLE = "personvern.site.views.login_locked_out"
+AXES_RESET_ON_SUCCESS = True
+# No record of successful logins, and a failure's record is kept only for the
+# cool-off period (deleted at the next login attempt after it): addresses and user
+# names of staff are personal data, and the lock-out needs nothing more.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 
 LOGGING = {
     "version": 1,

@@ -188,9 +188,14 @@ def test_registration_page_in_norwegian(physical_course):
 
 @pytest.mark.req("R12")
 def test_a_refused_receipt_is_logged_without_the_address(upcoming, smtp_server, caplog):
+    from personvern.worker.models import MailState, OutgoingMail
+    from personvern.worker.outbox import deliver_due
+
     smtp_server.refuse("ola@example.no")
     response = _post_with_token(_csrf_client(), f"/courses/{upcoming.slug}/register/", {
         "given_name": "Ola", "family_name": "Nordmann", "email": "ola@example.no"})
     assert response.status_code == 302
-    assert "SMTPRecipientsRefused" in caplog.text
+    assert deliver_due()["failed"] == 1
+    assert OutgoingMail.objects.get(kind="registration-receipt").state == MailState.FAILED
+    assert "refused permanently" in caplog.text
     assert "ola@example.no" not in caplog.text

@@ -8,7 +8,6 @@ received: envelope sender and recipients, headers, decoded body.
 from __future__ import annotations
 
 import re
-import smtplib
 from collections.abc import Callable
 from datetime import date
 
@@ -19,6 +18,8 @@ from django.utils import translation
 from personvern.core.models import AuditEntry, EmailIdentity
 from personvern.rights import services
 from personvern.rights.models import Request, RequestStatus, VerificationMethod
+from personvern.worker.models import MailState, OutgoingMail
+from personvern.worker.outbox import deliver_due
 from tests.mail import SMTPTestServer
 from tests.rights.conftest import ACTOR, oslo
 
@@ -142,55 +143,33 @@ def test_extension_notice_arrives_over_smtp_and_is_recorded(
 
 @pytest.mark.req("R32")
 @pytest.mark.req("R40")
-def test_refused_verification_mail_records_no_code(
+def test_refused_verification_mail_is_recorded_against_the_message(
     smtp_server: SMTPTestServer, make_request: Callable[..., Request]
 ) -> None:
-    """A code the person never got must not be on record: the service raises, nothing changes."""
+    """The code is queued with the step that records it; a permanent refusal stays on the
+    message for the data protection officer to see, with the server's answer (ADR 0014)."""
     request = make_request()
     smtp_server.refuse(_address(request))
 
-    with pytest.raises(smtplib.SMTPRecipientsRefused):
-        services.request_send_verification(
-            request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0)
-        )
+    services.request_send_verification(request=request, actor=ACTOR, now=oslo(2025, 3, 6, 10, 0))
+    assert deliver_due() == {"sent": 0, "retry": 0, "failed": 1, "skipped": 0}
 
     assert smtp_server.messages == []
-    request.refresh_from_db()
-    assert request.verification_sent_at is None
-    assert request.verification_code_digest == ""
-    assert request.status == RequestStatus.PENDING
-    assert not AuditEntry.objects.filter(action="rights.request.verification_sent").exists()
+    mail = OutgoingMail.objects.get(kind="rights-verification-code")
+    assert mail.state == MailState.FAILED
+    assert mail.last_error.startswith("550 ")
+    assert mail.recipients == _address(request)
+    assert mail.person == request.person
 
 
 @pytest.mark.req("R32")
 @pytest.mark.req("R40")
-def test_refused_extension_notice_leaves_the_request_unextended(
+def test_extension_and_its_notice_commit_together(
     smtp_server: SMTPTestServer, make_request: Callable[..., Request]
 ) -> None:
-    """The extension and its notice stand or fall together, so staff can simply try again."""
+    """The notice is queued in the extension's transaction and goes out once it commits."""
     request = make_request(received_at=oslo(2025, 3, 5, 10, 0))
     address = _address(request)
-    smtp_server.refuse(address)
-
-    with pytest.raises(smtplib.SMTPRecipientsRefused):
-        services.request_extend(
-            request=request,
-            months=1,
-            reason="Many records in archives",
-            actor=ACTOR,
-            now=oslo(2025, 4, 1, 9, 0),
-        )
-
-    assert smtp_server.messages == []
-    request.refresh_from_db()
-    assert request.extended_by_months == 0
-    assert request.extension_reason == ""
-    assert request.extension_notified_at is None
-    assert (request.due_strict, request.due_legal) == (date(2025, 4, 5), date(2025, 4, 7))
-    assert not AuditEntry.objects.filter(action="rights.request.extended").exists()
-
-    # Once the mailbox accepts mail, the same extension goes through and is notified.
-    smtp_server.accept(address)
     request = services.request_extend(
         request=request,
         months=1,
@@ -201,3 +180,4 @@ def test_refused_extension_notice_leaves_the_request_unextended(
     assert [m.rcpt_tos for m in smtp_server.wait_for(1)] == [[address]]
     assert request.extended_by_months == 1
     assert request.extension_notified_at == oslo(2025, 4, 1, 9, 5)
+    assert OutgoingMail.objects.get(kind="rights-extension-notice").state == MailState.SENT

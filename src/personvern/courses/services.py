@@ -28,8 +28,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
+from personvern.core.exports import spreadsheet_row, xlsx_row
 from personvern.core.models import Person
-from personvern.core.services import person_get_or_create
+from personvern.core.ratelimits import allow
+from personvern.core.services import normalise_email, person_get_or_create
 from personvern.courses.models import (
     Course,
     CourseKind,
@@ -49,6 +51,7 @@ from personvern.courses.selectors import (
     list_headers,
     participant_rows,
 )
+from personvern.worker.outbox import queue_mail
 
 ACTIVITY = "course-participation"
 ExportFormat = Literal["csv", "xlsx"]
@@ -370,7 +373,10 @@ def registration_receipt_send(
                                          "DATETIME_FORMAT"),
         },
     )
-    send_mail(str(SUBJECT_RECEIPT % {"title": course.title}), body, None, [email])
+    queue_mail(
+        to=email, subject=str(SUBJECT_RECEIPT % {"title": course.title}), body=body,
+        kind="registration-receipt", person=registration.person, now=now,
+    )
     audit_log(
         actor=actor, action="registration.receipt_sent", person=registration.person,
         activity=ACTIVITY, data={"registration": registration.pk}, now=now,
@@ -379,21 +385,28 @@ def registration_receipt_send(
 
 def registration_duplicate_notice_send(
     *, course: Course, email: str, actor: str, now: datetime | None = None
-) -> None:
+) -> bool:
     """Tell the owner of ``email`` that someone registered it again for ``course``.
 
     The public form answers a registration for an address that is already
     registered exactly as it answers a new one, so the form cannot be used to
     find out who takes which course; the owner of the address hears of it here.
+    At most ``PERSONVERN_RATE_LIMIT_REPEAT_NOTICE`` such notices go to one address
+    (default one an hour): posting the form again and again does not mail its
+    owner again; the form's answer is the same either way. Returns whether the
+    notice was sent.
     """
     from personvern.core.selectors import person_by_email
 
+    if not allow("repeat-notice", normalise_email(email)):
+        return False
     body = render_to_string("courses/email/already_registered.txt", {"course": course})
     send_mail(str(SUBJECT_RECEIPT % {"title": course.title}), body, None, [email])
     audit_log(
         actor=actor, action="registration.duplicate_notice_sent",
         person=person_by_email(email), activity=ACTIVITY, data={"course": course.pk}, now=now,
     )
+    return True
 
 
 def registration_update(
@@ -603,35 +616,32 @@ def attendance_record(
 def render_rows(
     rows: Sequence[Mapping[str, Any]], fields: Sequence[ListField], fmt: ExportFormat | str
 ) -> bytes:
-    """Render rows as CSV (UTF-8 with BOM, so spreadsheet programs read æøå) or XLSX."""
+    """Render rows as CSV (UTF-8 with BOM, so spreadsheet programs read æøå) or XLSX.
+
+    Every cell goes through :mod:`personvern.core.exports`: a name typed as a
+    formula stays text in the spreadsheet of whoever opens the list.
+    """
     names = [name for name, _label in fields]
     headers = list_headers(fields)
     if fmt == "csv":
         text = io.StringIO()
         writer = csv.writer(text)
-        writer.writerow(headers)
+        writer.writerow(spreadsheet_row(headers))
         for row in rows:
-            writer.writerow(["" if row[n] is None else _cell(row[n]) for n in names])
+            writer.writerow(spreadsheet_row("" if row[n] is None else row[n] for n in names))
         return ("\ufeff" + text.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet()
-        sheet.append(headers)
+        sheet.append(xlsx_row(headers))
         for row in rows:
-            sheet.append([_cell(row[n]) for n in names])
+            sheet.append(xlsx_row(row[n] for n in names))
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
     raise ValidationError({"format": ValidationError(UNKNOWN_FORMAT, params={"format": fmt})})
-
-
-def _cell(value: Any) -> Any:
-    # A leading = + - @ makes spreadsheet programs evaluate the text as a formula.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
 
 
 def participant_list_export(

@@ -23,7 +23,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
@@ -48,6 +47,7 @@ from personvern.rights.models import (
     RequestType,
     VerificationMethod,
 )
+from personvern.worker.outbox import queue_mail
 
 #: How long an e-mailed verification code stays valid.
 VERIFICATION_CODE_TTL = timedelta(days=14)
@@ -325,8 +325,12 @@ def request_send_verification(*, request: Request, actor: str, now: datetime | N
             "rights/email/verification.txt",
             {"code": code, "request": request, "ttl_days": VERIFICATION_CODE_TTL.days},
         )
-        # Sent inside the transaction: if sending fails, no code is recorded as sent.
-        send_mail(str(SUBJECT_VERIFICATION), body, None, [address])
+        # Queued in the transaction: the code is recorded as sent exactly when the
+        # mail is queued; the worker sends it (ADR 0014).
+        queue_mail(
+            to=address, subject=str(SUBJECT_VERIFICATION), body=body,
+            kind="rights-verification-code", person=request.person, now=now,
+        )
     return code
 
 
@@ -504,7 +508,10 @@ def request_extend(
                     {"request": request, "due": deadline.legal, "reason": reason.strip()},
                 )
                 subject = str(SUBJECT_EXTENSION)
-            send_mail(subject, body, None, [address])
+            queue_mail(
+                to=address, subject=subject, body=body, kind="rights-extension-notice",
+                person=request.person, now=now,
+            )
     request.refresh_from_db()
     return request
 

@@ -223,7 +223,7 @@ def deliver(mail_id: int, *, now: datetime | None = None) -> Outcome:
             get_connection(fail_silently=False).send_messages([stored])
         except (smtplib.SMTPException, OSError) as exc:
             refusal = _classify(exc)
-    done = timezone.now()
+    done = now
     if refusal is None:
         OutgoingMail.objects.filter(pk=mail.pk).update(
             state=MailState.SENT, sent_at=done, message=None, recipients="", subject="",

@@ -1,0 +1,162 @@
+"""Outgoing mail is queued with its change and sent by the worker over real SMTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from personvern.worker import outbox
+from personvern.worker.models import MailState, OutgoingMail
+from personvern.worker.outbox import Outcome, deliver, deliver_due, queue_mail, retry_delay
+from personvern.worker.runner import Worker
+from tests.mail import SMTPTestServer
+from tests.scanning import eicar
+
+ADDRESS = "kari@example.no"
+
+
+def _queue(**kwargs: object) -> OutgoingMail:
+    return queue_mail(to=ADDRESS, subject="Kvittering", body="Hei Kari", kind="test", **kwargs)
+
+
+@pytest.mark.django_db
+def test_nothing_is_queued_or_sent_for_a_change_that_rolls_back(
+    smtp_server: SMTPTestServer,
+) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _queue()
+        raise RuntimeError("the change fails after queuing its mail")
+    assert not OutgoingMail.objects.exists()
+    assert not DBTaskResult.objects.exists()
+    assert deliver_due()["sent"] == 0
+    assert smtp_server.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_mail_is_sent_by_the_worker_and_then_emptied(
+    smtp_server: SMTPTestServer,
+) -> None:
+    with transaction.atomic():
+        mail = _queue()
+    # The delivery task was queued with the message; the worker runs it.
+    assert DBTaskResult.objects.filter(task_path__endswith="deliver_mail").count() == 1
+    Worker(worker_id="test-worker").start(once=True)
+    [received] = smtp_server.wait_for(1)
+    assert received.rcpt_tos == [ADDRESS]
+    assert received.message["Subject"] == "Kvittering"
+    assert "Hei Kari" in received.body
+    mail.refresh_from_db()
+    assert mail.state == MailState.SENT
+    assert (mail.recipients, mail.subject, mail.message) == ("", "", None)
+
+
+@pytest.mark.django_db
+def test_a_temporary_refusal_is_retried_with_backoff(smtp_server: SMTPTestServer) -> None:
+    smtp_server.refuse(ADDRESS, "450 4.2.1 Mailbox busy, try later")
+    mail = _queue()
+    start = timezone.now()
+    assert deliver(mail.pk, now=start) == Outcome.RETRY
+    mail.refresh_from_db()
+    assert mail.state == MailState.QUEUED
+    assert mail.attempts == 1
+    assert mail.last_error.startswith("450 ")
+    assert mail.next_attempt_at >= start + retry_delay(1)
+    # A retry is queued for then; before then nothing is due.
+    assert DBTaskResult.objects.filter(
+        run_after__gte=start + retry_delay(1), run_after__lt=start + timedelta(days=1)
+    ).count() == 1
+    assert deliver(mail.pk, now=start) == Outcome.SKIPPED
+
+    smtp_server.refuse(ADDRESS, "451 4.3.0 Still busy")
+    later = mail.next_attempt_at + timedelta(seconds=1)
+    assert deliver(mail.pk, now=later) == Outcome.RETRY
+    mail.refresh_from_db()
+    assert mail.attempts == 2
+    assert mail.next_attempt_at >= later + retry_delay(2)
+
+    smtp_server.accept(ADDRESS)
+    assert deliver(mail.pk, now=mail.next_attempt_at) == Outcome.SENT
+    assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [retry_delay(n) for n in (1, 2, 3)] == [
+        timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)
+    ]
+    assert retry_delay(30) == outbox.LONGEST_RETRY
+
+
+@pytest.mark.django_db
+def test_a_permanent_refusal_is_recorded_against_the_message(
+    smtp_server: SMTPTestServer,
+) -> None:
+    smtp_server.refuse(ADDRESS, "550 5.1.1 No such mailbox")
+    mail = _queue()
+    assert deliver(mail.pk) == Outcome.FAILED
+    mail.refresh_from_db()
+    assert mail.state == MailState.FAILED
+    assert mail.last_error == "550 5.1.1 No such mailbox"
+    assert mail.recipients == ADDRESS  # kept so staff can act on it
+    # Staff fix it and send again from the back office.
+    smtp_server.accept(ADDRESS)
+    assert outbox.retry_now(mail)
+    assert deliver_due()["sent"] == 1
+
+
+@pytest.mark.django_db
+def test_temporary_refusals_end_in_a_recorded_failure(smtp_server: SMTPTestServer) -> None:
+    smtp_server.refuse(ADDRESS, "421 4.7.0 Try again later")
+    mail = _queue()
+    now = timezone.now()
+    for _ in range(outbox.MAX_ATTEMPTS - 1):
+        assert deliver(mail.pk, now=now) == Outcome.RETRY
+        mail.refresh_from_db()
+        now = mail.next_attempt_at
+    assert deliver(mail.pk, now=now) == Outcome.FAILED
+    mail.refresh_from_db()
+    assert mail.last_error.startswith(f"gave up after {outbox.MAX_ATTEMPTS} attempts")
+
+
+@pytest.mark.req("R21")
+@pytest.mark.django_db
+def test_attachments_are_scanned_before_sending(
+    smtp_server: SMTPTestServer, clamd: str
+) -> None:
+    clean = _queue(attachments=[("deltakere.csv", b"navn\nKari\n", "text/csv")])
+    infected = _queue(attachments=[("deltakere.csv", eicar(), "text/csv")])
+    assert deliver(clean.pk) == Outcome.SENT
+    assert deliver(infected.pk) == Outcome.FAILED
+    infected.refresh_from_db()
+    assert "virus scanner" in infected.last_error
+    [received] = smtp_server.wait_for(1)
+    assert [p.get_filename() for p in received.message.iter_attachments()] == ["deltakere.csv"]
+
+
+@pytest.mark.req("R21")
+@pytest.mark.django_db
+def test_an_unreachable_scanner_keeps_the_attachment_unsent(
+    smtp_server: SMTPTestServer, settings: object, tmp_path: object
+) -> None:
+    settings.PERSONVERN_CLAMD_URL = f"unix://{tmp_path}/no-clamd.sock"  # type: ignore[attr-defined]
+    mail = _queue(attachments=[("liste.xlsx", b"PK\x03\x04", "application/octet-stream")])
+    assert deliver(mail.pk) == Outcome.RETRY
+    mail.refresh_from_db()
+    assert mail.state == MailState.QUEUED
+    assert "could not be reached" in mail.last_error
+    assert smtp_server.messages == []
+
+
+@pytest.mark.django_db
+def test_a_claimed_message_is_not_sent_twice(smtp_server: SMTPTestServer) -> None:
+    mail = _queue()
+    now = timezone.now()
+    # A worker claimed it and died before sending: the lease keeps others off…
+    assert outbox._claim(mail.pk, now) is not None
+    assert deliver(mail.pk, now=now) == Outcome.SKIPPED
+    # …until it has passed; then the sweep sends it.
+    assert deliver_due(now=now + outbox.CLAIM_LEASE)["sent"] == 1
+    assert len(smtp_server.wait_for(1)) == 1

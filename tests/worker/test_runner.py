@@ -1,0 +1,145 @@
+"""The schedule: one run per slot whatever the number of workers; a killed worker's job is
+taken over; every run is recorded and its health shown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from personvern.worker import registry
+from personvern.worker.models import JobRun, JobRunState
+from personvern.worker.registry import OSLO, daily, every
+from personvern.worker.runner import job_statuses, run_now, schedule_due
+
+AS_OF = "2027-03-01T10:07:00+01:00"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    user = db.get("USER") or ""
+    auth = f"{user}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def _worker(log: Path, out: Path, *, sleep: float = 0, stale: int = 120,
+            worker_id: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        PERSONVERN_ENV="test",
+        PERSONVERN_DATABASE_URL=_database_url(),
+        PERSONVERN_DATA_DIR=str(settings.DATA_DIR),
+        PERSONVERN_SECRET_KEY=settings.SECRET_KEY,
+        PERSONVERN_AUDIT_KEY=settings.PERSONVERN_AUDIT_KEY,
+        PERSONVERN_WORKER_STALE_SECONDS=str(stale),
+        PERSONVERN_EMAIL_URL="console://",
+        PROBE_LOG=str(log),
+        PROBE_SLEEP=str(sleep),
+        PYTHONPATH=str(ROOT),
+    )
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "tests.worker.run_worker", "worker", "--once",
+         "--as-of", AS_OF, "--worker-id", worker_id],
+        env=env, cwd=ROOT, stdout=out.open("ab"), stderr=subprocess.STDOUT,
+    )
+
+
+def test_slots_follow_the_schedule_in_oslo_time() -> None:
+    nightly = daily("02:30")
+    # Before 02:30 the slot is yesterday's; the next is today's, across daylight saving.
+    before = datetime(2027, 3, 28, 0, 15, tzinfo=UTC)  # 01:15 CET, the night clocks go forward
+    assert nightly.slot(before) == datetime(2027, 3, 27, 2, 30, tzinfo=OSLO)
+    assert nightly.next_slot(before) == datetime(2027, 3, 28, 2, 30, tzinfo=OSLO)
+    quarter = every(minutes=15)
+    at = datetime(2027, 3, 1, 9, 7, 30, tzinfo=UTC)
+    assert quarter.slot(at) == datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    assert quarter.next_slot(at) == datetime(2027, 3, 1, 9, 15, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_a_slot_is_claimed_once() -> None:
+    now = datetime(2027, 3, 1, 10, 7, tzinfo=OSLO)
+    first = schedule_due(now=now)
+    assert {run.job for run in first} >= {"retention-run", "mail-sweep"}
+    assert schedule_due(now=now) == []
+    assert schedule_due(now=now + timedelta(minutes=5))  # the next mail-sweep slot
+
+
+@pytest.mark.django_db
+def test_runs_are_recorded_with_counts_and_failures_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = run_now("worker-records-prune")
+    assert run.state == JobRunState.SUCCEEDED
+    assert run.counts == {"task_records_removed": 0, "job_runs_removed": 0}
+    assert run.manual and run.started_at and run.finished_at
+
+    def broken(ctx: registry.JobContext) -> registry.Counts:
+        raise ValueError("kari@example.no is not valid")  # personal data in the message
+
+    job = registry.get("mail-sweep")
+    monkeypatch.setitem(registry._REGISTRY, "mail-sweep",
+                        registry.Job(name=job.name, schedule=job.schedule, run=broken))
+    failed = run_now("mail-sweep")
+    assert failed.state == JobRunState.FAILED
+    assert failed.error == "builtins.ValueError"  # the type only, never the message
+    health = {s.job.name: s.health for s in job_statuses()}
+    assert health["mail-sweep"] == "failed"
+    # Never run since its slot began (beyond the grace): late.
+    assert health["retention-run"] in {"late", "never"}
+    late = {s.job.name: s.health
+            for s in job_statuses(now=datetime(2027, 3, 1, 10, 0, tzinfo=OSLO))}
+    assert late["retention-run"] == "late"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_several_workers_never_run_a_slot_twice(tmp_path: Path) -> None:
+    log, out = tmp_path / "probe.log", tmp_path / "workers.out"
+    workers = [_worker(log, out, sleep=0.5, worker_id=f"w{i}") for i in range(3)]
+    for process in workers:
+        assert process.wait(timeout=180) == 0, out.read_text()
+    starts = [line for line in log.read_text().splitlines() if line.startswith("start")]
+    assert len(starts) == 1, log.read_text()
+    runs = JobRun.objects.filter(job="test-probe")
+    assert runs.count() == 1
+    assert runs.get().state == JobRunState.SUCCEEDED
+    # Every other job too: one run for its slot, whichever worker took it.
+    for name in ("retention-run", "mail-sweep", "scan-pending"):
+        assert JobRun.objects.filter(job=name).count() == 1, name
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_job_of_a_killed_worker_is_taken_over(tmp_path: Path) -> None:
+    log, out = tmp_path / "probe.log", tmp_path / "workers.out"
+    first = _worker(log, out, sleep=300, stale=2, worker_id="doomed")
+    deadline = time.monotonic() + 120  # start-up in a busy CI; not a timing assertion
+    while not (log.exists() and "start" in log.read_text()):
+        if time.monotonic() > deadline or first.poll() is not None:
+            first.kill()
+            pytest.fail(f"the probe never started:\n{out.read_text()}")
+        time.sleep(0.05)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    run = JobRun.objects.get(job="test-probe")
+    assert run.state == JobRunState.RUNNING and run.attempts == 1
+
+    time.sleep(2.5)  # past the stale threshold of the killed worker's heartbeat
+    second = _worker(log, out, stale=2, worker_id="rescuer")
+    assert second.wait(timeout=180) == 0, out.read_text()
+    run.refresh_from_db()
+    assert run.state == JobRunState.SUCCEEDED
+    assert run.attempts == 2
+    assert run.worker == "rescuer"
+    lines = log.read_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["start", "start", "end"]
