@@ -23,6 +23,7 @@ from personvern.rights.intake.registration import check_type, privacy_marker, ta
 from personvern.rights.intake.report import IntakeItem, IntakeReport, Outcome
 from personvern.rights.intake.sources import ERROR_UNREADABLE, Source
 
+#: How far back an IMAP intake looks (by the server's arrival date). Requests must
 #: be answered within a month, three with an extension: older mail is long handled.
 IMAP_WINDOW_DAYS = 100
 

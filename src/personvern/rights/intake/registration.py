@@ -33,7 +33,6 @@ from personvern.rights.services import request_create
 ACTIVITY = "privacy-requests"
 SCAN_CHANNEL = "e-mail-intake"
 
-
 NOTE_NO_DATE = _("The message has no Date header; the file's modification time was used.")
 NOTE_NO_TYPE = _(
     "No right is named in the message; read it and classify the request in the back office "
@@ -66,8 +65,6 @@ NOTE_NOT_SCANNED = _(
     "taken by the next run once the scanner answers."
 )
 NOTE_SCAN_DISABLED = _("Virus scanning is disabled: the message was not scanned.")
-
-
 ERROR_NOT_A_MESSAGE = _("The file is not an e-mail message (no headers).")
 
 
@@ -94,7 +91,7 @@ def intake_path(
     for source in sources_in(path):
         report.items.append(
             take_message(source, marker=privacy_marker(), actor=actor, now=now, dry_run=dry_run,
-                  request_type=request_type)
+                         request_type=request_type)
         )
     return report
 
@@ -111,8 +108,6 @@ def check_type(request_type: str | None) -> None:
             {"type": f"{request_type!r} is not a request type ({', '.join(RequestType.values)})."}
         )
 
-
-#: How far back an IMAP intake looks (by the server's arrival date). Requests must
 
 
 def take_message(
