@@ -17,6 +17,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from personvern.core.exports import spreadsheet_cell, xlsx_row
+
 from . import labels
 from .loader import today_in_oslo
 from .models import Activity, Policy, Principal, Processor, Text
@@ -146,17 +148,20 @@ def ropa_csv(policy: Policy, lang: str = "en") -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=[key for key, _ in COLUMNS], lineterminator="\n")
     writer.writeheader()
-    writer.writerows(ropa_rows(policy, lang))
+    writer.writerows(
+        {key: spreadsheet_cell(value) for key, value in row.items()}
+        for row in ropa_rows(policy, lang)
+    )
     return buffer.getvalue()
 
 
 def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[Any]]) -> None:
     sheet = workbook.create_sheet(title)
-    sheet.append(headers)
+    sheet.append(xlsx_row(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx_row(row))
     for index in range(1, len(headers) + 1):
         sheet.column_dimensions[get_column_letter(index)].width = 40
     for row_cells in sheet.iter_rows(min_row=2):

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from personvern.core.exports import spreadsheet_cell
 from personvern.core.models import Person
 from personvern.core.policy import current_policy
 from personvern.core.registry import person_holders
@@ -272,22 +273,15 @@ def access_report_html(report: AccessReport) -> str:
         return render_to_string("rights/report.html", {"report": report})
 
 
-#: A text cell starting with one of these is evaluated as a formula by spreadsheet
-#: programs (CSV injection); tab and carriage return can hide such a start.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_cell(value: Any) -> Any:
-    """A CSV cell that a spreadsheet shows as text: formula-like text gets a leading '.
+    """A CSV cell that a spreadsheet shows as text (see :mod:`personvern.core.exports`).
 
     The person's own data may contain anything (a name typed as ``=HYPERLINK(…)``);
     data.json keeps the values unchanged.
     """
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return spreadsheet_cell(value)
 
 
 def _csv_bytes(section: HolderSection) -> bytes:
