@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import os
 import random
 import secrets
+import subprocess
+import sys
 from datetime import date, datetime, time
 from typing import Any
 
@@ -58,7 +61,8 @@ def _as_of(value: str | None) -> datetime:
 def _demo(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
-    from personvern.core.models import Person
+    from personvern.core.audit import retire_anchor
+    from personvern.core.models import AuditEntry, Person
 
     console = Console()
     call_command("migrate", verbosity=0, interactive=False)
@@ -67,6 +71,8 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         if args.fresh:
             call_command("flush", verbosity=0, interactive=False)
+        if not AuditEntry.objects.exists():
+            retire_anchor()  # a new audit chain: the old anchor belongs to the flushed one
         generate(persons=args.persons, seed=args.seed, now=_as_of(args.as_of), console=console)
     logins = ensure_demo_staff()
     if not args.serve:
@@ -81,13 +87,32 @@ def _demo(args: argparse.Namespace) -> int:
 
     if getattr(settings, "EMAIL_FILE_PATH", None):
         console.print(f"Mail the system sends is written to {settings.EMAIL_FILE_PATH}/")
+    console.print("A worker runs beside the web server: it sends the mail, and runs reminders, "
+                  "retention and the other jobs on their schedule (`personvern jobs list`).")
     console.print()
-    call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False, skip_checks=False)
+    worker = _start_worker()
+    try:
+        call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False,
+                     skip_checks=False)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
     return 0
+
+
+def _start_worker() -> subprocess.Popen[bytes]:
+    """``personvern worker`` in a child process, with this process's configuration."""
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "personvern", "worker"], env=dict(os.environ)
+    )
 
 
 def generate(*, persons: int, seed: int, now: datetime, console: Console | None = None) -> None:
     """Build the demo data set; the same (persons, seed, now) gives the same data."""
+    from personvern.core.audit import seal_pending
     from personvern.core.models import Person
     from personvern.demo.people import generate_persons
 
@@ -121,6 +146,8 @@ def generate(*, persons: int, seed: int, now: datetime, console: Console | None 
             module.generate(**kwargs)
             done = progress.tasks[step].completed or 1
             progress.update(step, total=done, completed=done)
+    # Sealed at once (the worker would within a minute), so `audit verify` checks them now.
+    seal_pending(now=now)
 
 
 ROLE_USERS = [
