@@ -15,7 +15,7 @@ from personvern.core.models import AuditEntry, Person
 from personvern.core.policy import current_policy
 from personvern.core.registry import holder_of
 from personvern.core.scanning import ScanStatus
-from personvern.recruitment import services
+from personvern.recruitment import finn, services
 from personvern.recruitment.models import (
     Application,
     ApplicationDocument,
@@ -128,13 +128,13 @@ def test_applications_are_imported_from_a_finn_export_once() -> None:
         "F-1,a@example.no,Anne,A,,2025-01-07T10:00:00+01:00,Hei\n"
         "F-2,b@example.no,Bo,B,,2025-01-08T10:00:00+01:00,Hallo\n"
     )
-    result = services.applications_import_finn(text=export, position=position, actor="hr")
+    result = finn.applications_import_finn(text=export, position=position, actor="hr")
     assert (result.created, result.skipped) == (2, 0)
     assert set(Application.objects.values_list("source", "external_ref")) == {
         ("finn", "F-1"),
         ("finn", "F-2"),
     }
-    again = services.applications_import_finn(text=export, position=position, actor="hr")
+    again = finn.applications_import_finn(text=export, position=position, actor="hr")
     assert (again.created, again.skipped) == (0, 2)
 
 
@@ -146,7 +146,7 @@ def test_a_bad_finn_row_names_the_row_and_column_and_imports_nothing() -> None:
         "F-2,b@example.no,i går\n"
     )
     with pytest.raises(ValidationError, match="finn.csv, row 3, column received_at"):
-        services.applications_import_finn(
+        finn.applications_import_finn(
             text=export, position=None, actor="hr", source_name="finn.csv"
         )
     assert not Application.objects.exists()

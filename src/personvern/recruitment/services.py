@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +9,6 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from personvern.core.audit import audit_log
 from personvern.core.scanning import ScanResult, ScanStatus, audit_scan, scan_or_refuse
@@ -310,77 +307,3 @@ def application_end_employment(
             data={"application": application.pk},
         )
     return application
-
-
-#: Columns of a Finn.no applicant export that the import reads (R25).
-FINN_COLUMNS = ("finn_id", "email", "given_name", "family_name", "phone", "received_at", "letter")
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    created: int
-    skipped: int
-
-
-def applications_import_finn(
-    *, text: str, position: Position | None, actor: str, source_name: str = "<input>"
-) -> ImportResult:
-    """Import applications exported from Finn.no as CSV (R25); all or nothing.
-
-    Every row is checked before anything is written; a bad row raises a
-    ValidationError naming the file, the row number and the column. Rows whose
-    ``finn_id`` was imported before are skipped, so the import can be re-run.
-    """
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in ("finn_id", "email", "received_at") if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ValidationError(f"{source_name}: missing column(s) {', '.join(missing)}.")
-    rows: list[tuple[int, dict[str, str], datetime]] = []
-    seen: set[str] = set()
-    for number, row in enumerate(reader, start=2):  # row 1 is the header
-        where = f"{source_name}, row {number}"
-        finn_id = (row.get("finn_id") or "").strip()
-        if not finn_id:
-            raise ValidationError(f"{where}, column finn_id: empty.")
-        if finn_id in seen:
-            raise ValidationError(f"{where}, column finn_id: {finn_id!r} appears twice.")
-        seen.add(finn_id)
-        if not (row.get("email") or "").strip():
-            raise ValidationError(f"{where}, column email: empty.")
-        raw = (row.get("received_at") or "").strip()
-        received = parse_datetime(raw) if raw else None
-        if received is None:
-            raise ValidationError(f"{where}, column received_at: {raw!r} is not a date and time.")
-        if timezone.is_naive(received):
-            received = timezone.make_aware(received)
-        rows.append((number, row, received))
-
-    existing = set(
-        Application.objects.filter(
-            source=ApplicationSource.FINN, external_ref__in=seen
-        ).values_list("external_ref", flat=True)
-    )
-    created = 0
-    with transaction.atomic():
-        for number, row, received in rows:
-            if row["finn_id"].strip() in existing:
-                continue
-            try:
-                application_receive(
-                    email=row["email"],
-                    given_name=row.get("given_name") or "",
-                    family_name=row.get("family_name") or "",
-                    phone=row.get("phone") or "",
-                    letter=row.get("letter") or "",
-                    source=ApplicationSource.FINN,
-                    external_ref=row["finn_id"].strip(),
-                    position=position,
-                    received_at=received,
-                    actor=actor,
-                )
-            except ValidationError as exc:
-                raise ValidationError(
-                    f"{source_name}, row {number}: {'; '.join(exc.messages)}"
-                ) from exc
-            created += 1
-    return ImportResult(created=created, skipped=len(rows) - created)
