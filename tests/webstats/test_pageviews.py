@@ -10,7 +10,12 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from personvern.webstats.classify import browser_family, clean_search_term, device_class
+from personvern.webstats.classify import (
+    browser_family,
+    clean_search_term,
+    device_class,
+    is_bot,
+)
 from personvern.webstats.consent import CONSENT_COOKIE, VISITOR_COOKIE
 from personvern.webstats.models import AnalyticsEvent, PageView
 from personvern.webstats.services import Bucket, analytics_consent_grant, pageviews_add
@@ -75,6 +80,15 @@ def test_only_successful_public_html_get_requests_are_counted(client: Client) ->
     client.get("/admin/login/")
     client.post("/privacy/cookies/choice/", {"choice": "declined"})
     assert not PageView.objects.exists()
+
+
+@pytest.mark.req("R30")
+def test_the_live_counter_leaves_out_crawlers_by_the_rule_the_import_uses(client: Client) -> None:
+    client.get("/privacy/", HTTP_USER_AGENT=GOOGLEBOT)
+    client.get("/privacy/", HTTP_USER_AGENT="python-requests/2.32")
+    client.get("/privacy/", HTTP_USER_AGENT=FIREFOX)
+    assert list(PageView.objects.values_list("device", "count")) == [("desktop", 1)]
+    assert is_bot(GOOGLEBOT) and not is_bot(FIREFOX)
 
 
 def test_counts_add_up_atomically_in_the_database() -> None:

@@ -29,11 +29,19 @@ SEARCH_TERM_MAX = 100
 PATH_MAX = 200
 
 
+def is_bot(user_agent: str) -> bool:
+    """Whether a User-Agent is a crawler or a script: such requests are no visits.
+
+    The one rule for the live counter and the log import: neither counts them.
+    """
+    return _BOT.search(user_agent) is not None
+
+
 def device_class(user_agent: str) -> str:
     """``bot``, ``mobile``, ``desktop`` or ``other`` (no User-Agent at all)."""
     if not user_agent.strip():
         return DeviceClass.OTHER
-    if _BOT.search(user_agent):
+    if is_bot(user_agent):
         return DeviceClass.BOT
     if _MOBILE.search(user_agent):
         return DeviceClass.MOBILE

@@ -30,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="count the page views of a web server access log (IP addresses are dropped)",
     )
     imp.add_argument("file", type=Path, help="access log in Common/Combined Log Format")
-    imp.add_argument("--skip-malformed", action="store_true",
-                     help="skip lines that are not in the log format instead of failing")
+    # Malformed lines are now reported and left out by default; the old flag still parses.
+    imp.add_argument("--skip-malformed", action="store_true", help=argparse.SUPPRESS)
     imp.set_defaults(func=_import_log)
 
 
@@ -61,28 +61,34 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _import_log(args: argparse.Namespace) -> int:
+    """Import a log: idempotent, crawlers left out, malformed lines reported by number."""
     from django.core.exceptions import ValidationError
 
-    from personvern.webstats.services import pageviews_import_log
+    from personvern.webstats.services import malformed_lines_message, pageviews_import_log
 
     path: Path = args.file
     if not path.is_file():
         print(f"{path}: no such file.", file=sys.stderr)
         return 2
-    with path.open(encoding="utf-8", errors="replace") as lines:
+    with path.open(encoding="utf-8", errors="replace", newline="") as lines:
         try:
             parsed = pageviews_import_log(
-                lines=lines,
-                source=path.name,
-                actor=f"cli:{getpass.getuser()}",
-                skip_malformed=args.skip_malformed,
+                lines=lines, source=path.name, actor=f"cli:{getpass.getuser()}"
             )
         except ValidationError as exc:
             print("; ".join(exc.messages), file=sys.stderr)
             return 1
+    if parsed.malformed_total:
+        print(malformed_lines_message(parsed, path.name), file=sys.stderr)
+    if parsed.incomplete_last_line:
+        print(f"{path.name}: the last line has no line end yet; the next import counts it.",
+              file=sys.stderr)
+    new = parsed.lines - parsed.already_imported
     Console().print(
-        f"{parsed.counted} page views from {parsed.lines} lines counted "
-        f"into {len(parsed.counts)} hourly buckets"
-        + (f"; {len(parsed.malformed)} malformed lines skipped." if parsed.malformed else ".")
+        f"{path.name}: {parsed.counted} page views counted from {new} new lines "
+        f"into {len(parsed.counts)} hourly buckets; "
+        f"{parsed.already_imported} lines were imported before; "
+        f"{parsed.bots} requests by crawlers left out; "
+        f"{parsed.malformed_total} malformed lines not counted."
     )
     return 0

@@ -6,8 +6,11 @@ after ``LocaleMiddleware``. It never reads the client's IP address
 there is nothing to anonymise and nothing to leak.
 
 Counted: successful GET responses with an HTML body, outside the back
-office, the API and static files. A failure to count is logged and never
-breaks the page.
+office, the API and static files, from browsers (crawlers and scripts,
+:func:`~personvern.webstats.classify.is_bot`, are left out). Paths that carry
+a secret (an unsubscribe or tracking token) are counted under their route
+pattern (:func:`counted_path`). The log import follows the same rules. A
+failure to count is logged and never breaks the page.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable
 
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils import timezone
 
 from personvern.webstats import services
@@ -25,6 +29,7 @@ from personvern.webstats.classify import (
     browser_family,
     clean_search_term,
     device_class,
+    is_bot,
 )
 from personvern.webstats.consent import analytics_visitor
 
@@ -37,11 +42,20 @@ EXCLUDED_PREFIXES = ("/admin/", "/api/", "/static/", "/media/", "/i18n/")
 SECRET_KWARGS = ("token", "key", "uuid", "public_id")
 
 
-def _counted_path(request: HttpRequest) -> str:
-    match = request.resolver_match
+def counted_path(path: str, match: ResolverMatch | None = None) -> str:
+    """The path as the statistics keep it: a path whose URL carries a secret or an
+    identifier (``SECRET_KWARGS``: an unsubscribe or tracking token) becomes its
+    route pattern (``/newsletter/unsubscribe/<str:token>/``); any other path is
+    kept, cut to ``PATH_MAX``. ``match`` is the request's resolver match; without
+    one the path is resolved here (the log import)."""
+    if match is None:
+        try:
+            match = resolve(path)
+        except Resolver404:
+            match = None
     if match and any(s in k for k in match.kwargs for s in SECRET_KWARGS):
         return ("/" + match.route)[:PATH_MAX]
-    return request.path[:PATH_MAX]
+    return path[:PATH_MAX]
 
 
 def _counts(request: HttpRequest, response: HttpResponse) -> bool:
@@ -50,6 +64,7 @@ def _counts(request: HttpRequest, response: HttpResponse) -> bool:
         and response.status_code == 200
         and response.get("Content-Type", "").startswith("text/html")
         and not request.path.startswith(EXCLUDED_PREFIXES)
+        and not is_bot(request.headers.get("User-Agent", ""))
     )
 
 
@@ -68,7 +83,7 @@ class WebStatsMiddleware:
     def record(self, request: HttpRequest) -> None:
         """Count the view; record an analytics event if the visitor consented."""
         now = timezone.now()
-        path = _counted_path(request)
+        path = counted_path(request.path, request.resolver_match)
         user_agent = request.headers.get("User-Agent", "")
         try:
             # A savepoint: a failed count must not poison a surrounding transaction.

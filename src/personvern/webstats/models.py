@@ -125,3 +125,30 @@ class PageView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.hour:02d}h {self.path}: {self.count}"
+
+
+class ImportedLog(models.Model):
+    """An access log (or the part of it read so far) whose page views were counted.
+
+    What makes ``webstats import-log`` idempotent. ``digest`` is a keyed hash
+    (HMAC-SHA256 under a key derived from ``SECRET_KEY``) of the log's first
+    ``lines`` lines: the same log imported again, or renamed by log rotation, or
+    grown since by appended lines, starts with a recorded prefix, and only the
+    lines after the longest such prefix are counted. Keyed, because a log's
+    lines hold client addresses: a plain hash of a one-line log could be matched
+    by trying every address. So nothing here is personal data; a new secret key
+    forgets which logs were imported.
+    """
+
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    lines = models.PositiveIntegerField(_("lines"))
+    source = models.CharField(_("file name"), max_length=255)
+    page_views = models.PositiveIntegerField(_("page views counted"))
+    imported_at = models.DateTimeField(_("imported"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("imported access log")
+        verbose_name_plural = _("imported access logs")
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.lines} lines)"

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +25,7 @@ from personvern.webstats.models import (
     AnalyticsEvent,
     ConsentChoice,
     DeviceClass,
+    ImportedLog,
     PageView,
 )
 from personvern.webstats.selectors import analytics_consent_state
@@ -40,6 +41,9 @@ CONSENT_TEXT_NEEDED = _("Consent must name the policy and text version.")
 LOG_MALFORMED = _("%(source)s: line %(lines)s is not in the Common/Combined Log Format")
 LOG_MALFORMED_MORE = _(
     "%(source)s: line %(lines)s and %(more)s more is not in the Common/Combined Log Format"
+)
+LOG_IMPORTED_MEANWHILE = _(
+    "%(source)s: another import counted this log meanwhile; nothing was added twice."
 )
 
 
@@ -210,38 +214,57 @@ def analytics_event_record(
     return True
 
 
-def pageviews_import_log(
-    *, lines: Iterable[str], source: str, actor: str, skip_malformed: bool = False
-) -> ParsedLog:
+def malformed_lines_message(parsed: ParsedLog, source: str) -> str:
+    """``source: line 3, 9 and 12 more is not in …``: the first numbers and how many more."""
+    shown = ", ".join(str(n) for n in parsed.malformed)
+    more = parsed.malformed_total - len(parsed.malformed)
+    message = LOG_MALFORMED_MORE if more > 0 else LOG_MALFORMED
+    return str(message) % {"source": source, "lines": shown, "more": more}
+
+
+def pageviews_import_log(*, lines: Iterable[str], source: str, actor: str) -> ParsedLog:
     """Add an access log's page views to the statistics; returns what was read.
 
-    Malformed lines make the whole import fail (``ValidationError`` naming
-    ``source`` and the line numbers) and nothing is written, unless
-    ``skip_malformed``. Importing the same log twice counts it twice.
+    Idempotent: the log's lines are recorded by a keyed digest
+    (:class:`~personvern.webstats.models.ImportedLog`), so importing the same
+    log again, or a rotated copy of it, adds nothing, and a log that has grown
+    since adds only its new lines. Crawlers are left out and token-bearing
+    paths masked, as the live counter does. Malformed lines are not counted
+    and reported (:attr:`ParsedLog.malformed`); the rest is. The counts, the
+    record of the import and its audit entry are one transaction: a log two
+    imports read at once is counted by one of them (the other gets a
+    ``ValidationError`` and writes nothing).
     """
     from personvern.webstats.logs import parse_access_log
 
-    parsed = parse_access_log(lines)
-    if parsed.malformed and not skip_malformed:
-        shown = ", ".join(str(n) for n in parsed.malformed[:10])
-        more = len(parsed.malformed) - 10
-        raise ValidationError(
-            LOG_MALFORMED_MORE if more > 0 else LOG_MALFORMED,
-            params={"source": source, "lines": shown, "more": more},
-        )
-    with transaction.atomic():
-        if parsed.counts:
-            pageviews_add(counts=parsed.counts)
-        audit_log(
-            actor=actor,
-            action="webstats.log_imported",
-            activity="web-statistics",
-            data={
-                "source": source,
-                "lines": parsed.lines,
-                "page_views": parsed.counted,
-                "buckets": len(parsed.counts),
-                "malformed_skipped": len(parsed.malformed),
-            },
-        )
+    imported = dict(ImportedLog.objects.values_list("lines", "digest"))
+    parsed = parse_access_log(lines, imported=imported)
+    if parsed.lines == parsed.already_imported:
+        return parsed  # nothing new (or an empty log): nothing to record
+    try:
+        with transaction.atomic():
+            ImportedLog.objects.create(
+                digest=parsed.digest,
+                lines=parsed.lines,
+                source=source[:255],
+                page_views=parsed.counted,
+            )
+            if parsed.counts:
+                pageviews_add(counts=parsed.counts)
+            audit_log(
+                actor=actor,
+                action="webstats.log_imported",
+                activity="web-statistics",
+                data={
+                    "source": source,
+                    "lines": parsed.lines,
+                    "already_imported": parsed.already_imported,
+                    "page_views": parsed.counted,
+                    "bots_left_out": parsed.bots,
+                    "buckets": len(parsed.counts),
+                    "malformed": parsed.malformed_total,
+                },
+            )
+    except IntegrityError as exc:
+        raise ValidationError(LOG_IMPORTED_MEANWHILE, params={"source": source}) from exc
     return parsed
