@@ -89,7 +89,9 @@ def test_storage_location_outside_eu_eea_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.req("R7")
-def test_transfer_mechanism_turns_the_error_into_a_warning(tmp_path: Path) -> None:
+def test_transfer_mechanism_does_not_keep_the_eu_eea_promise(tmp_path: Path) -> None:
+    # The statement promises EU/EEA-only processing: standard contractual clauses
+    # make a transfer lawful, but the promise would still be broken.
     text = edit(
         DEFAULT_TEXT,
         'country = "NO"',
@@ -98,12 +100,12 @@ def test_transfer_mechanism_turns_the_error_into_a_warning(tmp_path: Path) -> No
     )
     path = write(tmp_path, text)
 
-    policy = load_policy(path)
+    problem = find(problems(path), "processor[0].country")
 
-    warning = next(w for w in policy.warnings if w.field == "processor[0].country")
-    assert warning.severity == "warning"
-    assert warning.line == line_of(text, 'country = "US"')
-    assert "notice promises EU/EEA" in warning.message
+    assert problem.severity == "error"
+    assert problem.line == line_of(text, 'country = "US"')
+    promise_line = line_of(text, "processors_eu_eea_only = true")
+    assert f"notice.processors_eu_eea_only at line {promise_line}" in problem.message
 
 
 @pytest.mark.req("R8")

@@ -9,6 +9,7 @@ into a line.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
@@ -215,7 +216,33 @@ def _check_activity(raw: dict[str, Any], index: int, activity: dict[str, Any]) -
         seen.add(key)
 
 
-def _check_processor(index: int, processor: dict[str, Any], as_of: dt.date) -> Iterator[Finding]:
+#: Where the notice's texts speak of the EU/EEA (in English or Norwegian).
+_EU_EEA_WORDS = re.compile(
+    r"EU\s*/\s*E(EA|ØS)|\bE(EA|ØS)\b|European Economic Area|økonomiske samarbeidsområde",
+    re.IGNORECASE,
+)
+PROMISE: Loc = ("notice", "processors_eu_eea_only")
+
+
+def _promises_eu_eea_only(raw: dict[str, Any]) -> bool:
+    notice = raw.get("notice")
+    return isinstance(notice, dict) and notice.get("processors_eu_eea_only") is True
+
+
+def _outside_eu_eea(processor: dict[str, Any]) -> list[str]:
+    """The valid country codes outside the EU/EEA where the processor works or stores data."""
+    places = [processor.get("country"), *(code for _, code in _strings(processor.get("storage")))]
+    return [
+        code
+        for code in places
+        if isinstance(code, str) and code not in EU_EEA and is_dpv_term(f"loc:{code}")
+    ]
+
+
+def _check_processor(
+    index: int, processor: dict[str, Any], as_of: dt.date, *, promise: str | None
+) -> Iterator[Finding]:
+    """One processor's entry; ``promise`` says where the EU/EEA-only promise is (or None)."""
     here: Loc = ("processor", index)
     name = processor.get("name", processor.get("id", f"#{index}"))
     mechanism = processor.get("transfer_mechanism")
@@ -238,17 +265,20 @@ def _check_processor(index: int, processor: dict[str, Any], as_of: dt.date) -> I
         if not is_dpv_term(f"loc:{code}"):
             yield _error(loc, f"{code!r} is not a known ISO 3166 country code")
         elif code not in EU_EEA:
-            if not mechanism:
+            if promise is not None:
+                yield _error(
+                    loc,
+                    f"processor {name!r} {verb} {code}, outside the EU/EEA, but the notice "
+                    f"promises that every processor works and stores data in the EU/EEA "
+                    f"({promise}); a transfer_mechanism does not keep that promise: choose a "
+                    "processor in the EU/EEA, or drop the promise so that the notice names "
+                    "the transfer",
+                )
+            elif not mechanism:
                 yield _error(
                     loc,
                     f"processor {name!r} {verb} {code}, outside the EU/EEA, and declares no "
                     "transfer_mechanism (GDPR chapter V)",
-                )
-            else:
-                yield _warning(
-                    loc,
-                    f"processor {name!r} {verb} {code}, outside the EU/EEA (under {mechanism}); "
-                    "the notice promises EU/EEA processing, so revise it",
                 )
 
     interval = _duration(processor.get("audit_interval"))
@@ -271,6 +301,49 @@ def _check_processor(index: int, processor: dict[str, Any], as_of: dt.date) -> I
             f"processor {name!r} is marked as a placeholder: "
             "verify its name, locations and DPA date",
         )
+
+
+def _check_eu_eea_texts(raw: dict[str, Any]) -> Iterator[Finding]:
+    """Without the EU/EEA-only promise, no text may claim it while a processor is outside.
+
+    The notice then lists each processor outside the EU/EEA with its country and
+    transfer mechanism itself; a free text (or a processor's name) that speaks of
+    the EU/EEA would contradict that list.
+    """
+    if _promises_eu_eea_only(raw):
+        return
+    outside = [
+        (index, processor, codes)
+        for index, processor in _entries(raw, "processor")
+        if (codes := _outside_eu_eea(processor))
+    ]
+    if not outside:
+        return
+    first_index, first, codes = outside[0]
+    name = first.get("name", first.get("id", f"#{first_index}"))
+    who = f"processor {name!r} ({', '.join(codes)})"
+    notice = raw.get("notice")
+    texts: list[tuple[Loc, Any]] = []
+    if isinstance(notice, dict):
+        for key, value in notice.items():
+            if isinstance(value, dict):
+                texts += [(("notice", key, lang), text) for lang, text in value.items()]
+            else:
+                texts.append((("notice", key), value))
+    for index, processor, _codes in outside:
+        texts.append((("processor", index, "name"), processor.get("name")))
+        service = processor.get("service")
+        if isinstance(service, dict):
+            texts += [(("processor", index, "service", lang), t) for lang, t in service.items()]
+    for loc, text in texts:
+        if isinstance(text, str) and _EU_EEA_WORDS.search(text):
+            yield _error(
+                loc,
+                f"this text speaks of the EU/EEA, but {who} works or stores data outside it: "
+                "the notice lists such processors with their country and transfer mechanism, "
+                "so take the EU/EEA out of this text (or keep every processor in the EU/EEA "
+                "and set notice.processors_eu_eea_only = true)",
+            )
 
 
 def _check_cookies(raw: dict[str, Any]) -> Iterator[Finding]:
@@ -344,8 +417,13 @@ def cross_checks(raw: dict[str, Any], *, as_of: dt.date, line_of: LineOf) -> lis
     findings += _check_duplicates(raw, line_of)
     for index, activity in _entries(raw, "activity"):
         findings += _check_activity(raw, index, activity)
+    promise: str | None = None
+    if _promises_eu_eea_only(raw):
+        line = line_of(PROMISE)
+        promise = "notice.processors_eu_eea_only" + (f" at line {line}" if line else "")
     for index, processor in _entries(raw, "processor"):
-        findings += _check_processor(index, processor, as_of)
+        findings += _check_processor(index, processor, as_of, promise=promise)
+    findings += _check_eu_eea_texts(raw)
     for key in ("subject_category", "data_category"):
         for index, category in _entries(raw, key):
             findings += _dpv((key, index, "dpv"), category.get("dpv"), ("dpv", "pd"))

@@ -96,3 +96,15 @@ ROLE_LABELS: dict[str, Promise] = {
     "controller": _("controller"),
     "processor": _("processor"),
 }
+
+#: "transferred under <mechanism>": the GDPR chapter V basis of a transfer.
+TRANSFER_MECHANISM_LABELS: dict[str, Promise] = {
+    "adequacy-decision": _("an adequacy decision of the European Commission (GDPR Art. 45)"),
+    "binding-corporate-rules": _("binding corporate rules (GDPR Art. 46(2)(b))"),
+    "standard-contractual-clauses": _(
+        "the European Commission's standard contractual clauses (GDPR Art. 46(2)(c))"
+    ),
+    "code-of-conduct": _("an approved code of conduct (GDPR Art. 46(2)(e))"),
+    "certification": _("an approved certification (GDPR Art. 46(2)(f))"),
+    "explicit-consent": _("your explicit consent (GDPR Art. 49(1)(a))"),
+}

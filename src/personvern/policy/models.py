@@ -323,12 +323,21 @@ class Cookie(_Model):
 
 
 class NoticeTexts(_Model):
-    """Free texts of the notice that are not tied to one activity."""
+    """Free texts of the notice that are not tied to one activity, and what they promise.
+
+    ``processors_eu_eea_only``: the notice promises that every processor works
+    from, and stores data in, the EU/EEA. Then a processor anywhere else is an
+    error, whatever transfer mechanism it names. Without the promise, a processor
+    outside the EU/EEA needs a transfer mechanism, the notice names it with its
+    country and mechanism, and the free texts must not speak of EU/EEA-only
+    processing (see ``checks``).
+    """
 
     intro: Text
     processor_role: Text | None = None
     location: Text
     contact: Text
+    processors_eu_eea_only: bool = False
 
 
 class CookiePolicyTexts(_Model):

@@ -16,8 +16,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, translation
 
 from . import labels
-from .models import Activity, Policy, RetentionRule, normalise_lang
-from .vocab import country_name
+from .models import Activity, Policy, Processor, RetentionRule, normalise_lang
+from .vocab import EU_EEA, country_name
 
 Format = Literal["html", "md"]
 COOKIE_PAGE_FALLBACK = "/privacy/cookies/"
@@ -117,6 +117,30 @@ def _activity_context(policy: Policy, activity: Activity, lang: str) -> dict[str
     }
 
 
+def _processor_context(processor: Processor, lang: str) -> dict[str, Any]:
+    """A processor as the notice lists it; one outside the EU/EEA with where and why.
+
+    The policy check refuses such a processor when the notice promises EU/EEA-only
+    processing, and otherwise requires its transfer mechanism, so ``mechanism`` is
+    set whenever ``outside`` is.
+    """
+    outside = [
+        code for code in dict.fromkeys([processor.country, *processor.storage])
+        if code not in EU_EEA
+    ]
+    mechanism = processor.transfer_mechanism
+    return {
+        "name": processor.name,
+        "service": processor.service.get(lang),
+        "country": country_name(processor.country, lang),
+        "storage": [country_name(c, lang) for c in processor.storage],
+        "outside": ", ".join(country_name(c, lang) for c in outside),
+        "mechanism": (
+            str(labels.TRANSFER_MECHANISM_LABELS.get(mechanism, mechanism)) if mechanism else ""
+        ),
+    }
+
+
 def _url(name: str, fallback: str) -> str:
     try:
         return reverse(name)
@@ -132,6 +156,7 @@ def notice_context(policy: Policy, lang: str) -> dict[str, Any]:
         rights = policy.rights
         authority = policy.supervisory_authority
         activities = [_activity_context(policy, a, lang) for a in policy.activities]
+        processors = [_processor_context(p, lang) for p in policy.processors]
         return {
             "lang": lang,
             "controller": {
@@ -153,15 +178,8 @@ def notice_context(policy: Policy, lang: str) -> dict[str, Any]:
             "contact": policy.notice.contact.get(lang),
             "activities": [a for a in activities if a["role"] == "controller"],
             "processor_activities": [a for a in activities if a["role"] == "processor"],
-            "processors": [
-                {
-                    "name": p.name,
-                    "service": p.service.get(lang),
-                    "country": country_name(p.country, lang),
-                    "storage": [country_name(c, lang) for c in p.storage],
-                }
-                for p in policy.processors
-            ],
+            "processors": processors,
+            "processors_outside": [p for p in processors if p["outside"]],
             "security": [m.get(lang) for m in policy.security_measures],
             "rights": {
                 "response_time": rights.response_time.describe(lang),
