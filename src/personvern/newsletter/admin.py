@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.newsletter import services
 from personvern.newsletter.models import Interaction, Newsletter, Subscription
+
+SEND_QUEUED = _(
+    "Sending has started in the background: the copies go out in batches, and the "
+    "newsletter shows when it was sent and to how many once it is done."
+)
 
 
 def _actor(request: HttpRequest) -> str:
@@ -19,7 +26,7 @@ def _actor(request: HttpRequest) -> str:
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ScopedModelAdmin):
     list_display = ("person", "status", "basis", "source", "subscribed_at", "unsubscribed_at")
     list_filter = ("status", "basis", "source")
     search_fields = ("person__emails__address", "person__family_name")
@@ -63,7 +70,7 @@ class NewsletterAdmin(admin.ModelAdmin):
     list_display = ("pk", "subject", "sent_at", "recipient_count")
     fields = ("subject", "body", "sent_at", "recipient_count")
     readonly_fields = ("sent_at", "recipient_count")
-    actions = ["mark_sent"]
+    actions = ["send"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Editable until it starts going out (`personvern newsletter send ID` sends it).
@@ -81,16 +88,24 @@ class NewsletterAdmin(admin.ModelAdmin):
         )
         obj.pk = created.pk
 
-    @admin.action(
-        description=_("Record the selected newsletters as sent now"), permissions=["change"]
-    )
-    def mark_sent(self, request: HttpRequest, queryset: QuerySet[Newsletter]) -> None:
-        for newsletter in queryset.filter(sent_at__isnull=True):
-            services.newsletter_mark_sent(newsletter=newsletter, actor=_actor(request))
+    @admin.action(description=_("Send the selected newsletters"), permissions=["change"])
+    def send(self, request: HttpRequest, queryset: QuerySet[Newsletter]) -> None:
+        """Queue each for the worker; the mail goes out in the background, in batches."""
+        queued = 0
+        for newsletter in queryset:
+            try:
+                services.newsletter_queue_send(newsletter=newsletter, actor=_actor(request))
+            except ValidationError as exc:
+                self.message_user(request, f"{newsletter.subject}: {'; '.join(exc.messages)}",
+                                  messages.ERROR)
+            else:
+                queued += 1
+        if queued:
+            self.message_user(request, SEND_QUEUED, messages.SUCCESS)
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(ScopedModelAdmin):
     list_display = ("subscription", "newsletter", "kind", "at")
     list_filter = ("kind",)
     readonly_fields = ("subscription", "newsletter", "kind", "url", "at")

@@ -298,6 +298,28 @@ def newsletter_mark_sent(
     return newsletter
 
 
+def newsletter_queue_send(
+    *, newsletter: Newsletter, actor: str, now: datetime | None = None
+) -> None:
+    """Have the worker send ``newsletter`` (the back office's "send"); nothing goes out here.
+
+    Refused now if it is sent, being sent or empty, so staff hear of it at once.
+    """
+    from personvern.newsletter.tasks import send_newsletter
+
+    newsletter.refresh_from_db()
+    if newsletter.sent_at is not None:
+        raise ValidationError({"newsletter": ALREADY_SENT})
+    if newsletter.send_cursor is not None:
+        raise ValidationError({"newsletter": BEING_SENT})
+    if not newsletter.body.strip():
+        raise ValidationError({"body": BODY_NEEDED})
+    with transaction.atomic():
+        send_newsletter.enqueue(newsletter.pk, actor)
+        audit_log(actor=actor, action="newsletter.send_queued", activity=ACTIVITY,
+                  data={"newsletter": newsletter.pk}, now=now)
+
+
 def _absolute(path: str) -> str:
     return f"{settings.PERSONVERN_BASE_URL}{path}"
 
