@@ -1,4 +1,4 @@
-"""``python -m tests.worker.run_worker ARGS``: the personvern command with the probe job registered."""
+"""``python -m tests.worker.run_worker ARGS``: personvern, with the probe job registered."""
 
 import sys
 
