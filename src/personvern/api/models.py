@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from personvern.core.fields import not_personal
+
 
 class ApiToken(models.Model):
     """A bearer token that lets one staff user call the REST API."""
@@ -20,7 +22,10 @@ class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = not_personal(
+        models.CharField(_("name"), max_length=100),
+        "the label a staff member gives the token (\"CRM sync\"), not a person's name",
+    )
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)

@@ -2,8 +2,10 @@
 
 They run with ``manage.py check`` (and so in CI and at start-up):
 
-- personvern.E001: a model references Person or has a field marked personal and
-  no holder declares it;
+- personvern.E001: a model references Person, has a field marked personal, or
+  (in personvern's own apps) a field that looks personal by its type or name and
+  is not marked ``not_personal`` (see :mod:`personvern.core.fields`), and no
+  holder declares it;
 - personvern.E002: a declaration names an activity the policy lacks;
 - personvern.E003: a declaration names an anchor or cohort the policy vocabulary
   lacks, or a holder lacks an anchor/cohort its activity's retention rules use;
@@ -15,13 +17,14 @@ They run with ``manage.py check`` (and so in CI and at start-up):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.apps import apps
 from django.core import checks
 from django.db import models
 
-from personvern.core.fields import is_personal
+from personvern.core.fields import is_personal, looks_personal
 from personvern.core.registry import holder_of, holders
 
 
@@ -42,6 +45,61 @@ def _has_personal_fields(model: type[models.Model]) -> bool:
     return any(is_personal(f) for f in model._meta.get_fields())
 
 
+#: Django's own apps: their user and session tables are not the people of the policy.
+DJANGO_APPS = {"admin", "auth", "contenttypes", "sessions"}
+
+
+def _ours(model: type[models.Model]) -> bool:
+    """Whether the model belongs to one of personvern's own apps (not Django's or a library's)."""
+    return model._meta.app_config is not None and model._meta.app_config.name.startswith(
+        "personvern."
+    )
+
+
+def _personal_looking_fields(model: type[models.Model]) -> list[str]:
+    """Names of the model's own fields that look personal and are not marked either way."""
+    return [
+        f.name
+        for f in model._meta.get_fields()
+        if getattr(f, "model", None) is model and not is_personal(f) and looks_personal(f)
+    ]
+
+
+def undeclared_holders(
+    models_to_check: Iterable[type[models.Model]],
+) -> list[checks.CheckMessage]:
+    """personvern.E001 for each model that holds personal data and no holder declares."""
+    errors: list[checks.CheckMessage] = []
+    for model in models_to_check:
+        if model._meta.app_label in DJANGO_APPS or holder_of(model):
+            continue
+        if _references_person(model) or _has_personal_fields(model):
+            errors.append(
+                checks.Error(
+                    f"{model._meta.label} holds personal data but no privacy.py declares it "
+                    "as a holder.",
+                    hint="Register a Holder for it in its app's privacy.py.",
+                    obj=model,
+                    id="personvern.E001",
+                )
+            )
+        elif _ours(model) and (looking := _personal_looking_fields(model)):
+            errors.append(
+                checks.Error(
+                    f"{model._meta.label} has fields that look personal "
+                    f"({', '.join(looking)}) but no privacy.py declares it as a holder.",
+                    hint=(
+                        "Register a Holder for it in its app's privacy.py, or mark each such "
+                        "field with personvern.core.fields.not_personal(field, why) if it is "
+                        "about no one."
+                    ),
+                    obj=model,
+                    id="personvern.E001",
+                )
+            )
+    return errors
+
+
 @checks.register("personvern")
 def check_holders(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Run the holder/policy consistency checks."""
@@ -53,25 +111,11 @@ def check_holders(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
         policy = current_policy()
     except PolicyError as exc:
         return [
-            checks.Error(
-                f"The policy file is invalid: {p}", id="personvern.E005"
-            )
+            checks.Error(f"The policy file is invalid: {p}", id="personvern.E005")
             for p in exc.problems
         ]
 
-    for model in apps.get_models():
-        if model._meta.app_label in {"admin", "auth", "contenttypes", "sessions"}:
-            continue
-        if (_references_person(model) or _has_personal_fields(model)) and not holder_of(model):
-            errors.append(
-                checks.Error(
-                    f"{model._meta.label} holds personal data but no privacy.py declares it "
-                    "as a holder.",
-                    hint="Register a Holder for it in its app's privacy.py.",
-                    obj=model,
-                    id="personvern.E001",
-                )
-            )
+    errors += undeclared_holders(apps.get_models())
 
     activity_ids = {a.id for a in policy.activities}
     for holder in holders():

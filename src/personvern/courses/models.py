@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from personvern.core.fields import personal
+from personvern.core.fields import not_personal, personal
 from personvern.core.models import Person
 
 
@@ -38,10 +38,15 @@ class Venue(models.Model):
     (R11); they are business contact data, not data about a participant.
     """
 
-    name = models.CharField(_("name"), max_length=200)
-    address = models.TextField(_("address"))
-    hotel_name = models.CharField(_("hotel"), max_length=200, blank=True)
-    hotel_email = models.EmailField(_("hotel e-mail address"), blank=True)
+    name = not_personal(models.CharField(_("name"), max_length=200), "the venue's name")
+    address = not_personal(models.TextField(_("address")), "where the venue is")
+    hotel_name = not_personal(
+        models.CharField(_("hotel"), max_length=200, blank=True), "the hotel's name"
+    )
+    hotel_email = not_personal(
+        models.EmailField(_("hotel e-mail address"), blank=True),
+        "the hotel's booking address, an organisation's",
+    )
 
     class Meta:
         verbose_name = _("venue")
@@ -193,8 +198,11 @@ class HotelTransfer(models.Model):
     course = models.ForeignKey(
         Course, on_delete=models.PROTECT, related_name="hotel_transfers", verbose_name=_("course")
     )
-    hotel_name = models.CharField(_("hotel"), max_length=200)
-    hotel_email = models.EmailField(_("hotel e-mail address"), blank=True)
+    hotel_name = not_personal(models.CharField(_("hotel"), max_length=200), "the hotel's name")
+    hotel_email = not_personal(
+        models.EmailField(_("hotel e-mail address"), blank=True),
+        "the hotel's booking address, an organisation's",
+    )
     sent_at = models.DateTimeField(_("sent"))
     actor = models.CharField(_("sent by"), max_length=150)
     row_count = models.PositiveIntegerField(_("rows"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from personvern.core.fields import personal
+from personvern.core.fields import not_personal, personal
 from personvern.core.models import Person
 
 
@@ -25,7 +25,10 @@ class CustomerKind(models.TextChoices):
 class Customer(models.Model):
     """An organisation we do business with."""
 
-    name = models.CharField(_("organisation name"), max_length=200)
+    name = not_personal(
+        models.CharField(_("organisation name"), max_length=200),
+        "an organisation's name; its people are CustomerContact rows",
+    )
     org_no = models.CharField(_("organisation number"), max_length=9, blank=True)
     kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices)
     relationship_started_at = models.DateTimeField(_("relationship started"))
