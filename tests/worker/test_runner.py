@@ -73,7 +73,19 @@ def test_a_slot_is_claimed_once() -> None:
     first = schedule_due(now=now)
     assert {run.job for run in first} >= {"retention-run", "mail-sweep"}
     assert schedule_due(now=now) == []
-    assert schedule_due(now=now + timedelta(minutes=5))  # the next mail-sweep slot
+    JobRun.objects.update(state=JobRunState.SUCCEEDED)
+    assert "mail-sweep" in {run.job for run in schedule_due(now=now + timedelta(minutes=5))}
+
+
+@pytest.mark.django_db
+def test_a_job_still_running_is_not_started_again_beside_itself() -> None:
+    now = datetime(2027, 3, 1, 10, 7, tzinfo=OSLO)
+    [sweep] = [run for run in schedule_due(now=now) if run.job == "mail-sweep"]
+    JobRun.objects.filter(pk=sweep.pk).update(state=JobRunState.RUNNING)
+    later = now + timedelta(minutes=5)
+    assert "mail-sweep" not in {run.job for run in schedule_due(now=later)}
+    JobRun.objects.filter(pk=sweep.pk).update(state=JobRunState.SUCCEEDED)
+    assert "mail-sweep" in {run.job for run in schedule_due(now=later)}
 
 
 @pytest.mark.django_db

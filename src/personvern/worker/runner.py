@@ -45,6 +45,10 @@ logger = logging.getLogger(__name__)
 _current_worker = threading.local()
 
 
+#: How long a scheduled run still queued or running keeps its job from the next slot.
+BUSY_FOR_AT_MOST = timedelta(hours=6)
+
+
 def current_worker_id() -> str:
     return getattr(_current_worker, "id", "") or f"{socket.gethostname()}:{os.getpid()}"
 
@@ -61,6 +65,16 @@ def schedule_due(*, now: datetime, as_of: str | None = None) -> list[JobRun]:
     from personvern.worker.tasks import run_job
 
     claimed = []
+    # A job whose previous run is still queued or running is not started again
+    # beside it (two retention runs or intakes at once help nobody); it takes
+    # the then-current slot once that run ends. A run stuck that long is not
+    # waited for: its task failed outside the job, and the job must go on.
+    busy = set(
+        JobRun.objects.filter(
+            state__in=[JobRunState.QUEUED, JobRunState.RUNNING], manual=False,
+            queued_at__gte=timezone.now() - BUSY_FOR_AT_MOST,
+        ).values_list("job", flat=True)
+    )
     existing = set(
         JobRun.objects.filter(
             job__in=[job.name for job in registry.jobs()],
@@ -71,7 +85,7 @@ def schedule_due(*, now: datetime, as_of: str | None = None) -> list[JobRun]:
         if not job.enabled():
             continue
         slot = job.schedule.slot(now)
-        if (job.name, slot) in existing:
+        if (job.name, slot) in existing or job.name in busy:
             continue
         try:
             with transaction.atomic():
