@@ -113,7 +113,9 @@ def test_directory_reports_every_message_and_creates_only_good_marked_ones(
     bad_date = message(message_id="<5@x>").replace(
         b"Wed, 05 Mar 2025 10:15:00 +0100", b"den femte mars"
     )
-    write(tmp_path, "e-bad-date.eml", bad_date)
+    bad_date_file = write(tmp_path, "e-bad-date.eml", bad_date)
+    arrived = datetime(2025, 3, 7, 8, 30, tzinfo=UTC).timestamp()
+    os.utime(bad_date_file, (arrived, arrived))
     write(tmp_path, "f-garbage.eml", b"\x00\x01 this is no e-mail at all")
     write(tmp_path, "g-ambiguous.eml", message(body="Innsyn, og så sletting.", message_id="<7@x>"))
     write(tmp_path, "h-unnamed.eml", message("Personvern", "Hei, et spørsmål.", message_id="<8@x>"))
@@ -126,7 +128,8 @@ def test_directory_reports_every_message_and_creates_only_good_marked_ones(
         "b-course.eml": Outcome.NOT_MARKED,
         "c-no-from.eml": Outcome.MALFORMED,
         "d-bad-from.eml": Outcome.MALFORMED,
-        "e-bad-date.eml": Outcome.MALFORMED,
+        # Dated from when it arrived, with a note (a bad Date must not lose the request).
+        "e-bad-date.eml": Outcome.CREATED,
         "f-garbage.eml": Outcome.MALFORMED,
         "g-ambiguous.eml": Outcome.CREATED_UNCLASSIFIED,
         "h-unnamed.eml": Outcome.CREATED_UNCLASSIFIED,
@@ -137,8 +140,10 @@ def test_directory_reports_every_message_and_creates_only_good_marked_ones(
     assert "den femte mars" in notes["e-bad-date.eml"]
     assert "access" in notes["g-ambiguous.eml"] and "erasure" in notes["g-ambiguous.eml"]
     assert report.has_problems
-    # The erasure, and the two whose right staff must still name.
+    # The erasure, the access request with the bad date, and the two whose right
+    # staff must still name.
     assert sorted(Request.objects.values_list("type", flat=True)) == [
+        RequestType.ACCESS,
         RequestType.ERASURE,
         RequestType.UNCLASSIFIED,
         RequestType.UNCLASSIFIED,
@@ -177,12 +182,30 @@ def test_minus_zero_date_is_utc_and_missing_message_id_uses_content(tmp_path: Pa
 
 
 @pytest.mark.req("R32")
-def test_message_dated_in_the_future_is_malformed_and_leaves_nothing(tmp_path: Path) -> None:
+def test_message_dated_in_the_future_counts_from_its_arrival(tmp_path: Path) -> None:
     eml = write(
         tmp_path,
         "future.eml",
         message(sender="ny@example.no", date="Mon, 02 Jun 2025 09:00:00 +0200"),
     )
+    arrived = datetime(2025, 3, 7, 8, 30, tzinfo=UTC)
+    os.utime(eml, (arrived.timestamp(), arrived.timestamp()))
+
+    [item] = intake_path(eml, actor=ACTOR, now=NOW).items
+
+    assert item.outcome == Outcome.CREATED
+    assert item.received_at == arrived
+    assert "Mon, 02 Jun 2025 09:00:00 +0200" in " ".join(item.notes)
+
+
+@pytest.mark.req("R32")
+def test_message_that_arrived_in_the_future_is_malformed_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    # Only with a clock set back (--as-of): the file itself is newer than "now".
+    eml = write(tmp_path, "future.eml", message(sender="ny@example.no", date=None))
+    arrived = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+    os.utime(eml, (arrived.timestamp(), arrived.timestamp()))
 
     [item] = intake_path(eml, actor=ACTOR, now=NOW).items
 

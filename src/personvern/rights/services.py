@@ -162,6 +162,7 @@ def request_create(
     actor: str,
     notes: str = "",
     source_message_id: str | None = None,
+    unlinked: bool = False,
     now: datetime | None = None,
 ) -> Request:
     """Register a request. The deadline runs from ``received_at`` (Europe/Oslo date).
@@ -172,6 +173,9 @@ def request_create(
     ``source_message_id`` raises ValidationError on ``source_message_id``.
     ``type`` may be ``unclassified`` when the right asked for is not yet known:
     the deadline runs all the same, and :func:`request_classify` sets the type.
+    ``unlinked``: register it without a person (e-mail intake, when whose
+    request it is cannot be told from the message; ``notes`` say why): the
+    deadline runs, and it can be neither verified nor fulfilled.
     """
     now = now or timezone.now()
     if type not in RequestType.values:
@@ -195,7 +199,7 @@ def request_create(
         raise ValidationError({"received_at": RECEIVED_NAIVE})
     if received_at > now + timedelta(minutes=5):
         raise ValidationError({"received_at": RECEIVED_IN_FUTURE})
-    if person is None and not email:
+    if person is None and not email and not unlinked:
         raise ValidationError({"email": PERSON_OR_EMAIL_NEEDED})
     address = None
     if person is None and email:
@@ -208,14 +212,13 @@ def request_create(
     with transaction.atomic():
         if digest and Request.objects.filter(source_message_id=digest).exists():
             raise ValidationError({"source_message_id": MESSAGE_ALREADY_REGISTERED})
-        if person is None:
-            assert address is not None
+        if person is None and address is not None:
             person, _created = person_get_or_create(email=address, actor=actor, now=now)
         request = Request.objects.create(
             type=type,
             status=RequestStatus.PENDING,
             person=person,
-            subject=pseudonym(person),
+            subject=pseudonym(person) if person is not None else "",
             channel=channel,
             received_at=received_at,
             created_at=now,

@@ -7,10 +7,17 @@ intake PATH`` reads one .eml file, a directory of .eml files, or a maildir
 marker ("Personvern") becomes a request:
 
 - received at the moment in its ``Date`` header (the deadline runs from
-  receipt); only a message without a ``Date`` falls back to the file's
-  modification time, and the report says so;
+  receipt); a message without a ``Date``, or with one that cannot be right
+  (unparseable, a year before 1970 such as ``0000``, later than the message
+  arrived), is dated from its arrival (IMAP's INTERNALDATE, else the file's
+  modification time), and the report and the request's notes say so;
 - linked to the person who holds the sender address (``From``), created if
-  unknown (see :func:`personvern.rights.services.request_create`);
+  unknown (see :func:`personvern.rights.services.request_create`). Headers
+  are read as UTF-8 (RFC 6532), so ``kari@blåbær.no`` is an address. A
+  ``From`` with several addresses, or an address whose local part is not
+  ASCII (it cannot be an identity here), is registered linked to nobody,
+  with a note naming the addresses: guessing could show one person
+  another's data;
 - typed by keywords of its subject and text, Norwegian and English. When no
   right or more than one is named, the request is registered as
   ``unclassified`` (guessing would start the wrong process) and reported as
@@ -24,9 +31,13 @@ Safety design:
   message) is the request's ``source_message_id``; a message taken before is
   reported as such and left alone, so intake can run from cron on the same
   maildir again and again.
-- Each message is handled in its own transaction: a malformed message (no
-  parsable sender, a bad ``Date``) is reported with its file name and leaves
-  nothing behind, and never stops the others.
+- Each message is its own unit, in its own transaction (a savepoint inside
+  a caller's): a malformed message (no parsable sender) is reported with its
+  file name or IMAP UID and leaves nothing behind; one whose registration
+  fails for any other reason (the database refuses a value) is reported as
+  ``failed``, left for the next run, and never stops the others. Control
+  characters (NUL above all, which PostgreSQL refuses) are left out of what
+  is stored, with a note.
 - Read-only on the mail store: nothing is moved, flagged or deleted (IMAP
   reads with ``BODY.PEEK``, so not even \\Seen is set), except that an IMAP
   intake with ``--move-to`` moves the messages it registered to that folder.

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import email
-import email.policy
 import imaplib
 import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -18,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from personvern.core.scanning import Verdict
-from personvern.rights.intake.message import scan_parts
+from personvern.rights.intake.message import parse_message, scan_parts
 from personvern.rights.intake.registration import check_type, privacy_marker, take_message
 from personvern.rights.intake.report import IntakeItem, IntakeReport, Outcome
 from personvern.rights.intake.sources import ERROR_UNREADABLE, Source
@@ -162,8 +159,7 @@ def _movable(item: IntakeItem, source: Source) -> bool:
         return not item.infected
     if item.outcome != Outcome.ALREADY_TAKEN or source.read is None:
         return False
-    message = email.message_from_bytes(source.read, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    message = parse_message(source.read)
     return all(result.verdict in (Verdict.CLEAN, Verdict.DISABLED)
                for _name, _size, result in scan_parts(message))
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
+import logging
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -17,11 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from personvern.core.policy import current_policy
 from personvern.core.scanning import Verdict, audit_scan
 from personvern.rights.intake.message import (
+    NOTE_CONTROL_CHARACTERS,
     date_received,
     guess_type,
+    parse_message,
     readable_text,
     scan_parts,
     sender_address,
+    storable,
 )
 from personvern.rights.intake.report import IntakeItem, IntakeReport, Outcome
 from personvern.rights.intake.sources import Source, sources_in
@@ -66,6 +67,16 @@ NOTE_NOT_SCANNED = _(
 )
 NOTE_SCAN_DISABLED = _("Virus scanning is disabled: the message was not scanned.")
 ERROR_NOT_A_MESSAGE = _("The file is not an e-mail message (no headers).")
+NOTE_FAILED = _(
+    "Registering the message failed (%(error)s); nothing of it was written. The next run "
+    "tries again; if it keeps failing, register the request by hand with the message's "
+    "received date."
+)
+
+#: Longest header value quoted in a request's notes, and longest error in a report.
+QUOTED_MAX = 300
+
+logger = logging.getLogger(__name__)
 
 
 def intake_path(
@@ -119,11 +130,38 @@ def take_message(
     dry_run: bool,
     request_type: str | None,
 ) -> IntakeItem:
-    """Register one message as a privacy request (or report why not): one unit of work."""
+    """Register one message as a privacy request (or report why not): one unit of work.
+
+    Whatever goes wrong with one message (the database refuses a value, say) is
+    reported against its file or IMAP UID with nothing of it written, and never
+    stops the others; the next run tries it again.
+    """
+    try:
+        return _take(source, marker=marker, actor=actor, now=now, dry_run=dry_run,
+                     request_type=request_type)
+    except Exception as exc:  # one message must not stop the run (defect: 3.1 of issue 7)
+        logger.exception("E-mail intake: registering the message %s failed", source.name)
+        error = _quoted(storable(f"{type(exc).__name__}: {exc}"))
+        return IntakeItem(source.name, Outcome.FAILED,
+                          notes=(str(NOTE_FAILED % {"error": error}),))
+
+
+def _quoted(text: str) -> str:
+    return text if len(text) <= QUOTED_MAX else text[: QUOTED_MAX - 1] + "…"
+
+
+def _take(
+    source: Source,
+    *,
+    marker: str,
+    actor: str,
+    now: datetime,
+    dry_run: bool,
+    request_type: str | None,
+) -> IntakeItem:
     if source.read is None:
         return IntakeItem(source.name, Outcome.MALFORMED, notes=(source.error,))
-    message = email.message_from_bytes(source.read, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    message = parse_message(source.read)
     if not message.keys():
         return IntakeItem(source.name, Outcome.MALFORMED, notes=(str(ERROR_NOT_A_MESSAGE),))
     try:
@@ -133,18 +171,27 @@ def take_message(
     if marker not in subject.lower():
         return IntakeItem(source.name, Outcome.NOT_MARKED)
 
-    sender, problem = sender_address(message)
-    if problem:
-        return IntakeItem(source.name, Outcome.MALFORMED, notes=(problem,))
+    sender = sender_address(message)
+    if sender.problem:
+        return IntakeItem(source.name, Outcome.MALFORMED, notes=(sender.problem,))
     notes: list[str] = []
-    received_at, problem = date_received(message)
-    if problem:
-        return IntakeItem(source.name, Outcome.MALFORMED, notes=(problem,))
+    # What staff must know when they open the request, not only in this report.
+    case_notes: list[str] = []
+    if storable(subject) != subject:
+        subject = storable(subject)
+        case_notes.append(str(NOTE_CONTROL_CHARACTERS))
+    if sender.unlinked_note:
+        case_notes.append(sender.unlinked_note)
+    received_at, date_note = date_received(message, arrived_at=source.arrival(), now=now)
+    if date_note:
+        case_notes.append(date_note)
     if received_at is None:
         received_at = source.arrival() or now
-        notes.append(str(NOTE_NO_DATE))
+        if not date_note:
+            notes.append(str(NOTE_NO_DATE))
+    notes.extend(case_notes)
 
-    message_id = str(message.get("Message-ID", "") or "").strip()
+    message_id = storable(str(message.get("Message-ID", "") or "")).strip()
     if not message_id:
         # Content identifies a message without an id as well as anything can.
         message_id = "sha256:" + hashlib.sha256(source.read).hexdigest()
@@ -189,9 +236,10 @@ def take_message(
               if result.verdict == Verdict.ERROR and not result.too_large]
     if failed:
         if not dry_run:
-            for index, result in failed:
-                audit_scan(result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL,
-                           size=scans[index][1], data={"part": index}, now=now)
+            with transaction.atomic():
+                for index, result in failed:
+                    audit_scan(result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL,
+                               size=scans[index][1], data={"part": index}, now=now)
         return IntakeItem(
             source.name,
             Outcome.NOT_SCANNED,
@@ -200,7 +248,6 @@ def take_message(
         )
     infected = tuple(name for name, _size, result in scans
                      if result.verdict == Verdict.INFECTED or result.too_large)
-    case_notes = []
     for name, _size, result in scans:
         if result.verdict == Verdict.INFECTED or result.too_large:
             note = str(
@@ -212,6 +259,7 @@ def take_message(
     if any(result.verdict == Verdict.DISABLED for _n, _s, result in scans):
         notes.append(str(NOTE_SCAN_DISABLED))
 
+    unlinked = bool(sender.unlinked_note)
     if dry_run:
         return IntakeItem(
             source.name,
@@ -220,31 +268,35 @@ def take_message(
             received_at=received_at,
             notes=tuple(notes),
             infected=infected,
+            unlinked=unlinked,
         )
     try:
         # One transaction per message: a failure leaves nothing of this message.
         with transaction.atomic():
             request = request_create(
                 type=request_type,
-                email=sender,
+                email=sender.address or None,
+                unlinked=unlinked,
                 channel=Channel.EMAIL,
                 received_at=received_at,
                 actor=actor,
                 source_message_id=message_id,
                 # Where staff find the message to read (and classify) it: the
                 # stored id is only a digest.
-                notes="\n".join(
-                    [
-                        str(
-                            CASE_NOTE
-                            % {
-                                "subject": subject.strip(),
-                                "message_id": message_id,
-                                "file": source.name,
-                            }
-                        ),
-                        *case_notes,
-                    ]
+                notes=storable(
+                    "\n".join(
+                        [
+                            str(
+                                CASE_NOTE
+                                % {
+                                    "subject": _quoted(subject.strip()),
+                                    "message_id": _quoted(message_id),
+                                    "file": source.name,
+                                }
+                            ),
+                            *case_notes,
+                        ]
+                    )
                 ),
                 now=now,
             )
@@ -272,6 +324,7 @@ def take_message(
         request_id=request.public_id,
         notes=tuple(notes),
         infected=infected,
+        unlinked=unlinked,
     )
 
 

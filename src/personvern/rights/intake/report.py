@@ -22,6 +22,9 @@ class Outcome(enum.Enum):
     MALFORMED = "malformed"
     #: The virus scanner could not check the message: left for the next run (R21).
     NOT_SCANNED = "not-scanned"
+    #: Registering it failed (the database refused it, say): nothing of it was
+    #: written, the other messages were taken, and the next run tries it again.
+    FAILED = "failed"
 
 
 OUTCOME_LABELS = {
@@ -31,6 +34,7 @@ OUTCOME_LABELS = {
     Outcome.NOT_MARKED: _("not a privacy message, left alone"),
     Outcome.MALFORMED: _("malformed"),
     Outcome.NOT_SCANNED: _("not scanned for viruses (scanner unavailable), left for the next run"),
+    Outcome.FAILED: _("could not be registered, left for the next run"),
 }
 DRY_RUN_LABELS = {
     Outcome.CREATED: _("would be registered"),
@@ -51,6 +55,9 @@ class IntakeItem:
     #: Parts not taken in: the virus scanner found malware in them, or they are
     #: larger than it can scan (R21).
     infected: tuple[str, ...] = ()
+    #: Registered without a person: whose request it is cannot be told from the
+    #: message (several senders, an address that cannot be an identity).
+    unlinked: bool = False
 
 
 @dataclass
@@ -67,11 +74,21 @@ class IntakeReport:
 
     @property
     def has_problems(self) -> bool:
-        """True when a message was malformed, not scanned or had malware in it, or its
-        new request needs staff to classify it."""
+        """True when a message was malformed, not scanned, failed or had malware in it,
+        or its new request needs staff to classify it or to find whose it is."""
         return any(
             item.outcome
-            in (Outcome.MALFORMED, Outcome.CREATED_UNCLASSIFIED, Outcome.NOT_SCANNED)
+            in (
+                Outcome.MALFORMED,
+                Outcome.CREATED_UNCLASSIFIED,
+                Outcome.NOT_SCANNED,
+                Outcome.FAILED,
+            )
             or item.infected
+            or item.unlinked
             for item in self.items
         )
+
+    def counts(self) -> dict[str, int]:
+        """How many messages ended with each outcome (no personal data)."""
+        return {outcome.value: self.count(outcome) for outcome in Outcome}
