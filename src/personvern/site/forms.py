@@ -14,8 +14,11 @@ class SecureMessageForm(forms.Form):
 
     given_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
     family_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
+    # 254: the e-mail identity's column (forms.EmailField alone allows 320, which
+    # PostgreSQL refused with a 500 and SQLite stored).
     email = forms.EmailField(
         label=_("E-mail address"),
+        max_length=254,
         help_text=_("We answer you at this address. Our answer will not repeat what you sent."),
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)

@@ -17,6 +17,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+#: The largest request body accepted at all: a file at the limit, the form's
+#: other fields and the multipart framing (site.middleware refuses more, unread;
+#: the reverse proxy's client_max_body_size should say the same, docs/operations.md).
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
 MAX_FILENAME = 200
 
 #: extension -> (content type, magic prefix or None for a check of its own)
@@ -88,8 +92,11 @@ def check_upload(filename: str, content: bytes) -> Upload:
     check_size(len(content))
     if not content:
         raise ValidationError(EMPTY, code="empty")
-    # Only the last path component: browsers may send "C:\\fakepath\\x.pdf".
-    name = PurePath(filename.replace("\\", "/")).name.strip()[:MAX_FILENAME] or "upload"
+    # Only the last path component: browsers may send "C:\\fakepath\\x.pdf"; and
+    # no control characters (a NUL would be a 500 on PostgreSQL), as Django's
+    # multipart parser does for the form.
+    printable = "".join(c for c in filename if c.isprintable())
+    name = PurePath(printable.replace("\\", "/")).name.strip()[:MAX_FILENAME] or "upload"
     ext = PurePath(name).suffix.lower()
     if ext not in ALLOWED:
         raise ValidationError(
