@@ -12,8 +12,10 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import pytest_django.fixtures
 from playwright.sync_api import Browser, Page, sync_playwright
 
 pytest_plugins = ["tests.mail", "tests.scanning", "tests.imap"]
@@ -43,6 +45,16 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def audit_anchor(
+    settings: pytest_django.fixtures.SettingsWrapper, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Each test's audit chain starts afresh, so it gets its own anchor file."""
+    path = tmp_path_factory.mktemp("audit") / "audit-anchor"
+    settings.PERSONVERN_AUDIT_ANCHOR = path
+    return path
 
 
 @pytest.fixture

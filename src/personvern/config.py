@@ -11,8 +11,13 @@ Keys (see docs/operations.md for the operator's view):
 ``SECRET_KEY``     Django's secret. Required in production: a missing one is a
                    hard error. In development it is generated once and kept in
                    ``DATA_DIR/secret_key``.
-``AUDIT_KEY``      Key of the audit-log pseudonyms (HMAC). Required in
-                   production; derived from SECRET_KEY in development.
+``AUDIT_KEY``      Key of the audit-log pseudonyms and of its hash chain (HMAC).
+                   Required in production; derived from SECRET_KEY in development.
+``AUDIT_ANCHOR``   File the audit sealer appends each sealed head of the chain to
+                   (``audit verify`` compares the chain with it, so removing the
+                   newest entries is detected). Empty means
+                   ``DATA_DIR/audit-anchor``; production should name storage the
+                   database's writers cannot rewrite (append-only, another host).
 ``DATABASE_URL``   ``postgres://…`` selects PostgreSQL; empty means the
                    embedded SQLite file ``DATA_DIR/personvern.sqlite3``.
 ``DATA_DIR``       Where SQLite, generated exports and the dev secret live.
@@ -93,6 +98,7 @@ DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "SECRET_KEY": "",
     "AUDIT_KEY": "",
+    "AUDIT_ANCHOR": "",
     "DATABASE_URL": "",
     "DATA_DIR": "",
     "POLICY": "",

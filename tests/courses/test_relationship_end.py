@@ -109,7 +109,7 @@ def test_refresh_repairs_rows_written_around_the_services(db, capsys):
 
     assert _mismatches() == 0
     assert f"Registrations updated: {Registration.objects.count()}." in capsys.readouterr().out
-    entry = AuditEntry.objects.order_by("-seq").first()
+    entry = AuditEntry.objects.order_by("-id").first()
     assert AuditEntry.objects.count() == before + 1
     assert entry is not None and entry.action == "courses.relationships_refreshed"
     assert entry.data == {"persons": 7, "registrations": Registration.objects.count()}

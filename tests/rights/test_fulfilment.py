@@ -75,7 +75,7 @@ def test_rectification_records_old_and_new_under_pseudonym(make_request) -> None
     identity.refresh_from_db()
     assert (person.family_name, person.phone) == ("Korrekt", "+47 22 22 22 22")
     assert identity.address == "ny@example.org"
-    entries = list(AuditEntry.objects.filter(action="rights.rectified").order_by("seq"))
+    entries = list(AuditEntry.objects.filter(action="rights.rectified").order_by("id"))
     assert [e.data["holder"] for e in entries] == ["core.Person", "core.EmailIdentity"]
     assert entries[0].subject == request.subject
     assert entries[0].personal["values"]["old"]["family_name"].startswith("Family")

@@ -156,6 +156,7 @@ class ObjectionAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("seq", "at", "actor", "action", "activity", "subject")
+    # chain_seq is empty until the worker has sealed the entry into the chain.
+    list_display = ("id", "chain_seq", "at", "actor", "action", "activity", "subject")
     list_filter = ("action",)
     exclude = ("personal",)

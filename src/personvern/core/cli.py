@@ -1,4 +1,4 @@
-"""`personvern audit verify` and `personvern scan pending`."""
+"""`personvern audit verify|seal` and `personvern scan pending`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     audit = subparsers.add_parser("audit", help="the audit log")
     sub = audit.add_subparsers(dest="audit_command", metavar="ACTION")
     sub.required = True
-    verify = sub.add_parser("verify", help="check the hash chain; exit 1 at the first bad entry")
+    verify = sub.add_parser(
+        "verify",
+        help="check the keyed chain against its anchor; exit 1 at the first problem "
+        "(an entry edited, removed or reordered, the newest entries removed)",
+    )
+    verify.add_argument(
+        "--seal", action="store_true", help="seal entries not yet sealed first"
+    )
     verify.set_defaults(func=_verify)
+    seal = sub.add_parser(
+        "seal", help="seal new entries into the chain now (the worker does it every minute)"
+    )
+    seal.set_defaults(func=_seal)
 
     scanning = subparsers.add_parser("scan", help="virus scanning of stored files (R21)")
     scan_sub = scanning.add_subparsers(dest="scan_command", metavar="ACTION")
@@ -27,14 +38,47 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from personvern.core.audit import verify_chain
+    from personvern.core.audit import seal_pending, verify_chain
 
-    checked, problem = verify_chain()
-    if problem is None:
-        Console().print(f"Audit log intact: {checked} entries verified.")
+    if args.seal:
+        seal_pending()
+    report = verify_chain()
+    console = Console(highlight=False)
+    if report.unsealed:
+        console.print(
+            f"{report.unsealed} entries are not sealed yet and were not checked "
+            "(the worker seals them every minute; `personvern audit seal` seals them now)."
+        )
+    problem = report.problem
+    if problem is not None:
+        where = f" at entry {problem.seq}" if problem.seq is not None else ""
+        print(
+            f"Audit log broken{where}: {problem.reason} "
+            f"({report.checked} entries verified before it).",
+            file=sys.stderr,
+        )
+        return 1
+    if not report.checked:
+        console.print("Audit log intact: no entry is sealed yet.")
         return 0
-    print(f"Audit log broken at entry {problem.seq}: {problem.reason}", file=sys.stderr)
-    return 1
+    console.print(
+        f"Audit log intact: {report.checked} entries verified; "
+        f"the anchor {report.anchor} vouches for entries 1 to {report.anchored}."
+    )
+    if report.anchored < report.checked:
+        console.print(
+            f"Entries {report.anchored + 1} to {report.checked} were sealed after the "
+            "newest anchored head."
+        )
+    return 0
+
+
+def _seal(args: argparse.Namespace) -> int:
+    from personvern.core.audit import seal_pending
+
+    sealed = seal_pending()
+    Console(highlight=False).print(f"Sealed {sealed} audit entries into the chain.")
+    return 0
 
 
 def _scan_pending(args: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils.translation import gettext_lazy as _
 
 from personvern.worker.registry import Counts, Job, JobContext, every, register
@@ -22,5 +24,22 @@ register(
         schedule=every(minutes=15),
         run=_scan_pending,
         description=_("Scan received files that are still waiting for a virus scan"),
+    )
+)
+
+
+def _seal_audit(ctx: JobContext) -> Counts:
+    from personvern.core.audit import seal_pending
+
+    return {"sealed": seal_pending(now=ctx.now)}
+
+
+register(
+    Job(
+        name="audit-seal",
+        schedule=every(minutes=1),
+        run=_seal_audit,
+        description=_("Seal new audit entries into the keyed chain"),
+        grace=timedelta(minutes=10),
     )
 )

@@ -216,16 +216,22 @@ class Objection(models.Model):
 
 
 class AuditEntry(AppendOnlyModel):
-    """One link of the hash-chained audit log.
+    """One entry of the audit log, sealed later into a keyed hash chain.
 
     ``subject`` is a keyed pseudonym of the person, never an identifier.
     ``data`` holds no personal data (counts, field names, ids of non-person rows).
     ``personal`` may hold personal values that must be recorded (old and new value
     of a rectification); the chain covers only its salted digest, so erasing a
     person clears ``personal`` and leaves the chain verifiable.
+
+    ``id`` is the order of insertion (a database sequence, taken without a lock
+    in the transaction of the change). The sealer (:func:`personvern.core.audit.
+    seal_pending`) later gives the entry its place in the chain: ``chain_seq``
+    (gapless from 1), ``prev_hash`` and ``hash``. Until then ``chain_seq`` is
+    null and the hashes are empty.
     """
 
-    seq = models.BigIntegerField(unique=True)
+    chain_seq = models.BigIntegerField(null=True, blank=True, unique=True)
     at = models.DateTimeField()
     actor = models.CharField(max_length=150)
     action = models.CharField(max_length=80)
@@ -234,13 +240,24 @@ class AuditEntry(AppendOnlyModel):
     data = models.JSONField(default=dict)
     personal = models.JSONField(null=True, blank=True)
     personal_digest = models.CharField(max_length=64, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64)
+    # HMAC of the content with a key derived from the audit key, computed on insert.
+    mac = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
+    sealed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
-        ordering = ["seq"]
+        ordering = ["id"]
+        indexes = [
+            # The sealer's queue: only entries not yet sealed (a few at any time).
+            models.Index(
+                fields=["id"],
+                condition=models.Q(chain_seq__isnull=True),
+                name="core_audit_unsealed",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action}"
+        return f"#{self.pk} {self.action}"
