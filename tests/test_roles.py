@@ -192,3 +192,29 @@ def test_view_only_roles_cannot_run_writing_actions() -> None:
     )
     assert response.status_code in (200, 302)
     assert Customer.objects.get(pk=customer.pk).relationship_ended_at is None
+
+
+@pytest.mark.req("R24")
+def test_course_administrator_does_not_meet_applicants_through_their_memberships() -> None:
+    """Issue 7, 3.4: the membership list named job applicants the person admin hides."""
+    from datetime import date
+
+    from tests.courses.factories import make_course, register
+
+    _application_url()  # an applicant: soker@example.no
+    applicant = core.person_get_or_create(email="soker@example.no", actor="t")[0]
+    participant = register(make_course()).person
+    hidden, shown = (
+        core.membership_add(person=person, organisation="juristforbundet",
+                            valid_from=date(2020, 1, 1), actor="t")
+        for person in (applicant, participant)
+    )
+    client = _client(COURSE_ADMIN)
+    listing = client.get("/admin/core/membership/")
+    assert listing.status_code == 200
+    assert f"/admin/core/membership/{shown.pk}/change/".encode() in listing.content
+    assert f"/admin/core/membership/{hidden.pk}/change/".encode() not in listing.content
+    assert str(applicant.public_id).encode() not in listing.content
+    assert client.get(f"/admin/core/membership/{hidden.pk}/change/").status_code == 302
+    dpo_listing = _client(DPO).get("/admin/core/membership/")
+    assert f"/admin/core/membership/{hidden.pk}/change/".encode() in dpo_listing.content

@@ -55,3 +55,29 @@ def test_back_office_sends_security_headers(page: Page, live_server: object) -> 
     assert "default-src 'self'" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_course_administrator_meets_no_job_applicant_in_the_membership_list(
+    page: Page, live_server: object
+) -> None:
+    from datetime import date
+
+    from personvern.core import services as core
+    from personvern.recruitment import services as recruitment
+    from tests.courses.factories import make_course, register
+
+    applicant = recruitment.application_receive(
+        email="siv.soker@example.no", given_name="Siv", family_name="Søkersen",
+        source="direct", actor="t",
+    ).person
+    participant = register(make_course(), given_name="Kari", family_name="Kursdeltaker").person
+    for person in (applicant, participant):
+        core.membership_add(person=person, organisation="juristforbundet",
+                            valid_from=date(2020, 1, 1), actor="t")
+    base = str(live_server)
+    password = _staff("kursadmin", "course administrator")
+    _login(page, base, "kursadmin", password)
+    page.goto(f"{base}/admin/core/membership/")
+    results = page.locator("#result_list")
+    expect(results).to_contain_text("Kari Kursdeltaker")
+    expect(results).not_to_contain_text("Søkersen")

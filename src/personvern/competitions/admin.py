@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from personvern.competitions import services
 from personvern.competitions.models import Competition, Entry
+from personvern.core.admin_scoping import ScopedModelAdmin
 
 
 def _actor(request: HttpRequest) -> str:
@@ -31,7 +32,7 @@ class CompetitionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
+class EntryAdmin(ScopedModelAdmin):
     list_display = ("competition", "person", "workplace", "submitted_at")
     list_filter = ("competition",)
     fields = ("competition", "person", "workplace", "contribution", "submitted_at", "feedback")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core import services
+from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
 from personvern.core.models import (
     AuditEntry,
     ConsentEvent,
@@ -20,7 +20,6 @@ from personvern.core.models import (
     Person,
     Restriction,
 )
-from personvern.core.registry import person_holders
 
 
 def _actor(request: HttpRequest) -> str:
@@ -38,14 +37,14 @@ class ReadOnlyMixin:
         return False
 
 
-class EmailInline(ReadOnlyMixin, admin.TabularInline):
+class EmailInline(ReadOnlyMixin, ScopedTabularInline):
     model = EmailIdentity
     fields = ("address", "verified_at")
     readonly_fields = fields
     extra = 0
 
 
-class MembershipInline(ReadOnlyMixin, admin.TabularInline):
+class MembershipInline(ReadOnlyMixin, ScopedTabularInline):
     model = Membership
     fields = ("organisation", "valid_from", "valid_to")
     readonly_fields = fields
@@ -53,7 +52,11 @@ class MembershipInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(ScopedModelAdmin):
+    """Staff see the persons their work concerns (see :mod:`personvern.core.admin_scoping`):
+    the data protection officer everyone, a course administrator participants, not
+    applicants."""
+
     list_display = ("__str__", "created_at")
     search_fields = ("family_name", "given_name", "emails__address")
     readonly_fields = ("public_id", "created_at")
@@ -70,39 +73,21 @@ class PersonAdmin(admin.ModelAdmin):
         # Corrections are rectification requests: audited with old and new values.
         return False
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Person]:
-        """Staff see the persons their work concerns: the data protection officer
-        (who handles requests) everyone; anyone else only persons with rows in a
-        holder they may view (a course administrator: participants, not applicants)."""
-        qs = super().get_queryset(request)
-        user = request.user
-        if user.is_superuser or user.has_perm("rights.view_request"):
-            return qs
-        visible = Q()
-        for holder in person_holders():
-            meta = holder.model._meta
-            if holder.activity and user.has_perm(f"{meta.app_label}.view_{meta.model_name}"):
-                rows = holder.model._default_manager.filter(
-                    **{holder.person_id_path(): OuterRef("pk")}
-                )
-                visible |= Q(Exists(rows))
-        return qs.filter(visible) if visible else qs.none()
-
 
 @admin.register(Membership)
-class MembershipAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class MembershipAdmin(ReadOnlyMixin, ScopedModelAdmin):
     list_display = ("person", "organisation", "valid_from", "valid_to")
     list_filter = ("organisation",)
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ConsentEventAdmin(ReadOnlyMixin, ScopedModelAdmin):
     list_display = ("person", "scope", "action", "text_version", "channel", "at")
     list_filter = ("scope", "action", "channel")
 
 
 @admin.register(Hold)
-class HoldAdmin(admin.ModelAdmin):
+class HoldAdmin(ScopedModelAdmin):
     list_display = ("scope", "reason", "person", "activity", "expires_at", "lifted_at")
     fields = ("scope", "reason", "person", "activity", "expires_at")
     raw_id_fields = ("person",)
@@ -123,7 +108,7 @@ class HoldAdmin(admin.ModelAdmin):
 
 
 @admin.register(Restriction)
-class RestrictionAdmin(admin.ModelAdmin):
+class RestrictionAdmin(ScopedModelAdmin):
     list_display = ("person", "ground", "started_at", "lifted_at")
     fields = ("person", "ground", "note")
     raw_id_fields = ("person",)
@@ -142,7 +127,7 @@ class RestrictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(admin.ModelAdmin):
+class ObjectionAdmin(ScopedModelAdmin):
     list_display = ("person", "activity", "at", "lifted_at")
     fields = ("person", "activity", "note")
     raw_id_fields = ("person",)

@@ -40,6 +40,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("courses.hoteltransfer", "view", "change"),
         *_crud("courses.evaluation", "view"),
         *_crud("customers.customer", "view"),
+        # A customer's contact persons are part of its record (the customer admin's
+        # inline): viewing them makes them visible people in the back office too.
+        *_crud("customers.customercontact", "view"),
     ],
     MARKETING: [
         *_crud("newsletter.subscription"),

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
 from personvern.courses import services
 from personvern.courses.models import (
     Course,
@@ -139,7 +140,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(ScopedModelAdmin):
     list_display = ("person", "course", "status", "registered_at", "overnight_stay", "attended")
     list_filter = ("status", "attended", "overnight_stay", "course__kind", "course")
     search_fields = ("person__family_name", "person__given_name", "course__slug", "employer")
@@ -219,7 +220,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         )
 
 
-class HotelTransferEntryInline(admin.TabularInline):
+class HotelTransferEntryInline(ScopedTabularInline):
     model = HotelTransferEntry
     fields = ("person", "registration", "sent_at")
     readonly_fields = fields
@@ -234,7 +235,7 @@ class HotelTransferEntryInline(admin.TabularInline):
 
 
 @admin.register(HotelTransfer)
-class HotelTransferAdmin(admin.ModelAdmin):
+class HotelTransferAdmin(ScopedModelAdmin):
     """The record of hand-overs to hotels: read-only by design."""
 
     list_display = ("course", "hotel_name", "sent_at", "actor", "row_count", "delete_by",
@@ -269,7 +270,7 @@ class HotelTransferAdmin(admin.ModelAdmin):
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(admin.ModelAdmin):
+class EvaluationAdmin(ScopedModelAdmin):
     """Read-only: evaluations come from participants, and retention anonymises them."""
 
     list_display = ("course", "rating", "submitted_at")

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
 from personvern.customers import services
 from personvern.customers.models import Customer, CustomerContact, Invoice
 
@@ -17,7 +18,7 @@ def _actor(request: HttpRequest) -> str:
     return f"staff:{request.user.get_username()}"
 
 
-class ContactInline(admin.TabularInline):
+class ContactInline(ScopedTabularInline):
     model = CustomerContact
     fields = ("person", "role", "added_at")
     readonly_fields = fields
@@ -68,7 +69,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(ScopedModelAdmin):
     list_display = ("number", "customer", "issued_on", "amount")
     list_filter = ("customer__kind",)
     search_fields = ("number", "customer__name")

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.inquiries import services
 from personvern.inquiries.models import Inquiry
 
@@ -18,7 +19,7 @@ def _actor(request: HttpRequest) -> str:
 
 
 @admin.register(Inquiry)
-class InquiryAdmin(admin.ModelAdmin):
+class InquiryAdmin(ScopedModelAdmin):
     list_display = ("subject", "person", "channel", "received_at", "last_contact_at", "closed_at")
     list_filter = ("channel",)
     search_fields = ("subject", "person__emails__address")

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.mailbox import services
 from personvern.mailbox.models import MailMessage
 
@@ -18,7 +19,7 @@ def _actor(request: HttpRequest) -> str:
 
 
 @admin.register(MailMessage)
-class MailMessageAdmin(admin.ModelAdmin):
+class MailMessageAdmin(ScopedModelAdmin):
     list_display = ("subject", "person", "direction", "mailbox", "received_at", "keep_reason")
     list_filter = ("direction", "keep_reason", "mailbox")
     fields = (

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
 from personvern.recruitment import services
 from personvern.recruitment.models import (
     Application,
@@ -47,7 +48,7 @@ class PositionAdmin(admin.ModelAdmin):
             services.position_close_recruitment(position=position, actor=_actor(request))
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(ScopedTabularInline):
     model = ApplicationDocument
     # Metadata only: no download link. ``scan_status`` shows the virus scan (R21).
     fields = ("kind", "filename", "content_type", "size", "received_at", "scan_status")
@@ -63,7 +64,7 @@ class DocumentInline(admin.TabularInline):
         return request.user.has_perm("recruitment.view_application")
 
 
-class NoteInline(admin.TabularInline):
+class NoteInline(ScopedTabularInline):
     model = ApplicationNote
     fields = ("kind", "text", "written_by", "written_at")
     readonly_fields = fields
@@ -75,7 +76,7 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ScopedModelAdmin):
     list_display = ("person", "position", "source", "status", "received_at")
     list_filter = ("status", "source")
     readonly_fields = (
@@ -120,7 +121,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApplicationNote)
-class ApplicationNoteAdmin(admin.ModelAdmin):
+class ApplicationNoteAdmin(ScopedModelAdmin):
     list_display = ("application", "kind", "written_by", "written_at")
     fields = ("application", "kind", "text")
     raw_id_fields = ("application",)

@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.core.services import normalise_email
 from personvern.rights import services
 from personvern.rights.deadlines import days_left, received_date
@@ -118,7 +119,7 @@ class RequestCreateForm(forms.ModelForm):
 
 
 @admin.register(Request)
-class RequestAdmin(admin.ModelAdmin):
+class RequestAdmin(ScopedModelAdmin):
     list_display = (
         "__str__",
         "type",

@@ -18,6 +18,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.core.scanning import ScanStatus
 from personvern.site.models import SecureUpload
 
@@ -25,7 +26,7 @@ NOT_CLEAN = _("This file has not been found clean by the virus scanner and canno
 
 
 @admin.register(SecureUpload)
-class SecureUploadAdmin(admin.ModelAdmin):
+class SecureUploadAdmin(ScopedModelAdmin):
     list_display = ("filename", "content_type", "size", "received_at", "inquiry", "scan_status",
                     "download")
     list_filter = ("scan_status",)
