@@ -121,3 +121,30 @@ def test_classify_command(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["rights", "classify", "not-a-uuid", "erasure"]) == 2
     assert main(["rights", "list", "--type", "unclassified", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+@pytest.mark.req("R40")
+def test_received_today_is_accepted_in_the_morning(capsys) -> None:  # type: ignore[no-untyped-def]
+    # Defect 3.10 of issue 7: a day without a time meant noon, so today was "in the
+    # future" until 12:00 Oslo time. 08:00 in Oslo on 20 March is 07:00 UTC.
+    as_of = ["--as-of", "2025-03-20T08:00:00+01:00"]
+    code = main(["rights", "request", "access", "--email", "morgen@example.org",
+                 "--received", "2025-03-20", *as_of])
+
+    assert code == 0, capsys.readouterr().err
+    request = Request.objects.get(public_id=capsys.readouterr().out.strip())
+    assert request.received_at.isoformat() == "2025-03-20T07:00:00+00:00"
+    assert request.due_strict.isoformat() == "2025-04-20"
+    # An earlier day keeps its noon; tomorrow is still refused.
+    assert main(["rights", "request", "access", "--email", "igaar@example.org",
+                 "--received", "2025-03-19", *as_of]) == 0
+    assert Request.objects.get(person__emails__address="igaar@example.org").received_at.isoformat(
+    ) == "2025-03-19T11:00:00+00:00"
+    assert main(["rights", "request", "access", "--email", "imorgen@example.org",
+                 "--received", "2025-03-21", *as_of]) == 2
+    assert "future" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["rights", "request", "access", "--email", "x@example.org",
+              "--received", "2025-13-45"])
+    assert exited.value.code == 2
+    assert "'2025-13-45' is not a date" in capsys.readouterr().err

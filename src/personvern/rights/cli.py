@@ -45,6 +45,36 @@ def _moment(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=LEGAL_TIME_ZONE)
 
 
+def _day_or_moment(value: str) -> date | datetime:
+    """``YYYY-MM-DD`` (a day in Oslo, kept as a date) or an ISO datetime as :func:`_moment`."""
+    if len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a date (YYYY-MM-DD) or ISO date and time"
+            ) from exc
+    return _moment(value)
+
+
+def _received_at(received: date | datetime | None, now: datetime) -> datetime:
+    """When a request was received, from ``--received``.
+
+    A day without a time means that day in Europe/Oslo: noon, or ``now`` when
+    the day is today and noon has not come yet (defect 3.10 of issue 7: today
+    was refused as "in the future" before 12:00). Only the day counts for the
+    deadline.
+    """
+    if received is None:
+        return now
+    if isinstance(received, datetime):
+        return received
+    noon = datetime.combine(received, time(12, 0), tzinfo=LEGAL_TIME_ZONE)
+    if noon > now and received == received_date(now):
+        return now
+    return noon
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``personvern rights`` and its subcommands."""
     from personvern.rights.models import CLASSIFIED_TYPES, Channel, RequestType
@@ -60,9 +90,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     create.add_argument("--email", required=True, help="the person's e-mail address")
     create.add_argument(
         "--received",
-        type=_moment,
+        type=_day_or_moment,
         default=None,
-        help="when it was received (YYYY-MM-DD or ISO datetime, Europe/Oslo); default now",
+        help=(
+            "when it was received: a day (YYYY-MM-DD, Europe/Oslo; today allowed) or an "
+            "ISO datetime; default now"
+        ),
     )
     create.add_argument("--channel", choices=Channel.values, default=Channel.STAFF)
     create.add_argument("--notes", default="")
@@ -157,7 +190,7 @@ def _request(args: argparse.Namespace) -> int:
             type=args.type,
             email=args.email,
             channel=args.channel,
-            received_at=args.received or now,
+            received_at=_received_at(args.received, now),
             notes=args.notes,
             actor=_actor(),
             now=now,
