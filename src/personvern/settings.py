@@ -222,7 +222,7 @@ LOGIN_URL = "admin:login"
 
 # The shared cache (rate-limit counters): a database table by default, Redis when
 # PERSONVERN_CACHE_URL names one; never process memory, since limits must hold
-# across every web process (docs/decisions/0013-rate-limits.md).
+# across every web process (docs/decisions/0016-rate-limits.md).
 CACHES: dict[str, dict[str, Any]]
 if CONFIG["CACHE_URL"]:
     CACHES = {
@@ -266,7 +266,7 @@ RATELIMIT_RATES = {
 AXES_FAILURE_LIMIT = CONFIG.integer("ADMIN_LOGIN_FAILURE_LIMIT")
 AXES_COOLOFF_TIME = timedelta(minutes=CONFIG.integer("ADMIN_LOGIN_COOLOFF_MINUTES"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_CLIENT_IP_CALLABLE = "personvern.core.ratelimits.client_ip"
+AXES_CLIENT_IP_CALLABLE = "personvern.core.ratelimits.login_client_ip"
 AXES_LOCKOUT_CALLABLE = "personvern.site.views.login_locked_out"
 AXES_RESET_ON_SUCCESS = True
 # No record of successful logins, and a failure's record is kept only for the

@@ -12,6 +12,9 @@ Security model:
   requires the user's rights permission (``rights.view_request`` to read,
   ``rights.add_request`` to create, ``rights.change_request`` to cancel and to
   download an access bundle).
+- Wrong tokens are counted per client address in the shared cache; past
+  ``PERSONVERN_RATE_LIMIT_API_AUTH_FAILURES`` (default 20 in 10 minutes) every
+  call from that address gets 429 with ``Retry-After`` until the window ends.
 - Invalid input is answered with 422 and the field's location (text with a
   NUL character or longer than its column, numbers out of range included); a
   body that is not JSON with 400; a state that forbids the action with 409; an
@@ -52,6 +55,7 @@ from personvern.api.services import (
     api_token_authenticate,
     request_bundle_download,
 )
+from personvern.core.ratelimits import usage as ratelimit_usage
 from personvern.rights import selectors, services
 from personvern.rights.deadlines import received_date
 from personvern.rights.models import Request, RequestType
@@ -65,6 +69,8 @@ Field names, request types and statuses follow the OpenGDPR 1.0 specification
 where it has them and extend it for rectification, restriction and objection.
 Authenticate with a staff API token: `Authorization: Bearer <token>`
 (create one with `personvern api token create --user USERNAME --name NAME`).
+Too many calls with a wrong token from one address are answered with 429
+and `Retry-After` until the limit's window ends.
 Responses carry no personal data except the access bundle, whose download is
 audited.
 """
@@ -84,12 +90,37 @@ MAX_OFFSET = 1_000_000_000
 CONFLICT_FIELDS = {"status", "verified_at", "person", "source_message_id"}
 
 
+ERROR_AUTH_THROTTLED = _(
+    "Too many requests with a wrong token came from your address. "
+    "Try again in %(seconds)s seconds."
+)
+#: django-ratelimit's group of failed authentications (``RATELIMIT_RATES``).
+AUTH_FAILURES = "api-auth-failures"
+
+
+class AuthenticationThrottled(Exception):
+    """The client sent too many wrong tokens in the current window (answered with 429)."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = max(1, seconds)
+
+
 class StaffToken(HttpBearer):
-    """A staff API token, sent as a bearer token."""
+    """A staff API token, sent as a bearer token.
+
+    Wrong tokens are counted per client address (``PERSONVERN_RATE_LIMIT_API_AUTH_FAILURES``,
+    in the shared cache); once over the limit no token is even checked until the
+    window ends, so guessing gets a 429, not an answer.
+    """
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        failures = ratelimit_usage(request, AUTH_FAILURES, increment=False)
+        if failures is not None and failures["count"] >= failures["limit"]:
+            raise AuthenticationThrottled(failures["time_left"])
         api_token = api_token_authenticate(token)
         if api_token is None:
+            ratelimit_usage(request, AUTH_FAILURES, increment=True)
             return None
         # The token's user acts, whatever session the client may also carry.
         request.user = api_token.user
@@ -131,6 +162,16 @@ def _get(request_id: UUID) -> Request:
         return selectors.request_get(request_id)
     except Request.DoesNotExist as exc:
         raise HttpError(404, str(ERROR_NOT_FOUND % {"id": request_id})) from exc
+
+
+@api.exception_handler(AuthenticationThrottled)
+def _auth_throttled(request: HttpRequest, exc: AuthenticationThrottled) -> HttpResponse:
+    """Too many wrong tokens from this client: 429 with Retry-After."""
+    response = api.create_response(
+        request, {"detail": str(ERROR_AUTH_THROTTLED % {"seconds": exc.seconds})}, status=429
+    )
+    response["Retry-After"] = str(exc.seconds)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -184,7 +225,8 @@ class RequestFilters(Schema):
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut}
+#: 429: too many wrong tokens from the client's address (StaffToken).
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
 #: Endpoints with a JSON body also answer 400 when the body is not JSON.
 BODY_ERRORS: dict[int, Any] = {400: ErrorOut, **ERRORS}
 

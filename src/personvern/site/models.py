@@ -42,3 +42,25 @@ class SecureUpload(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class CacheEntry(models.Model):
+    """A row of the shared cache (``PERSONVERN_CACHE_URL`` empty): the rate-limit counters.
+
+    The table is the one Django's ``createcachetable`` makes, declared as a model
+    so that a migration creates it (no manual step) and test flushes empty it.
+    Keys are keyed hashes (:func:`personvern.core.ratelimits.keyed_digest`), values
+    counts: nothing in it names a person or an address.
+    """
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "personvern_cache"
+        verbose_name = _("cache entry")
+        verbose_name_plural = _("cache entries")
+
+    def __str__(self) -> str:
+        return self.cache_key

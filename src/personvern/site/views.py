@@ -6,6 +6,10 @@ render. Every page extends ``site/base.html``, which carries the cookie banner.
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -16,8 +20,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.decorators import ratelimit
 
 from personvern.core.policy import current_policy
+from personvern.core.ratelimits import configured_rate
 from personvern.policy.models import normalise_lang
 from personvern.policy.render import render_cookie_policy, render_notice
 from personvern.site.forms import ConsentChoiceForm, SecureMessageForm
@@ -33,6 +39,12 @@ CONSENT_TEXT_VERSION = "cookie-banner-1"
 CONSENT_ACTOR = "public:cookie-banner"
 SECURE_CHANNEL_ACTOR = "public:secure-channel"
 NOTICE_TITLE = _("Privacy notice")
+RATE_LIMITED_TITLE = _("Too many attempts")
+RATE_LIMITED_MESSAGE = _(
+    "You have sent this form too many times in a short while. "
+    "Please wait a while and try again."
+)
+LOGIN_LOCKED_TITLE = _("Login blocked")
 COOKIE_POLICY_TITLE = _("Cookie policy")
 
 
@@ -80,6 +92,7 @@ def _safe_next(request: HttpRequest, target: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit(group="cookie-choice", key="ip", rate=configured_rate, method="POST")
 def cookie_consent(request: HttpRequest) -> HttpResponse:
     """Show the analytics choice (GET) or record a new one (POST) and go back."""
     if request.method == "POST":
@@ -124,6 +137,7 @@ def _record_choice(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimit(group="secure-message", key="ip", rate=configured_rate, method="POST")
 def secure_channel(request: HttpRequest) -> HttpResponse:
     """A form to send us a message and a file over HTTPS instead of unencrypted e-mail."""
     form = SecureMessageForm(request.POST or None, request.FILES or None)
@@ -163,3 +177,29 @@ def secure_channel(request: HttpRequest) -> HttpResponse:
 def secure_channel_sent(request: HttpRequest) -> HttpResponse:
     """The receipt after a secure message (repeats nothing of what was sent)."""
     return render(request, "site/secure_channel_sent.html")
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The answer to a public form posted too often by one client (``RATELIMIT_VIEW``): 429."""
+    return render(
+        request, "site/rate_limited.html",
+        {"title": RATE_LIMITED_TITLE, "message": RATE_LIMITED_MESSAGE}, status=429,
+    )
+
+
+def login_locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
+    """The back-office login after too many failures (django-axes' ``AXES_LOCKOUT_CALLABLE``).
+
+    Says for how long, not whether the user name exists: a wrong name is locked
+    out exactly like a right one.
+    """
+    cooloff = settings.AXES_COOLOFF_TIME
+    minutes = max(1, int(cooloff.total_seconds() // 60)) if isinstance(cooloff, timedelta) else 0
+    return render(
+        request, "site/login_locked_out.html",
+        {"title": LOGIN_LOCKED_TITLE, "minutes": minutes,
+         "failure_limit": settings.AXES_FAILURE_LIMIT},
+        status=429,
+    )
