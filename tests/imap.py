@@ -8,8 +8,8 @@ client's TLS path is the standard library's). Test data goes in with IMAP
 IMAP to see what the code under test flagged or moved.
 
 Dovecot runs its mail processes under an unprivileged user, so the fixture
-needs root (as CI has). Without Dovecot or root the tests are skipped; with
-``CI=true`` they fail instead, so CI can never pass without them.
+needs root (as CI has). Without Dovecot or root the tests are skipped; in CI
+(``CI`` set, see tests/ci.py) they fail instead, so CI can never pass without them.
 
 Registered suite-wide by ``pytest_plugins`` in tests/conftest.py.
 """
@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.ci import skip_or_fail
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 MAIL_USER = "nobody"
@@ -126,10 +128,7 @@ def imap_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IMAP
     makes it announce only those capabilities (a server without MOVE, say).
     """
     if not os.path.exists(DOVECOT) or os.geteuid() != 0:
-        why = "Dovecot (Debian's dovecot-imapd) and root are needed for the IMAP tests"
-        if os.environ.get("CI") == "true":
-            pytest.fail(why)
-        pytest.skip(why)
+        skip_or_fail("Dovecot (Debian's dovecot-imapd) and root are needed for the IMAP tests")
     root = tmp_path / "dovecot"
     for sub in ("run", "state", "mail", "home"):
         (root / sub).mkdir(parents=True)

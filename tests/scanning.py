@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 from pytest_django.fixtures import Settings
 
+from tests.ci import skip_or_fail
+
 SIGNATURE = "Personvern.Test.EICAR"
 START_TIMEOUT_SECONDS = 60.0
 
@@ -61,10 +63,9 @@ def clamd_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``unix://`` address of a clamd started for this test session."""
     binary = _clamd_binary()
     if binary is None:
-        message = "clamd is not installed (apt-get install clamav-daemon; ./run test does it)"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail(
+            "clamd is not installed (apt-get install clamav-daemon; ./run test does it)"
+        )
     root = tmp_path_factory.mktemp("clamd")
     database = root / "db"
     database.mkdir()

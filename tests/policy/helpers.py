@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,28 @@ import pytest
 from personvern.policy import PolicyError, Problem, default_policy_path, load_policy
 
 DEFAULT_TEXT = default_policy_path().read_text(encoding="utf-8")
+
+#: The customer's own privacy statement, inside the shared folder beside the repository.
+STATEMENT = Path("seed") / "personvernerklaering.txt"
+
+
+def customer_statement() -> Path | None:
+    """The customer's statement, or None when it is nowhere to be found.
+
+    ``$PERSONVERN_SHARED_DIR/seed/personvernerklaering.txt`` when that variable is
+    set (a CI clone puts the shared folder where it likes); otherwise the first
+    ``shared/seed/personvernerklaering.txt`` found walking up from this checkout,
+    wherever the checkout lives.
+    """
+    configured = os.environ.get("PERSONVERN_SHARED_DIR")
+    if configured:
+        path = Path(configured) / STATEMENT
+        return path if path.is_file() else None
+    for parent in Path(__file__).resolve().parents:
+        path = parent / "shared" / STATEMENT
+        if path.is_file():
+            return path
+    return None
 
 
 def edit(text: str, old: str, new: str, *, after: str | None = None) -> str:

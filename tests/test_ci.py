@@ -1,0 +1,85 @@
+"""One rule for "is this CI?" (tests/ci.py), and the customer's statement is found or CI fails.
+
+The IMAP and clamd fixtures and the own-words test of the notice all skip
+outside CI and fail in it when what they need is missing; they must agree on
+what "in CI" means, and the statement must be found wherever the shared folder
+is (``PERSONVERN_SHARED_DIR``) or beside any checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.ci import in_ci, skip_or_fail
+from tests.policy.helpers import STATEMENT, customer_statement
+
+REPO = Path(__file__).resolve().parent.parent
+OWN_WORDS = "tests/policy/test_render.py::test_notice_texts_are_our_own_words"
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("true", True), ("1", True), ("yes", True), ("TRUE", True), ("Yes", True),
+     ("", False), ("0", False), ("false", False), ("no", False)],
+)
+def test_ci_is_one_rule(monkeypatch: pytest.MonkeyPatch, value: str, expected: bool) -> None:
+    monkeypatch.setenv("CI", value)
+    assert in_ci() is expected
+
+
+def test_unset_ci_is_not_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    assert in_ci() is False
+
+
+def test_skip_or_fail_fails_in_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="no clamd"):
+        skip_or_fail("no clamd")
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="no clamd"):
+        skip_or_fail("no clamd")
+
+
+def test_the_fixtures_use_the_one_rule() -> None:
+    for helper in ("tests/imap.py", "tests/scanning.py"):
+        source = (REPO / helper).read_text(encoding="utf-8")
+        assert "skip_or_fail(" in source
+        assert 'environ.get("CI"' not in source
+
+
+def test_the_statement_is_found_through_the_shared_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / STATEMENT).parent.mkdir(parents=True)
+    (tmp_path / STATEMENT).write_text("Erklæring.", encoding="utf-8")
+    monkeypatch.setenv("PERSONVERN_SHARED_DIR", str(tmp_path))
+    assert customer_statement() == tmp_path / STATEMENT
+
+    monkeypatch.setenv("PERSONVERN_SHARED_DIR", str(tmp_path / "elsewhere"))
+    assert customer_statement() is None
+
+
+def _own_words(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "CI"} | env
+    return subprocess.run(  # noqa: S603 - our own interpreter and pytest
+        [sys.executable, "-m", "pytest", OWN_WORDS, "-q", "-rs", "-p", "no:cacheprovider"],
+        cwd=REPO, env=environment, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def test_the_own_words_test_fails_in_ci_without_the_statement(tmp_path: Path) -> None:
+    missing = str(tmp_path / "no-shared-here")
+
+    in_ci_run = _own_words(tmp_path, CI="true", PERSONVERN_SHARED_DIR=missing)
+    local_run = _own_words(tmp_path, PERSONVERN_SHARED_DIR=missing)
+
+    assert in_ci_run.returncode == 1, in_ci_run.stdout
+    assert "1 failed" in in_ci_run.stdout and "customer's statement" in in_ci_run.stdout
+    assert local_run.returncode == 0, local_run.stdout
+    assert "1 skipped" in local_run.stdout
