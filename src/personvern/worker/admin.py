@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.worker import outbox
 from personvern.worker.models import JobRun, MailState, OutgoingMail
 from personvern.worker.runner import job_statuses
@@ -65,7 +66,7 @@ class JobRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin):
+class OutgoingMailAdmin(ScopedModelAdmin):
     """Mail waiting to be sent or refused; sent messages keep no content or recipients."""
 
     list_display = ("kind", "state", "queued_at", "attempts", "next_attempt_at", "sent_at",
