@@ -75,10 +75,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (``python -m`` exits with it)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _setup_django()
+    from django.db import DatabaseError
+
     if argv and argv[0] == "manage":
         from django.core.management import execute_from_command_line
 
-        execute_from_command_line(["personvern manage", *argv[1:]])
+        try:
+            execute_from_command_line(["personvern manage", *argv[1:]])
+        except DatabaseError:
+            if argv[1:2] == ["migrate"] or not _report_unmigrated():
+                raise
+            return 2
         return 0
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -92,7 +99,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("The policy is not valid; `personvern policy check` lists the errors.",
               file=sys.stderr)
         return 1
+    except DatabaseError:
+        # "no such table" / "relation does not exist": say what to do, not a traceback.
+        if not _report_unmigrated():
+            raise
+        return 2
     return code
+
+
+def _report_unmigrated() -> bool:
+    """After a database error: if migrations are missing, say so and return True.
+
+    Any other database error (or one while checking) is not ours to explain:
+    returns False, and the caller re-raises the original error.
+    """
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    try:
+        connection.close()  # a failed transaction must not hide the answer
+        executor = MigrationExecutor(connection)
+        applied = executor.recorder.applied_migrations()
+        unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except Exception:  # noqa: BLE001 - the original error is the one to show
+        return False
+    if not unapplied:
+        return False
+    settings = connection.settings_dict
+    where = settings["NAME"]
+    if connection.vendor != "sqlite":
+        host = settings.get("HOST") or "localhost"
+        port = f":{settings['PORT']}" if settings.get("PORT") else ""
+        where = f"{host}{port}/{settings['NAME']}"  # never the user or password
+    if applied:
+        print(
+            f"The database at {where} lacks {len(unapplied)} migration(s): "
+            "run `personvern manage migrate`.",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"The database at {where} has not been migrated: run `personvern manage migrate`.",
+            file=sys.stderr,
+        )
+    return True
 
 
 if __name__ == "__main__":

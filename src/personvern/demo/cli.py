@@ -65,6 +65,7 @@ def _demo(args: argparse.Namespace) -> int:
     from personvern.core.models import AuditEntry, Person
 
     console = Console()
+    _ensure_directories()
     call_command("migrate", verbosity=0, interactive=False)
     if args.serve and Person.objects.exists() and not args.fresh:
         console.print("Demo data already present (use --fresh to rebuild).")
@@ -108,6 +109,20 @@ def _start_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "personvern", "worker"], env=dict(os.environ)
     )
+
+
+def _ensure_directories() -> None:
+    """Create DATA_DIR and an SQLite file's directory: a fresh checkout or a
+    non-default PERSONVERN_DATABASE_URL may have neither yet."""
+    from pathlib import Path
+
+    from django.db import connection
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if connection.vendor == "sqlite":
+        name = str(connection.settings_dict["NAME"])
+        if name and name != ":memory:" and not name.startswith("file:"):
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
 
 
 def generate(*, persons: int, seed: int, now: datetime, console: Console | None = None) -> None:
