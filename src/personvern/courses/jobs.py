@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import formats, translation
-from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from personvern.worker.registry import Counts, Job, JobContext, daily, register
@@ -29,14 +28,14 @@ def _hotel_follow_up(ctx: JobContext) -> Counts:
         return {"overdue": 0, "mails": 0}
     with translation.override(settings.LANGUAGE_CODE):
         lines = [
-            _g(LINE_HOTEL) % {
+            str(LINE_HOTEL) % {
                 "hotel": transfer.hotel_name,
                 "course": transfer.course.title,
-                "date": formats.date_format(transfer.delete_by, "DATE_FORMAT"),
+                "date": formats.date_format(transfer.delete_by or "", "DATE_FORMAT"),
             }
             for transfer in overdue
         ]
-        body = _g(INTRO_HOTEL) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
+        body = str(INTRO_HOTEL) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
         queue_mail(
             to=role_addresses(COURSE_ADMIN) or dpo_addresses(),
             subject=str(SUBJECT_HOTEL_FOLLOW_UP),

@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -401,10 +400,14 @@ def registration_duplicate_notice_send(
     if not allow("repeat-notice", normalise_email(email)):
         return False
     body = render_to_string("courses/email/already_registered.txt", {"course": course})
-    send_mail(str(SUBJECT_RECEIPT % {"title": course.title}), body, None, [email])
+    person = person_by_email(email)
+    queue_mail(
+        to=email, subject=str(SUBJECT_RECEIPT % {"title": course.title}), body=body,
+        kind="registration-duplicate-notice", person=person, now=now,
+    )
     audit_log(
         actor=actor, action="registration.duplicate_notice_sent",
-        person=person_by_email(email), activity=ACTIVITY, data={"course": course.pk}, now=now,
+        person=person, activity=ACTIVITY, data={"course": course.pk}, now=now,
     )
     return True
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import formats, translation
-from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from personvern.worker.registry import Counts, Job, JobContext, daily, register
@@ -39,7 +38,7 @@ def _processor_audits(ctx: JobContext) -> Counts:
     overdue = [p for p in due if p.audit_overdue(today)]
     with translation.override(settings.LANGUAGE_CODE):
         lines = [
-            _g(LINE_OVERDUE if p.audit_overdue(today) else LINE_DUE) % {
+            str(LINE_OVERDUE if p.audit_overdue(today) else LINE_DUE) % {
                 "name": p.name, "date": formats.date_format(p.next_audit_due(), "DATE_FORMAT"),
             }
             for p in sorted(due, key=lambda p: p.next_audit_due())
@@ -47,7 +46,7 @@ def _processor_audits(ctx: JobContext) -> Counts:
         queue_mail(
             to=dpo_addresses(),
             subject=str(SUBJECT_AUDITS),
-            body=_g(INTRO_AUDITS) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n",
+            body=str(INTRO_AUDITS) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n",
             kind="processor-audits",
             now=ctx.now,
         )
