@@ -53,7 +53,7 @@ def _generate(persons: int, seed: int) -> None:
     """Add persons until there are ``persons``; set-based, in batches."""
     from django.db import transaction
 
-    from personvern.core.audit import GENESIS, entry_hash, pseudonym
+    from personvern.core.audit import entry_key, new_entry, seal_pending
     from personvern.core.models import (
         AuditEntry,
         ConsentEvent,
@@ -87,8 +87,7 @@ def _generate(persons: int, seed: int) -> None:
             ]
         )
         courses = list(Course.objects.values_list("pk", flat=True))
-    last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev = last if last else (0, GENESIS)
+    key = entry_key()
     created = datetime(2024, 1, 1, tzinfo=UTC)
     t0 = time.perf_counter()
     for offset in range(have, persons, BATCH):
@@ -152,42 +151,22 @@ def _generate(persons: int, seed: int) -> None:
                 ]
             )
             refresh_relationship_ends(Registration.objects.filter(person__in=people))
-            entries = []
-            for p in people:
-                for action in ("person.created", "registration.created"):
-                    seq += 1
-                    subject = pseudonym(p)
-                    h = entry_hash(
-                        seq=seq,
-                        at=created,
-                        actor="bench",
-                        action=action,
-                        subject=subject,
-                        activity="",
-                        data={},
-                        personal_digest="",
-                        prev_hash=prev,
-                    )
-                    entries.append(
-                        AuditEntry(
-                            seq=seq,
-                            at=created,
-                            actor="bench",
-                            action=action,
-                            subject=subject,
-                            activity="",
-                            data={},
-                            personal_digest="",
-                            prev_hash=prev,
-                            hash=h,
-                        )
-                    )
-                    prev = h
-            AuditEntry.objects.bulk_create(entries)
+            AuditEntry.objects.bulk_create(
+                [
+                    new_entry(actor="bench", action=action, person=p, now=created, key=key)
+                    for p in people
+                    for action in ("person.created", "registration.created")
+                ]
+            )
         done = offset + n
         if done % 50_000 < BATCH:
             rate = (done - have) / (time.perf_counter() - t0)
             print(f"{done} persons ({rate:.0f}/s)", file=sys.stderr)
+    # The worker's sealer, as in production (its anchor: DATA_DIR/audit-anchor).
+    t0 = time.perf_counter()
+    sealed = seal_pending()
+    rate = sealed / max(time.perf_counter() - t0, 1e-9)
+    print(f"sealed {sealed} audit entries ({rate:.0f}/s)", file=sys.stderr)
 
 
 def _raw_statements(person_id: int) -> list[tuple[str, list[Any]]]:

@@ -124,6 +124,30 @@ def audit_log(
     later. ``data`` must hold no personal data; put personal values in
     ``personal``.
     """
+    entry = new_entry(
+        actor=actor, action=action, person=person, subject=subject, activity=activity,
+        data=data, personal=personal, now=now,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
+def new_entry(
+    *,
+    actor: str,
+    action: str,
+    person: Person | None = None,
+    subject: str = "",
+    activity: str = "",
+    data: dict[str, Any] | None = None,
+    personal: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    key: bytes | None = None,
+) -> AuditEntry:
+    """An unsaved, unsealed entry with its MAC (for bulk inserts; see :func:`audit_log`).
+
+    ``key``: the entry key from :func:`entry_key`, to derive it once for many entries.
+    """
     if person is not None:
         subject = pseudonym(person)
     payload = None
@@ -134,7 +158,8 @@ def audit_log(
     # Timestamps are kept to the microsecond the databases store.
     at = (now or timezone.now()).astimezone(UTC)
     clean = json.loads(_canonical(data or {}))
-    entry = AuditEntry(
+    content = _content(at, actor, action, subject, activity, clean, digest)
+    return AuditEntry(
         at=at,
         actor=actor,
         action=action,
@@ -143,13 +168,13 @@ def audit_log(
         data=clean,
         personal=payload,
         personal_digest=digest,
-        mac=_mac(
-            _derived_key(_ENTRY_LABEL),
-            _content(at, actor, action, subject, activity, clean, digest),
-        ),
+        mac=_mac(key or entry_key(), content),
     )
-    entry.save(force_insert=True)
-    return entry
+
+
+def entry_key() -> bytes:
+    """The key of the entries' MACs, derived from the audit key."""
+    return _derived_key(_ENTRY_LABEL)
 
 
 def forget_subject(subject: str) -> int:
@@ -202,7 +227,7 @@ def seal_pending(now: datetime | None = None, batch_size: int = SEAL_BATCH) -> i
     wait for it: they take no lock the sealer holds.
     """
     chain_key = _derived_key(_CHAIN_LABEL)
-    entry_key = _derived_key(_ENTRY_LABEL)
+    mac_key = entry_key()
     sealed = 0
     _warn_if_off_anchor()
     qn = connection.ops.quote_name
@@ -225,7 +250,7 @@ def seal_pending(now: datetime | None = None, batch_size: int = SEAL_BATCH) -> i
                 break
             params = []
             for entry_id, *row in rows:
-                if not hmac.compare_digest(_mac(entry_key, _content(*row[:-1])), row[-1]):
+                if not hmac.compare_digest(_mac(mac_key, _content(*row[:-1])), row[-1]):
                     # Sealed all the same (the chain keeps the evidence); verify names it.
                     log.error(
                         "audit entry id %d does not match its MAC: it was written or "
@@ -416,7 +441,7 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
 
 def _walk(heads: Iterator[AnchoredHead], batch_size: int) -> tuple[int, int, ChainProblem | None]:
     chain_key = _derived_key(_CHAIN_LABEL)
-    entry_key = _derived_key(_ENTRY_LABEL)
+    mac_key = entry_key()
     expected_seq = 1
     prev = GENESIS
     checked = anchored = 0
@@ -437,7 +462,7 @@ def _walk(heads: Iterator[AnchoredHead], batch_size: int) -> tuple[int, int, Cha
             recomputed = _chain_hash(chain_key, seq, entry.pk, row, prev)
             if not hmac.compare_digest(recomputed, entry.hash):
                 return checked, anchored, ChainProblem(seq, "its content does not match its hash")
-            if not hmac.compare_digest(_mac(entry_key, _content(*row[:-1])), entry.mac):
+            if not hmac.compare_digest(_mac(mac_key, _content(*row[:-1])), entry.mac):
                 return checked, anchored, ChainProblem(
                     seq,
                     f"(id {entry.pk}) its content does not match its MAC: it was written or "
@@ -472,7 +497,7 @@ def _walk(heads: Iterator[AnchoredHead], batch_size: int) -> tuple[int, int, Cha
 
 def _check_unsealed(batch_size: int) -> ChainProblem | None:
     """Unsealed entries must match their MAC and carry no chain hash."""
-    entry_key = _derived_key(_ENTRY_LABEL)
+    mac_key = entry_key()
     last = 0
     while True:
         batch = list(
@@ -487,7 +512,7 @@ def _check_unsealed(batch_size: int) -> ChainProblem | None:
                 return ChainProblem(
                     None, f"entry id {entry_id} has a chain hash but no place in the chain"
                 )
-            if not hmac.compare_digest(_mac(entry_key, _content(*row[:-1])), row[-1]):
+            if not hmac.compare_digest(_mac(mac_key, _content(*row[:-1])), row[-1]):
                 return ChainProblem(
                     None,
                     f"unsealed entry id {entry_id} does not match its MAC: it was written or "
