@@ -133,3 +133,11 @@ def test_registration_with_a_nul_or_too_long_field_is_a_form_error(
     assert field in _errors(response)
     assert not Registration.objects.exists()
     assert not Person.objects.exists()
+
+
+@pytest.mark.req("R12")
+def test_a_nul_byte_in_the_course_search_is_not_a_500(client: Client, upcoming: Course) -> None:
+    response = client.get("/", {"q": f"{upcoming.title}\x00"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert upcoming.title in response.content.decode()

@@ -55,7 +55,8 @@ def _lang() -> str:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Upcoming courses with links to their registration pages; ``?q=`` searches titles."""
-    query = request.GET.get("q", "")[:100]
+    # No title holds a NUL, and PostgreSQL refuses one in a query (a 500).
+    query = request.GET.get("q", "")[:100].replace("\x00", "")
     courses = upcoming_courses(now=timezone.now(), query=query)
     return render(request, "site/home.html", {"courses": courses, "query": query})
 
