@@ -241,8 +241,12 @@ def seal_pending(now: datetime | None = None, batch_size: int = SEAL_BATCH) -> i
         with transaction.atomic():
             _lock_sealers()
             seq, prev = _head()
+            # Rows another transaction holds (an erasure clearing payloads) are
+            # left for the next batch, so the sealer never waits on a row lock
+            # and cannot deadlock with it; they get a later chain_seq.
             rows = list(
                 AuditEntry.objects.filter(chain_seq__isnull=True)
+                .select_for_update(skip_locked=True)
                 .order_by("id")
                 .values_list(*_SEAL_FIELDS)[:batch_size]
             )
