@@ -41,8 +41,12 @@ Keys (see docs/operations.md for the operator's view):
                    that cannot be scanned is refused. Empty elsewhere disables
                    scanning: files are kept as "not scanned" and cannot be
                    downloaded (ADR 0011).
-``INTAKE_IMAP_PASSWORD``  Password of the mailbox ``personvern rights intake
-                   imaps://user@host/mailbox`` reads privacy requests from.
+``INTAKE_IMAP_URL``  The mailbox the worker's ``rights-intake`` job reads privacy
+                   requests from every 5 minutes: ``imaps://user@host[:port]/INBOX``
+                   (no password in it). Empty (the default) leaves the job
+                   disabled; ``personvern rights intake URL`` still works by hand.
+``INTAKE_IMAP_PASSWORD``  Password of that mailbox (and of the one ``personvern
+                   rights intake imaps://user@host/mailbox`` reads).
 ``BATCH_SIZE``     Rows per transaction in bulk engines (retention, exports).
 ``SQLITE_RETENTION_WAL_PAGES``  SQLite only: during a retention run the
                    write-ahead log may grow to this many pages (4 KiB each;
@@ -109,6 +113,7 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_URL": "",
     "DEFAULT_FROM_EMAIL": "juspost@jus.no",
     "CLAMD_URL": "",
+    "INTAKE_IMAP_URL": "",
     "INTAKE_IMAP_PASSWORD": "",
     "BATCH_SIZE": "5000",
     "SQLITE_RETENTION_WAL_PAGES": "50000",

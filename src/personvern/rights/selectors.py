@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import date, timedelta
 
@@ -70,3 +71,36 @@ def request_by_source_message(message_id: str) -> Request | None:
     from personvern.rights.services import message_id_digest
 
     return Request.objects.filter(source_message_id=message_id_digest(message_id)).first()
+
+
+class ReminderBucket(enum.StrEnum):
+    """How urgent an open request is, for the daily deadline reminders."""
+
+    OVERDUE = "overdue"
+    DUE_TODAY = "due-today"
+    DUE_SOON = "due-soon"
+
+
+def requests_to_remind(
+    *, today: date, within_days: int = DUE_SOON_DAYS
+) -> dict[ReminderBucket, list[Request]]:
+    """Open requests whose legal deadline has passed, is today, or is within ``within_days``.
+
+    One query, ordered by legal deadline; the assignee is joined (reminders go to them).
+    """
+    buckets: dict[ReminderBucket, list[Request]] = {bucket: [] for bucket in ReminderBucket}
+    due = (
+        Request.objects.filter(
+            status__in=OPEN_STATUSES, due_legal__lte=today + timedelta(days=within_days)
+        )
+        .select_related("assignee")
+        .order_by("due_legal", "received_at", "pk")
+    )
+    for request in due:
+        if request.due_legal < today:
+            buckets[ReminderBucket.OVERDUE].append(request)
+        elif request.due_legal == today:
+            buckets[ReminderBucket.DUE_TODAY].append(request)
+        else:
+            buckets[ReminderBucket.DUE_SOON].append(request)
+    return buckets
