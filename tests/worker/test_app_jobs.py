@@ -15,9 +15,9 @@ from personvern.worker.models import JobRunState, OutgoingMail
 from personvern.worker.registry import OSLO
 from personvern.worker.runner import run_now
 from tests.courses.factories import make_course, register
+from tests.mail import SMTPTestServer
 from tests.retention.factories import at, course_ending
 from tests.retention.factories import register as register_for
-from tests.mail import SMTPTestServer
 
 pytestmark = pytest.mark.django_db
 
