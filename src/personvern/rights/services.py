@@ -15,8 +15,6 @@ request, never personal data.
 from __future__ import annotations
 
 import hashlib
-import hmac
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,14 +22,14 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log, pseudonym
-from personvern.core.models import EmailIdentity, Person
+from personvern.core.models import Person
 from personvern.core.services import normalise_email, person_get_or_create
+from personvern.rights.common import NOT_OPEN, _lock, _person_address, _require_open
 from personvern.rights.deadlines import (
     MAX_EXTRA_MONTHS,
     extended_deadline,
@@ -45,16 +43,35 @@ from personvern.rights.models import (
     Request,
     RequestStatus,
     RequestType,
-    VerificationMethod,
+)
+from personvern.rights.verification import (
+    ALREADY_VERIFIED,
+    CODE_EXPIRED,
+    CODE_OR_NOTE,
+    NO_ADDRESS,
+    NO_CODE_SENT,
+    NO_PERSON_TO_VERIFY,
+    STAFF_NOTE_NEEDED,
+    SUBJECT_VERIFICATION,
+    TOO_MANY_CODES,
+    VERIFICATION_CODE_TTL,
+    VERIFICATION_MAX_ATTEMPTS,
+    WRONG_CODE,
+    WrongCode,
+    request_send_verification,
+    request_verify,
 )
 from personvern.worker.outbox import queue_mail
 
-#: How long an e-mailed verification code stays valid.
-VERIFICATION_CODE_TTL = timedelta(days=14)
-#: Wrong codes accepted before the code is voided and a new one must be sent.
-VERIFICATION_MAX_ATTEMPTS = 5
+# Identity verification lives in personvern.rights.verification; its names stay importable here.
+__all__ = [
+    "ALREADY_VERIFIED", "CODE_EXPIRED", "CODE_OR_NOTE", "NO_ADDRESS", "NO_CODE_SENT",
+    "NO_PERSON_TO_VERIFY", "STAFF_NOTE_NEEDED", "SUBJECT_VERIFICATION", "TOO_MANY_CODES",
+    "VERIFICATION_CODE_TTL", "VERIFICATION_MAX_ATTEMPTS", "WRONG_CODE", "WrongCode",
+    "request_send_verification", "request_verify", "NOT_OPEN", "_lock", "_person_address",
+    "_require_open",
+]
 
-SUBJECT_VERIFICATION = _("Your privacy request: confirmation code")
 SUBJECT_EXTENSION = _("Your privacy request: we need more time")
 CANCEL_NOTE = _("Cancelled: %(reason)s")
 CLOSED_BY_ERASURE_NOTE = _(
@@ -62,7 +79,6 @@ CLOSED_BY_ERASURE_NOTE = _(
     "data, so this request no longer has a person it could be carried out for."
 )
 
-NOT_OPEN = _("Request %(id)s is %(status)s; it can no longer change.")
 NOT_CLASSIFIED = _("Request %(id)s is not yet classified; classify it as one of %(types)s first.")
 NOT_A_TYPE = _("'%(type)s' is not a request type (%(types)s).")
 NOT_A_CHANNEL = _("'%(channel)s' is not a channel (%(channels)s).")
@@ -75,15 +91,6 @@ ALREADY_CLASSIFIED = _(
     "Request %(id)s is already classified as %(type)s; only unclassified requests can be "
     "classified."
 )
-ALREADY_VERIFIED = _("The request is already verified.")
-NO_PERSON_TO_VERIFY = _("The request has no person to verify.")
-NO_ADDRESS = _("The person has no e-mail address; confirm their identity as staff.")
-CODE_OR_NOTE = _("Give either the code or a staff note, not both or neither.")
-STAFF_NOTE_NEEDED = _("Say how the identity was confirmed.")
-NO_CODE_SENT = _("No code has been sent for this request.")
-CODE_EXPIRED = _("The code has expired; send a new one.")
-TOO_MANY_CODES = _("Too many wrong codes; send a new one.")
-WRONG_CODE = _("The code is wrong.")
 EXTENSION_REASON_NEEDED = _("An extension needs a reason the person is told.")
 EXTENSION_TOO_LATE = _(
     "The first month ended on %(date)s; an extension had to be decided before then."
@@ -101,43 +108,6 @@ def message_id_digest(message_id: str) -> str:
     """The stored form of an e-mail Message-ID (``source_message_id``)."""
     normalised = message_id.strip().strip("<>").strip().lower()
     return hashlib.sha256(normalised.encode()).hexdigest()
-
-
-def _code_digest(request: Request, code: str) -> str:
-    key = settings.SECRET_KEY.encode()
-    msg = f"rights-verification:{request.public_id}:{code.strip()}".encode()
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
-
-
-def _person_address(person: Person) -> str | None:
-    """The address to write to: a verified identity first, else the oldest one."""
-    identity = (
-        EmailIdentity.objects.filter(person=person)
-        .order_by("verified_at", "created_at", "pk")
-        .values_list("address", flat=True)
-    )
-    verified = identity.filter(verified_at__isnull=False).first()
-    return verified or identity.first()
-
-
-def _lock(request: Request) -> Request:
-    """Re-read the request under a row lock so two staff members cannot race."""
-    return Request.objects.select_for_update().get(pk=request.pk)
-
-
-def _require_open(request: Request) -> None:
-    if request.status not in OPEN_STATUSES:
-        raise ValidationError(
-            {
-                "status": ValidationError(
-                    NOT_OPEN,
-                    params={
-                        "id": request.public_id,
-                        "status": RequestStatus(request.status).label,
-                    },
-                )
-            }
-        )
 
 
 def _require_classified(request: Request) -> None:
@@ -292,126 +262,6 @@ def request_classify(
         )
     request.refresh_from_db()
     return request
-
-
-def request_send_verification(*, request: Request, actor: str, now: datetime | None = None) -> str:
-    """E-mail a one-time code to an address the person holds; returns the code.
-
-    A new code replaces any earlier one. The deadline does not move.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        request = _lock(request)
-        _require_open(request)
-        if request.verified_at is not None:
-            raise ValidationError({"verified_at": ALREADY_VERIFIED})
-        if request.person is None:
-            raise ValidationError({"person": NO_PERSON_TO_VERIFY})
-        address = _person_address(request.person)
-        if address is None:
-            raise ValidationError({"person": NO_ADDRESS})
-        code = f"{secrets.randbelow(10**6):06d}"
-        Request.objects.filter(pk=request.pk).update(
-            verification_code_digest=_code_digest(request, code),
-            verification_sent_at=now,
-            verification_attempts=0,
-        )
-        audit_log(
-            actor=actor,
-            action="rights.request.verification_sent",
-            person=request.person,
-            activity="privacy-requests",
-            data={"request": str(request.public_id)},
-            now=now,
-        )
-        body = render_to_string(
-            "rights/email/verification.txt",
-            {"code": code, "request": request, "ttl_days": VERIFICATION_CODE_TTL.days},
-        )
-        # Queued in the transaction: the code is recorded as sent exactly when the
-        # mail is queued; the worker sends it (ADR 0014).
-        queue_mail(
-            to=address, subject=str(SUBJECT_VERIFICATION), body=body,
-            kind="rights-verification-code", person=request.person, now=now,
-        )
-    return code
-
-
-def request_verify(
-    *,
-    request: Request,
-    code: str | None = None,
-    staff_note: str | None = None,
-    actor: str,
-    now: datetime | None = None,
-) -> Request:
-    """Confirm the person's identity by the e-mailed code, or by staff with a note."""
-    now = now or timezone.now()
-    if (code is None) == (staff_note is None):
-        raise ValidationError(CODE_OR_NOTE)
-    try:
-        return _verify(request=request, code=code, staff_note=staff_note, actor=actor, now=now)
-    except WrongCode:
-        # Counted outside the rolled-back transaction so guessing stays bounded.
-        Request.objects.filter(pk=request.pk).update(
-            verification_attempts=F("verification_attempts") + 1
-        )
-        raise
-
-
-def _verify(
-    *, request: Request, code: str | None, staff_note: str | None, actor: str, now: datetime
-) -> Request:
-    with transaction.atomic():
-        request = _lock(request)
-        _require_open(request)
-        if request.verified_at is not None:
-            raise ValidationError({"verified_at": ALREADY_VERIFIED})
-        if staff_note is not None:
-            if not staff_note.strip():
-                raise ValidationError({"staff_note": STAFF_NOTE_NEEDED})
-            method = VerificationMethod.STAFF
-            note = staff_note.strip()
-        else:
-            assert code is not None
-            _check_code(request, code, now)
-            method = VerificationMethod.CODE
-            note = ""
-        status = (
-            RequestStatus.IN_PROGRESS if request.status == RequestStatus.PENDING else request.status
-        )
-        Request.objects.filter(pk=request.pk).update(
-            verified_at=now,
-            verification_method=method,
-            verification_note=note,
-            verification_code_digest="",
-            status=status,
-        )
-        audit_log(
-            actor=actor,
-            action="rights.request.verified",
-            person=request.person,
-            activity="privacy-requests",
-            data={"request": str(request.public_id), "method": str(method)},
-            now=now,
-        )
-    request.refresh_from_db()
-    return request
-
-
-def _check_code(request: Request, code: str, now: datetime) -> None:
-    if not request.verification_code_digest or request.verification_sent_at is None:
-        raise ValidationError({"code": NO_CODE_SENT})
-    if now - request.verification_sent_at > VERIFICATION_CODE_TTL:
-        raise ValidationError({"code": CODE_EXPIRED})
-    if request.verification_attempts >= VERIFICATION_MAX_ATTEMPTS:
-        raise ValidationError({"code": TOO_MANY_CODES})
-    if not hmac.compare_digest(_code_digest(request, code), request.verification_code_digest):
-        raise WrongCode({"code": WRONG_CODE})
-
-
-class WrongCode(ValidationError):
-    """A wrong verification code (the failed attempt is still counted)."""
 
 
 def request_assign(
@@ -695,3 +545,4 @@ def request_note_storage_pending(
             data={"request": str(request.public_id)},
             now=now,
         )
+
