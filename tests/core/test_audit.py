@@ -304,3 +304,15 @@ def test_the_worker_seals_every_minute() -> None:
     now = datetime(2026, 12, 3, 10, 1, tzinfo=UTC)
     assert job.run(JobContext(now=now, job=job.name)) == {"sealed": 1}
     assert AuditEntry.objects.get().sealed_at == now
+
+
+def test_an_anchor_that_cannot_be_written_is_a_clear_error(
+    settings: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings.PERSONVERN_AUDIT_ANCHOR = blocker / "audit-anchor"  # a file where a folder should be
+    audit_log(actor="test", action="thing.done")
+    assert main(["audit", "seal"]) == 2
+    assert f"Cannot write the audit anchor {blocker / 'audit-anchor'}" in capsys.readouterr().err
+    assert AuditEntry.objects.get().chain_seq == 1  # sealed; the anchor catches up next time

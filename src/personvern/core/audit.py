@@ -362,8 +362,8 @@ def _warn_if_off_anchor() -> None:
     try:
         with path.open("rb") as file:
             last = _last_anchored(file)
-    except FileNotFoundError:
-        return
+    except OSError:
+        return  # none yet, or unreadable: appending the next head will say so
     if last is None:
         return
     stored = AuditEntry.objects.filter(chain_seq=last.seq).values_list("hash", flat=True).first()

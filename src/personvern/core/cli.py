@@ -38,10 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from personvern.core.audit import seal_pending, verify_chain
+    from personvern.core.audit import verify_chain
 
-    if args.seal:
-        seal_pending()
+    if args.seal and _seal_or_say() is None:
+        return 2
     report = verify_chain()
     console = Console(highlight=False)
     if report.unsealed:
@@ -74,11 +74,26 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _seal(args: argparse.Namespace) -> int:
-    from personvern.core.audit import seal_pending
-
-    sealed = seal_pending()
+    sealed = _seal_or_say()
+    if sealed is None:
+        return 2
     Console(highlight=False).print(f"Sealed {sealed} audit entries into the chain.")
     return 0
+
+
+def _seal_or_say() -> int | None:
+    """Seal pending entries; None (with the reason on stderr) when the anchor cannot be written."""
+    from personvern.core.audit import anchor_path, seal_pending
+
+    try:
+        return seal_pending()
+    except OSError as exc:
+        print(
+            f"Cannot write the audit anchor {anchor_path()}: {exc.strerror or exc} "
+            "(entries sealed so far stay sealed; set PERSONVERN_AUDIT_ANCHOR to a writable file).",
+            file=sys.stderr,
+        )
+        return None
 
 
 def _scan_pending(args: argparse.Namespace) -> int:
