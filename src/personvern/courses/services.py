@@ -11,13 +11,11 @@ never both take the last seat, and a cancellation moves up exactly one person.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,34 +25,42 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
-from personvern.core.exports import spreadsheet_row, xlsx_row
 from personvern.core.models import Person
 from personvern.core.ratelimits import allow
 from personvern.core.services import normalise_email, person_get_or_create
+from personvern.courses.lists import (
+    ACTIVITY,
+    EXPORT_FORMATS,
+    NO_HOTEL_STAY,
+    UNKNOWN_FORMAT,
+    ExportFormat,
+    hotel_deletion_date,
+    hotel_list_export,
+    hotel_transfer_confirm_deletion,
+    participant_list_export,
+    render_rows,
+)
 from personvern.courses.models import (
     Course,
     CourseKind,
-    HotelTransfer,
-    HotelTransferEntry,
     Registration,
     RegistrationStatus,
     Venue,
 )
 from personvern.courses.selectors import (
-    HOTEL_LIST_FIELDS,
     LEGAL_TZ,
-    PARTICIPANT_LIST_FIELDS,
-    ListField,
     customer_relationship_end,
-    hotel_rows,
-    list_headers,
-    participant_rows,
 )
 from personvern.worker.outbox import queue_mail
 
-ACTIVITY = "course-participation"
-ExportFormat = Literal["csv", "xlsx"]
-EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx")
+# The lists (participant and hotel lists, hotel hand-overs) live in
+# personvern.courses.lists; their names stay importable here.
+__all__ = [
+    "ACTIVITY", "EXPORT_FORMATS", "NO_HOTEL_STAY", "UNKNOWN_FORMAT", "ExportFormat",
+    "hotel_deletion_date", "hotel_list_export", "hotel_transfer_confirm_deletion",
+    "participant_list_export", "render_rows",
+]
+
 
 # Messages a registrant can see on the form.
 NO_DIETARY_DIGITAL = _("A digital course does not ask for dietary needs.")
@@ -82,8 +88,6 @@ CODE_TAKEN = _("A course with the code '%(slug)s' already exists.")
 CANNOT_CHANGE_HERE = _("This field cannot be changed here.")
 ATTENDANCE_TOO_EARLY = _("Attendance can be recorded once the course starts.")
 NOT_CONFIRMED = _("Not confirmed registrations of %(course)s: %(ids)s.")
-UNKNOWN_FORMAT = _("Unknown format '%(format)s'; use one of: csv, xlsx.")
-NO_HOTEL_STAY = _("The course %(course)s offers no hotel stay.")
 
 #: Fields only a physical course asks for, and those only a hotel stay needs.
 PHYSICAL_FIELDS = ("dietary_needs", "overnight_stay", "arrival_date", "departure_date")
@@ -614,131 +618,3 @@ def attendance_record(
 
 
 # -- participant and hotel lists --------------------------------------------------
-
-
-def render_rows(
-    rows: Sequence[Mapping[str, Any]], fields: Sequence[ListField], fmt: ExportFormat | str
-) -> bytes:
-    """Render rows as CSV (UTF-8 with BOM, so spreadsheet programs read æøå) or XLSX.
-
-    Every cell goes through :mod:`personvern.core.exports`: a name typed as a
-    formula stays text in the spreadsheet of whoever opens the list.
-    """
-    names = [name for name, _label in fields]
-    headers = list_headers(fields)
-    if fmt == "csv":
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(spreadsheet_row(headers))
-        for row in rows:
-            writer.writerow(spreadsheet_row("" if row[n] is None else row[n] for n in names))
-        return ("\ufeff" + text.getvalue()).encode("utf-8")
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet()
-        sheet.append(xlsx_row(headers))
-        for row in rows:
-            sheet.append(xlsx_row(row[n] for n in names))
-        out = io.BytesIO()
-        book.save(out)
-        return out.getvalue()
-    raise ValidationError({"format": ValidationError(UNKNOWN_FORMAT, params={"format": fmt})})
-
-
-def participant_list_export(
-    *, course: Course, fmt: ExportFormat | str, actor: str, now: datetime | None = None
-) -> bytes:
-    """The participant list for the participants (R13) as a file; the export is audited."""
-    if fmt not in EXPORT_FORMATS:
-        raise ValidationError({"format": ValidationError(UNKNOWN_FORMAT, params={"format": fmt})})
-    now = now or timezone.now()
-    rows = participant_rows(course, now=now)
-    content = render_rows(rows, PARTICIPANT_LIST_FIELDS, fmt)
-    with transaction.atomic():
-        audit_log(
-            actor=actor, action="participant_list.exported", activity=ACTIVITY,
-            data={"course": course.pk, "rows": len(rows), "format": fmt}, now=now,
-        )
-    return content
-
-
-def hotel_deletion_date(course: Course, rows: Sequence[Mapping[str, Any]]) -> date:
-    """The day after the last guest leaves (or after the course ends, if later): by
-    then the hotel has no use for the list and must have deleted it (R9)."""
-    course_end = timezone.localtime(course.ends_at, LEGAL_TZ).date()
-    departures = [row["departure_date"] for row in rows if row.get("departure_date")]
-    return max([course_end, *departures]) + timedelta(days=1)
-
-
-def hotel_transfer_confirm_deletion(
-    *, transfer: HotelTransfer, actor: str, now: datetime | None = None
-) -> HotelTransfer:
-    """Record the hotel's confirmation that it deleted the list it received (R9)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        updated = HotelTransfer.objects.filter(
-            pk=transfer.pk, deletion_confirmed_at__isnull=True
-        ).update(deletion_confirmed_at=now)
-        if not updated:
-            raise ValidationError(_("The hotel's deletion is already confirmed."))
-        transfer.deletion_confirmed_at = now
-        audit_log(
-            actor=actor, action="hotel_transfer.deletion_confirmed", activity=ACTIVITY,
-            data={"course": transfer.course_id, "transfer": transfer.pk}, now=now,
-        )
-    return transfer
-
-
-def hotel_list_export(
-    *, course: Course, fmt: ExportFormat | str = "csv", actor: str, now: datetime | None = None
-) -> tuple[bytes, HotelTransfer]:
-    """Produce the hotel list (R11) and record the hand-over to the course's hotel.
-
-    Only overnight participants, only :data:`HOTEL_LIST_FIELDS`. The transfer,
-    one entry per person included, and the audit entry are written in one
-    transaction, from the same rows the file is rendered from.
-    """
-    if fmt not in EXPORT_FORMATS:
-        raise ValidationError({"format": ValidationError(UNKNOWN_FORMAT, params={"format": fmt})})
-    if not course.hotel_stay_offered or course.venue is None or not course.venue.hotel_name:
-        raise ValidationError(
-            {"course": ValidationError(NO_HOTEL_STAY, params={"course": course.slug})}
-        )
-    now = now or timezone.now()
-    field_names = [name for name, _label in HOTEL_LIST_FIELDS]
-    with transaction.atomic():
-        rows = hotel_rows(course, now=now)
-        content = render_rows(rows, HOTEL_LIST_FIELDS, fmt)
-        transfer = HotelTransfer.objects.create(
-            course=course,
-            delete_by=hotel_deletion_date(course, rows),
-            hotel_name=course.venue.hotel_name,
-            hotel_email=course.venue.hotel_email,
-            sent_at=now,
-            actor=actor,
-            row_count=len(rows),
-            fields_sent=field_names,
-        )
-        disclosed = ", ".join(str(label) for _name, label in HOTEL_LIST_FIELDS)
-        HotelTransferEntry.objects.bulk_create(
-            [
-                HotelTransferEntry(
-                    transfer=transfer,
-                    registration_id=row["id"],
-                    person_id=row["person_id"],
-                    recipient=transfer.hotel_name,
-                    sent_at=now,
-                    fields_sent=disclosed[:300],
-                )
-                for row in rows
-            ]
-        )
-        audit_log(
-            actor=actor, action="hotel_transfer.recorded", activity=ACTIVITY,
-            data={"course": course.pk, "transfer": transfer.pk, "rows": len(rows),
-                  "fields": field_names},
-            now=now,
-        )
-    return content, transfer
