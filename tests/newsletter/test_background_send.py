@@ -42,9 +42,8 @@ def test_the_send_action_queues_the_mailing_and_the_worker_sends_it(
     assert AuditEntry.objects.filter(action="newsletter.send_queued").count() == 1
 
     Worker(worker_id="test").start(once=True)
-    assert sorted(m.rcpt_tos[0] for m in smtp_server.wait_for(3)) == [
-        f"abonnent{i}@example.no" for i in range(3)
-    ]
+    copies = [m for m in smtp_server.wait_for(3) if m.rcpt_tos[0].endswith("@example.no")]
+    assert sorted(m.rcpt_tos[0] for m in copies) == [f"abonnent{i}@example.no" for i in range(3)]
     newsletter.refresh_from_db()
     assert (newsletter.sent_at is not None, newsletter.recipient_count) == (True, 3)
 
@@ -63,6 +62,6 @@ def test_a_mailing_whose_server_is_down_is_retried_later(settings: object) -> No
     Worker(worker_id="test").start(once=True)
     newsletter.refresh_from_db()
     assert newsletter.sent_at is None
-    retry = DBTaskResult.objects.get(status="READY")
+    retry = DBTaskResult.objects.get(status="READY", task_path__endswith=".send_newsletter")
     assert retry.args_kwargs["args"] == [newsletter.pk, "test", 2]
     assert Newsletter.objects.get(pk=newsletter.pk).send_cursor == 0  # resumes from here

@@ -296,6 +296,61 @@ def test_retention_deletes_subscription_and_interactions_after_unsubscribe_only(
     assert not Interaction.objects.exists()
 
 
+def _member_subscription(email: str, *, ends: date | None) -> Subscription:
+    person = _person(email)
+    membership = core.membership_add(
+        person=person, organisation="advokatforeningen", valid_from=date(2020, 1, 1), actor="t"
+    )
+    subscription = services.newsletter_subscribe(
+        person=person, source="member-organisation", organisation="advokatforeningen",
+        actor="test", now=T0,
+    )
+    newsletter = services.newsletter_create(subject=f"Til {email}", actor="t")
+    for kind, url in (("open", ""), ("click", "https://jus.no/kurs/2")):
+        services.interaction_record(subscription=subscription, newsletter=newsletter, kind=kind,
+                                    url=url, actor="p", now=T0 + timedelta(hours=1))
+    if ends is not None:
+        core.membership_end(membership=membership, valid_to=ends, actor="t")
+    return subscription
+
+
+@pytest.mark.req("R16")
+@pytest.mark.req("R17")
+@pytest.mark.req("R31")
+def test_a_subscription_whose_membership_basis_has_lapsed_falls_due_with_its_interactions() -> None:
+    # Issue 7, defect 3.15: no longer mailed, but kept for ever with its opens and clicks.
+    lapsed = _member_subscription("slutt@example.no", ends=date(2026, 3, 31))
+    active = _member_subscription("aktiv@example.no", ends=None)
+    renewed = _member_subscription("fornyet@example.no", ends=date(2026, 3, 31))
+    core.membership_add(person=renewed.person, organisation="advokatforeningen",
+                        valid_from=date(2026, 4, 1), actor="t")
+    consented = _member_subscription("samtykke@example.no", ends=date(2026, 3, 31))
+    core.consent_record(person=consented.person, scope="newsletter", action="given",
+                        channel="form", text_version=TEXT, actor="t",
+                        now=datetime(2026, 3, 20, tzinfo=UTC))
+    assert Interaction.objects.filter(subscription=lapsed).count() == 2
+
+    # The last day of the membership is kept; the run the day after deletes.
+    retention_run(as_of=datetime(2026, 3, 31, 12, tzinfo=UTC))
+    assert Subscription.objects.count() == 4
+    report = retention_run(as_of=datetime(2026, 4, 1, 12, tzinfo=UTC))
+
+    assert {x.holder: x.count for x in report.lines if x.rule == "membership-basis"} == {
+        "newsletter.Interaction": 2, "newsletter.Subscription": 1
+    }
+    kept = set(Subscription.objects.values_list("pk", flat=True))
+    assert kept == {active.pk, renewed.pk, consented.pk}
+    assert not Interaction.objects.filter(subscription_id=lapsed.pk).exists()
+    assert Interaction.objects.count() == 6
+    # A membership that ends in the future keeps the subscription until then.
+    core.membership_end(membership=active.person.memberships.get(), valid_to=date(2027, 6, 30),
+                        actor="t")
+    retention_run(as_of=datetime(2027, 6, 30, 12, tzinfo=UTC))
+    assert Subscription.objects.filter(pk=active.pk).exists()
+    retention_run(as_of=datetime(2027, 7, 1, 12, tzinfo=UTC))
+    assert not Subscription.objects.filter(pk=active.pk).exists()
+
+
 def test_newsletter_holders_pass_the_system_check() -> None:
     problems = [
         e

@@ -103,7 +103,7 @@ def test_a_refused_address_does_not_stop_the_others(smtp_server):
     ]
     assert sent.recipient_count == 2
     assert AuditEntry.objects.get(action="newsletter.batch_sent").data == {
-        "newsletter": sent.pk, "copies": 2, "refused": 1
+        "newsletter": sent.pk, "copies": 2, "refused": 1, "retried_later": 0
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.policy
 from datetime import timedelta
 
 import pytest
@@ -11,12 +12,27 @@ from django_tasks_db.models import DBTaskResult
 
 from personvern.worker import outbox
 from personvern.worker.models import MailState, OutgoingMail
-from personvern.worker.outbox import Outcome, deliver, deliver_due, queue_mail, retry_delay
+from personvern.worker.outbox import (
+    Outcome,
+    deliver,
+    deliver_due,
+    queue_mail,
+    queue_mail_each,
+    retry_delay,
+)
 from personvern.worker.runner import Worker
 from tests.mail import SMTPTestServer
 from tests.scanning import eicar
 
 ADDRESS = "kari@example.no"
+
+NB_SUBJECT = (
+    "Påmelding til «Årsmøte i Ærlige Øyvinds forening» – kurs i Tromsø, "
+    "bekreftelse på plass og venteliste for særlige behov"
+)
+NB_BODY = "Hei Åse Ødegård!\n\nDu står på lista for kurset i Bodø. Blåbærsyltetøy.\n" + (
+    "æøå " * 300
+) + "\nHilsen\nJUS\n"
 
 
 def _queue(**kwargs: object) -> OutgoingMail:
@@ -45,7 +61,8 @@ def test_committed_mail_is_sent_by_the_worker_and_then_emptied(
     # The delivery task was queued with the message; the worker runs it.
     assert DBTaskResult.objects.filter(task_path__endswith="deliver_mail").count() == 1
     Worker(worker_id="test-worker").start(once=True)
-    [received] = smtp_server.wait_for(1)
+    # The jobs the worker ran may have mailed staff too (reminders); ours is there.
+    [received] = [m for m in smtp_server.wait_for(1) if m.rcpt_tos == [ADDRESS]]
     assert received.rcpt_tos == [ADDRESS]
     assert received.message["Subject"] == "Kvittering"
     assert "Hei Kari" in received.body
@@ -160,3 +177,78 @@ def test_a_claimed_message_is_not_sent_twice(smtp_server: SMTPTestServer) -> Non
     # …until it has passed; then the sweep sends it.
     assert deliver_due(now=now + outbox.CLAIM_LEASE)["sent"] == 1
     assert len(smtp_server.wait_for(1)) == 1
+
+
+@pytest.mark.django_db
+def test_norwegian_subject_body_and_attachment_name_arrive_as_queued(
+    smtp_server: SMTPTestServer,
+) -> None:
+    content = "navn;sted\nÅse;Tromsø\n".encode()
+    mail = queue_mail(to="ase@example.no",
+                      subject=NB_SUBJECT, body=NB_BODY, kind="test",
+                      attachments=[("påmeldte særkurs.csv", content, "text/csv")])
+    assert deliver(mail.pk) == Outcome.SENT
+    [received] = smtp_server.wait_for(1)
+    message = received.message
+    assert message["Subject"].strip() == NB_SUBJECT  # a leading space is from folding
+    assert received.body.replace("\r\n", "\n") == NB_BODY
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "påmeldte særkurs.csv"
+    assert attachment.get_payload(decode=True).replace(b"\r\n", b"\n") == content
+
+
+@pytest.mark.django_db
+def test_a_forwarded_message_attachment_is_scanned(smtp_server: SMTPTestServer,
+                                                   clamd_url: str, settings: object) -> None:
+    """A forwarded e-mail (message/rfc822) is scanned whole, not only its named parts."""
+    from email.message import EmailMessage as Py
+
+    from tests.scanning import eicar
+
+    settings.PERSONVERN_CLAMD_URL = clamd_url  # type: ignore[attr-defined]
+    inner = Py(policy=email.policy.SMTP)
+    inner["Subject"] = "Videresendt"
+    inner.set_content(eicar().decode())
+    mail = queue_mail(to="kari@example.no", subject="Videresendt", body="Se vedlegg",
+                      kind="test",
+                      attachments=[("melding.eml", inner.as_bytes(), "message/rfc822")])
+    assert mail.attachment_count == 1
+    assert deliver(mail.pk) == Outcome.FAILED
+    assert smtp_server.messages == []
+
+
+@pytest.mark.django_db
+def test_each_address_gets_its_own_copy_so_one_refusal_stays_with_it(
+    smtp_server: SMTPTestServer,
+) -> None:
+    smtp_server.refuse("ola@example.no", "550 5.1.1 No such mailbox")
+    mails = queue_mail_each(to=["kari@example.no", "ola@example.no", "kari@example.no"],
+                            subject="Påminnelse", body="Frist i dag", kind="test")
+    assert [m.recipients for m in mails] == ["kari@example.no", "ola@example.no"]
+    assert deliver_due() == {"sent": 1, "retry": 0, "failed": 1, "skipped": 0}
+    failed = OutgoingMail.objects.get(state=MailState.FAILED)
+    assert (failed.recipients, failed.last_error) == ("ola@example.no",
+                                                      "550 5.1.1 No such mailbox")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("address", ["kari@exa mple.no", "kari@example.no, ola@example.no",
+                                     "ikke en adresse", ""])
+def test_an_address_the_backend_cannot_use_is_refused_when_queued(address: str) -> None:
+    with pytest.raises(ValueError, match="address"):
+        queue_mail(to=address, subject="Kvittering", body="Hei", kind="test")
+    assert not OutgoingMail.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_failed_task_keeps_the_type_of_its_error_but_no_traceback() -> None:
+    from django_tasks_db.compat import TaskResultStatus
+
+    from personvern.worker.tasks import run_job
+
+    run_job.enqueue(987654, None)  # a run that does not exist: the task fails
+    assert Worker(worker_id="w").run_one_task()
+    failed = DBTaskResult.objects.get(status=TaskResultStatus.FAILED)
+    assert failed.exception_class_path.endswith("DoesNotExist")
+    assert failed.traceback == ""

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from personvern.worker import registry
-from personvern.worker.models import JobRun, JobRunState
+from personvern.worker.models import JobRun, JobRunState, WorkerProcess
 from personvern.worker.registry import OSLO, daily, every
-from personvern.worker.runner import job_statuses, run_now, schedule_due
+from personvern.worker.runner import Worker, job_statuses, run_now, schedule_due
+from personvern.worker.tasks import run_job
 
 AS_OF = "2027-03-01T10:07:00+01:00"
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,3 +158,28 @@ def test_a_job_of_a_killed_worker_is_taken_over(tmp_path: Path) -> None:
     assert run.worker == "rescuer"
     lines = log.read_text().splitlines()
     assert [line.split()[0] for line in lines] == ["start", "start", "end"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restarted_worker_with_the_documented_fixed_id_lets_its_killed_task_be_taken_over(
+) -> None:
+    """docs/operations.md runs ``personvern worker --worker-id %H-%i`` with Restart=always:
+    a worker killed mid-job comes back under the same id, and must not keep its dead
+    incarnation's task looking alive."""
+    now = timezone.now()
+    run = JobRun.objects.create(job="worker-records-prune", slot=now, queued_at=now,
+                                state=JobRunState.RUNNING, attempts=1, worker="host-1")
+    run_job.enqueue(run.pk, None)
+    task = DBTaskResult.objects.get()
+    task.claim("host-1")  # the first incarnation of host-1 took it …
+    DBTaskResult.objects.filter(pk=task.pk).update(started_at=now - timedelta(minutes=30))
+    WorkerProcess.objects.create(worker_id="host-1", hostname="h", pid=1,
+                                 started_at=now - timedelta(minutes=31),
+                                 seen_at=now - timedelta(minutes=29))  # … and was SIGKILLed
+    # systemd restarts it with the same id; another worker runs beside it.
+    restarted = Worker(worker_id="host-1")
+    restarted.tick()  # a long-running worker: its row stays, beaten every tick
+    Worker(worker_id="host-2").start(once=True)
+    restarted.tick()
+    run.refresh_from_db()
+    assert run.state == JobRunState.SUCCEEDED, DBTaskResult.objects.get(pk=task.pk).status

@@ -20,7 +20,7 @@ INTRO_HOTEL = _(
 def _hotel_follow_up(ctx: JobContext) -> Counts:
     from personvern.core.roles import COURSE_ADMIN
     from personvern.courses.selectors import LEGAL_TZ, hotel_deletions_overdue
-    from personvern.worker.outbox import queue_mail
+    from personvern.worker.outbox import queue_mail_each
     from personvern.worker.recipients import dpo_addresses, role_addresses
 
     overdue = list(hotel_deletions_overdue(today=ctx.now.astimezone(LEGAL_TZ).date()))
@@ -36,14 +36,14 @@ def _hotel_follow_up(ctx: JobContext) -> Counts:
             for transfer in overdue
         ]
         body = str(INTRO_HOTEL) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n"
-        queue_mail(
+        mails = queue_mail_each(
             to=role_addresses(COURSE_ADMIN) or dpo_addresses(),
             subject=str(SUBJECT_HOTEL_FOLLOW_UP),
             body=body,
             kind="hotel-follow-up",
             now=ctx.now,
         )
-    return {"overdue": len(overdue), "mails": 1}
+    return {"overdue": len(overdue), "mails": len(mails)}
 
 
 register(

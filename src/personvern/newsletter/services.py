@@ -43,6 +43,7 @@ from personvern.newsletter.models import (
     SubscriptionStatus,
 )
 from personvern.newsletter.selectors import Tracked
+from personvern.worker import outbox
 
 ACTIVITY = "newsletter"
 
@@ -315,6 +316,13 @@ def newsletter_queue_send(
     if not newsletter.body.strip():
         raise ValidationError({"body": BODY_NEEDED})
     with transaction.atomic():
+        # Claimed here (cursor 0, compare and set), so a second click or a second
+        # member of staff cannot queue a second send; the task resumes from 0.
+        claimed = Newsletter.objects.filter(
+            pk=newsletter.pk, sent_at__isnull=True, send_cursor__isnull=True
+        ).update(send_cursor=0)
+        if not claimed:
+            raise ValidationError({"newsletter": BEING_SENT})
         send_newsletter.enqueue(newsletter.pk, actor)
         audit_log(actor=actor, action="newsletter.send_queued", activity=ACTIVITY,
                   data={"newsletter": newsletter.pk}, now=now)
@@ -452,14 +460,31 @@ def newsletter_send(
             raise ValidationError({"newsletter": SENT_ELSEWHERE})
         # A person without any e-mail address (all erased or never given) gets no copy.
         batch = [(s, s.address) for s in rows if s.address]
-        delivered = refused = 0
+        delivered = refused = deferred = 0
         if batch:
             with mail.get_connection() as connection:
                 for subscription, address in batch:
+                    copy = _copy(newsletter, subscription, address)
                     try:
-                        connection.send_messages([_copy(newsletter, subscription, address)])
-                    except smtplib.SMTPRecipientsRefused:
-                        refused += 1  # that address is dead; the others still get theirs
+                        connection.send_messages([copy])
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+                        # An answer about this copy (its recipient, its content): the
+                        # others still get theirs. A temporary one (4xx, greylisting)
+                        # goes to the outbox, which retries it with backoff; a final
+                        # one is recorded against the copy there. Anything about the
+                        # connection or our own configuration stops the batch instead.
+                        outcome = outbox.refusal_of_copy(exc)
+                        if outcome is None:
+                            raise
+                        if outcome.permanent:
+                            outbox.record_refused(copy, kind="newsletter-copy",
+                                                  person=subscription.person,
+                                                  detail=outcome.detail)
+                            refused += 1
+                        else:
+                            outbox.queue_message(copy, kind="newsletter-copy",
+                                                 person=subscription.person)
+                            deferred += 1
                     else:
                         delivered += 1
         previous, cursor = start, rows[-1].pk
@@ -470,16 +495,17 @@ def newsletter_send(
                 pk=newsletter.pk, sent_at__isnull=True, send_cursor=previous
             )
             if not moved.update(
-                send_cursor=cursor, recipient_count=F("recipient_count") + delivered
+                send_cursor=cursor, recipient_count=F("recipient_count") + delivered + deferred
             ):
                 raise ValidationError({"newsletter": SENT_ELSEWHERE})
             start = cursor
             audit_log(
                 actor=actor, action="newsletter.batch_sent", activity=ACTIVITY,
-                data={"newsletter": newsletter.pk, "copies": delivered, "refused": refused},
+                data={"newsletter": newsletter.pk, "copies": delivered, "refused": refused,
+                      "retried_later": deferred},
                 now=now,
             )
-        sent += delivered + refused
+        sent += delivered + refused + deferred
         if progress:
             progress(sent, total)
     with transaction.atomic():

@@ -24,7 +24,7 @@ LINE_DUE = _("%(name)s: due %(date)s")
 
 def _processor_audits(ctx: JobContext) -> Counts:
     from personvern.core.policy import current_policy
-    from personvern.worker.outbox import queue_mail
+    from personvern.worker.outbox import queue_mail_each
     from personvern.worker.recipients import dpo_addresses
     from personvern.worker.registry import OSLO
 
@@ -43,14 +43,14 @@ def _processor_audits(ctx: JobContext) -> Counts:
             }
             for p in sorted(due, key=lambda p: p.next_audit_due())
         ]
-        queue_mail(
+        mails = queue_mail_each(
             to=dpo_addresses(),
             subject=str(SUBJECT_AUDITS),
             body=str(INTRO_AUDITS) + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n",
             kind="processor-audits",
             now=ctx.now,
         )
-    return {"due": len(due) - len(overdue), "overdue": len(overdue), "mails": 1}
+    return {"due": len(due) - len(overdue), "overdue": len(overdue), "mails": len(mails)}
 
 
 register(

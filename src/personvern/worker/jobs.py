@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from personvern.worker.registry import Counts, Job, JobContext, daily, every, register
@@ -18,7 +19,9 @@ def _mail_sweep(ctx: JobContext) -> Counts:
     from personvern.worker.outbox import deliver_due, purge
 
     counts = dict(deliver_due())
-    counts.update(purge(now=ctx.now))
+    # Records are about real sends: their age is counted on the real clock, also
+    # when the job runs for a date ahead (``--as-of``).
+    counts.update(purge(now=min(ctx.now, timezone.now())))
     return counts
 
 
@@ -28,14 +31,15 @@ def _prune(ctx: JobContext) -> Counts:
 
     from personvern.worker.models import JobRun, JobRunState
 
-    cutoff = ctx.now - KEEP_RECORDS
+    real_now = min(ctx.now, timezone.now())  # records of real runs age on the real clock
+    cutoff = real_now - KEEP_RECORDS
     tasks, _ = DBTaskResult.objects.filter(
         status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
         finished_at__lt=cutoff,
     ).delete()
     runs, _ = JobRun.objects.filter(state=JobRunState.SUCCEEDED, finished_at__lt=cutoff).delete()
     failed, _ = JobRun.objects.filter(
-        state=JobRunState.FAILED, finished_at__lt=ctx.now - KEEP_FAILED_RUNS
+        state=JobRunState.FAILED, finished_at__lt=real_now - KEEP_FAILED_RUNS
     ).delete()
     runs += failed
     return {"task_records_removed": tasks, "job_runs_removed": runs}

@@ -32,11 +32,13 @@ from datetime import datetime, timedelta
 from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser
+from email.utils import getaddresses
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.message import sanitize_address
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -70,48 +72,78 @@ class Outcome(enum.StrEnum):
 
 def queue_mail(
     *,
-    to: str | Sequence[str],
+    to: str,
     subject: str,
     body: str,
     kind: str,
     attachments: Sequence[Attachment] = (),
     person: Person | None = None,
-    reply_to: str | Sequence[str] | None = None,
+    reply_to: str | None = None,
     headers: dict[str, str] | None = None,
     now: datetime | None = None,
 ) -> OutgoingMail:
-    """Queue a plain-text message; the worker sends it once the caller's transaction commits.
+    """Queue a plain-text message to one address; the worker sends it once the caller's
+    transaction commits.
 
     ``kind`` names the message for the back office (``registration-receipt``);
     ``person`` links it to its data subject (an erasure removes unsent mail).
+    An address the mail backend could not use is refused here (``ValueError``),
+    not discovered by the worker.
     """
-    now = now or timezone.now()
-    recipients = [to] if isinstance(to, str) else list(to)
-    if not recipients:
-        raise ValueError("A message needs at least one recipient.")
     message = EmailMessage(
         subject=subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
-        reply_to=[reply_to] if isinstance(reply_to, str) else list(reply_to or []),
+        to=[usable_address(to)],
+        reply_to=[usable_address(reply_to)] if reply_to else [],
         headers=headers or {},
     )
     for name, content, mimetype in attachments:
         message.attach(name, content, mimetype)
+    return queue_message(message, kind=kind, person=person, now=now)
+
+
+def queue_mail_each(*, to: Sequence[str], **kwargs: Any) -> list[OutgoingMail]:
+    """Queue the same message to each address as a message of its own, so that one
+    refused address is recorded against its own copy and the others still go."""
+    return [queue_mail(to=address, **kwargs) for address in dict.fromkeys(to)]
+
+
+def queue_message(
+    message: EmailMessage, *, kind: str, person: Person | None = None,
+    now: datetime | None = None,
+) -> OutgoingMail:
+    """Queue a message built by the caller (a newsletter copy with its own headers)."""
+    recipients = message.recipients()
+    if len(recipients) != 1:
+        raise ValueError("A queued message goes to exactly one address.")
+    now = now or timezone.now()
     with transaction.atomic():
         mail = OutgoingMail.objects.create(
             kind=kind,
             person=person,
-            recipients="\n".join(recipients),
-            subject=subject[:998],
+            recipients=recipients[0],
+            subject=str(message.subject)[:998],
             message=message.message().as_bytes(),
-            attachment_count=len(attachments),
+            attachment_count=len(message.attachments),
             queued_at=now,
-            next_attempt_at=now,
+            # Due at once, even when the change is dated ahead (``--as-of``).
+            next_attempt_at=min(now, timezone.now()),
         )
         _enqueue(mail.pk, run_after=None)
     return mail
+
+
+def usable_address(address: str) -> str:
+    """``address`` if it is one address the mail backend can send to; else ``ValueError``."""
+    parsed = getaddresses([address])
+    if len(parsed) != 1 or "@" not in parsed[0][1]:
+        raise ValueError("Not one e-mail address.")
+    try:
+        sanitize_address(address, settings.DEFAULT_CHARSET)
+    except ValueError:
+        raise ValueError("Not an e-mail address the mail backend can use.") from None
+    return address
 
 
 def _enqueue(mail_id: int, *, run_after: datetime | None) -> None:
@@ -154,8 +186,18 @@ class _Refusal:
     detail: str
 
 
+#: Errors about our side (credentials, sender, greeting), not the message: a
+#: configuration mistake must not fail every queued message for good.
+_OUR_SIDE = (smtplib.SMTPAuthenticationError, smtplib.SMTPSenderRefused,
+             smtplib.SMTPHeloError, smtplib.SMTPConnectError)
+
+
 def _classify(exc: Exception) -> _Refusal:
-    """Whether an SMTP error is worth retrying (4xx, connection trouble) or final (5xx)."""
+    """Whether an SMTP error is worth retrying (4xx, connection trouble, our own
+    configuration) or final (5xx about this message)."""
+    if isinstance(exc, _OUR_SIDE):
+        code = getattr(exc, "smtp_code", "")
+        return _Refusal(permanent=False, detail=f"{type(exc).__name__} {code}".strip())
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]
         detail = "; ".join(
@@ -170,22 +212,59 @@ def _classify(exc: Exception) -> _Refusal:
     return _Refusal(permanent=False, detail=f"{type(exc).__name__}: {exc}")
 
 
+def refusal_of_copy(exc: Exception) -> _Refusal | None:
+    """How a bulk sender treats an SMTP answer about one copy: a refusal (temporary or
+    final), or None when the answer is about the connection or our configuration."""
+    if isinstance(exc, _OUR_SIDE):
+        return None
+    return _classify(exc)
+
+
+def record_refused(message: EmailMessage, *, kind: str, person: Person | None,
+                   detail: str) -> OutgoingMail:
+    """Record a copy a bulk sender had finally refused, for staff to see (never sent)."""
+    now = timezone.now()
+    return OutgoingMail.objects.create(
+        kind=kind, person=person, recipients="\n".join(message.recipients()),
+        subject=str(message.subject)[:998], message=message.message().as_bytes(),
+        attachment_count=len(message.attachments), state=MailState.FAILED, queued_at=now,
+        next_attempt_at=now, failed_at=now, last_error=detail[:MAX_ERROR_CHARS],
+    )
+
+
 def retry_delay(attempts: int) -> timedelta:
     """The wait before the next try after ``attempts`` temporary refusals."""
     delay: timedelta = FIRST_RETRY * (2 ** max(attempts - 1, 0))
     return min(delay, LONGEST_RETRY)
 
 
-def _attachment_refusal(parsed: Message) -> _Refusal | None:
-    """Scan every attachment; the refusal that stops the send, or None when all are clean."""
-    from personvern.core.scanning import Verdict, scan
-
-    for index, part in enumerate(parsed.walk()):
-        if part.is_multipart() or part.get_filename() is None:
+def _attachments(parsed: Message) -> list[bytes]:
+    """The bytes of every attachment, a forwarded message (``message/rfc822``) whole."""
+    found = []
+    for part in parsed.walk():
+        if part is parsed or part.get_content_maintype() == "multipart":
+            continue
+        if part.get_content_disposition() != "attachment" and part.get_filename() is None:
+            continue
+        if part.get_content_type() == "message/rfc822" or part.is_multipart():
+            found.append(part.as_bytes())
             continue
         content = part.get_payload(decode=True)
-        if not isinstance(content, bytes):
-            continue
+        found.append(content if isinstance(content, bytes) else b"")
+    return found
+
+
+def _attachment_refusal(parsed: Message, expected: int) -> _Refusal | None:
+    """Scan every attachment; the refusal that stops the send, or None when all are clean.
+
+    Fails closed: fewer attachments found than were queued is a refusal too.
+    """
+    from personvern.core.scanning import Verdict, scan
+
+    contents = _attachments(parsed)
+    if len(contents) < expected:
+        return _Refusal(permanent=True, detail="an attachment could not be found to scan")
+    for index, content in enumerate(contents):
         result = scan(content, name=f"attachment {index}")
         if result.verdict == Verdict.INFECTED:
             return _Refusal(
@@ -217,12 +296,18 @@ def deliver(mail_id: int, *, now: datetime | None = None) -> Outcome:
     raw = bytes(mail.message or b"")
     recipients = [r for r in mail.recipients.splitlines() if r]
     stored = StoredEmail(raw, recipients)
-    refusal = _attachment_refusal(stored.message()) if mail.attachment_count else None
+    refusal = (
+        _attachment_refusal(stored.message(), mail.attachment_count)
+        if mail.attachment_count else None
+    )
     if refusal is None:
         try:
             get_connection(fail_silently=False).send_messages([stored])
         except (smtplib.SMTPException, OSError) as exc:
             refusal = _classify(exc)
+        except Exception as exc:  # noqa: BLE001 - anything else is about this message
+            # The type only: the text may carry the address.
+            refusal = _Refusal(permanent=True, detail=f"{type(exc).__name__} while sending")
     done = now
     if refusal is None:
         OutgoingMail.objects.filter(pk=mail.pk).update(
@@ -252,7 +337,9 @@ def deliver_due(*, now: datetime | None = None, limit: int = 1000) -> dict[str, 
     counts = {outcome.value: 0 for outcome in Outcome}
     due = OutgoingMail.objects.filter(state=MailState.QUEUED, next_attempt_at__lte=now)
     for mail_id in list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit]):
-        counts[deliver(mail_id, now=now).value] += 1
+        # Each claim at the time it is made: a lease set from the sweep's start
+        # could already be over for the messages reached late in a long sweep.
+        counts[deliver(mail_id, now=max(now, timezone.now())).value] += 1
     return counts
 
 

@@ -23,6 +23,7 @@ def dpo_addresses() -> list[str]:
     addresses = role_addresses(DPO)
     if addresses:
         return addresses
-    if settings.PERSONVERN_DPO_EMAIL:
-        return [settings.PERSONVERN_DPO_EMAIL]
+    configured = [a.strip() for a in settings.PERSONVERN_DPO_EMAIL.split(",") if a.strip()]
+    if configured:
+        return configured
     return [current_policy().controller.email]

@@ -45,6 +45,10 @@ logger = logging.getLogger(__name__)
 _current_worker = threading.local()
 
 
+#: Tries of one job run whose worker died before it could finish.
+MAX_RUN_ATTEMPTS = 3
+#: Tasks run in one round before the schedule is looked at again.
+TASKS_PER_TICK = 200
 #: How long a scheduled run still queued or running keeps its job from the next slot.
 BUSY_FOR_AT_MOST = timedelta(hours=6)
 
@@ -116,6 +120,13 @@ def execute_run(run_id: int, *, as_of: str | None = None,
     run = JobRun.objects.get(pk=run_id)
     if run.state in (JobRunState.SUCCEEDED, JobRunState.FAILED):
         return {"state": run.state}
+    if run.attempts >= MAX_RUN_ATTEMPTS:
+        # Each try so far ended with its worker (killed, out of memory): stop here.
+        JobRun.objects.filter(pk=run.pk).update(
+            state=JobRunState.FAILED, finished_at=timezone.now(),
+            error=f"gave up after {run.attempts} attempts that did not finish",
+        )
+        return {"state": JobRunState.FAILED}
     started = timezone.now()
     JobRun.objects.filter(pk=run.pk).update(
         state=JobRunState.RUNNING, started_at=started, attempts=run.attempts + 1,
@@ -191,8 +202,13 @@ def job_statuses(*, now: datetime | None = None) -> list[JobStatus]:
 # --- the worker process ---------------------------------------------------------
 
 
-def recover(*, now: datetime | None = None) -> int:
-    """Put back in the queue the tasks of workers that stopped without finishing them."""
+def recover(*, now: datetime | None = None, restarted: str | None = None) -> int:
+    """Put back in the queue the tasks of workers that stopped without finishing them.
+
+    ``restarted``: the id of the worker starting now. Tasks still marked as its
+    own belong to an earlier process with the same id (a restarted systemd
+    unit) and are put back at once: this process has not started any yet.
+    """
     from django_tasks_db.compat import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
@@ -201,17 +217,45 @@ def recover(*, now: datetime | None = None) -> int:
     alive = set(WorkerProcess.objects.filter(seen_at__gte=cutoff).values_list("worker_id",
                                                                               flat=True))
     requeued = 0
-    for task in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING,
-                                            started_at__lt=cutoff):
+    for task in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING):
         owner = task.worker_ids[-1] if task.worker_ids else ""
-        if owner in alive:
+        mine_from_before = restarted is not None and owner == restarted
+        if not mine_from_before and (owner in alive or (task.started_at or now) >= cutoff):
             continue
         requeued += DBTaskResult.objects.filter(
             pk=task.pk, status=TaskResultStatus.RUNNING
         ).update(status=TaskResultStatus.READY, started_at=None)
         logger.warning("Task %s of stopped worker %s put back in the queue", task.pk, owner)
     WorkerProcess.objects.filter(seen_at__lt=cutoff).delete()
+    _fail_orphan_runs(now)
     return requeued
+
+
+def _fail_orphan_runs(now: datetime) -> None:
+    """Scheduled runs left queued or running with no task that could still finish them
+    (their task failed outside the job) are recorded as failed, not left "running"."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    open_runs = set(
+        JobRun.objects.filter(
+            state__in=[JobRunState.QUEUED, JobRunState.RUNNING], manual=False,
+            queued_at__lt=now - stale_after(),
+        ).values_list("pk", flat=True)
+    )
+    if not open_runs:
+        return
+    pending = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        task_path__endswith=".run_job",
+    ).values_list("args_kwargs", flat=True)
+    alive = {args["args"][0] for args in pending if args.get("args")}
+    orphans = open_runs - alive
+    if orphans:
+        JobRun.objects.filter(pk__in=orphans).update(
+            state=JobRunState.FAILED, finished_at=now,
+            error="its task ended without finishing the run",
+        )
 
 
 class Worker:
@@ -227,6 +271,7 @@ class Worker:
         self.running = True
         self._stop_heartbeat = threading.Event()
         self._task_runner: Any = None
+        self._first_tick = True
 
     # heartbeat
 
@@ -244,8 +289,8 @@ class Worker:
         while not self._stop_heartbeat.wait(period):
             try:
                 self._beat()
-            except OperationalError:  # SQLite busy during a long write: try next beat
-                logger.debug("heartbeat skipped", exc_info=True)
+            except Exception:  # noqa: BLE001 - the heartbeat must outlive any one failure
+                logger.warning("heartbeat skipped", exc_info=True)
             finally:
                 close_old_connections()
 
@@ -282,31 +327,40 @@ class Worker:
         self._runner().run_task(task)
         return True
 
-    def tick(self) -> dict[str, int]:
-        """One round: heartbeat, recovery, the schedule, then every ready task."""
+    def tick(self, *, drain: bool = False) -> dict[str, int]:
+        """One round: heartbeat, recovery, the schedule, then the ready tasks (at most
+        ``TASKS_PER_TICK`` unless ``drain``, so a long mail queue does not hold up the
+        schedule). A database busy past its timeout (a long SQLite write) skips the
+        round instead of ending the worker."""
         close_old_connections()
         now = self.as_of or timezone.now()
-        self._beat()
-        requeued = recover()
-        claimed = schedule_due(now=now, as_of=self.as_of.isoformat() if self.as_of else None)
-        ran = 0
-        while self.running and self.run_one_task():
-            ran += 1
+        requeued, claimed, ran = 0, [], 0
+        try:
+            self._beat()
+            requeued = recover(restarted=self.worker_id if self._first_tick else None)
+            self._first_tick = False
+            claimed = schedule_due(now=now, as_of=self.as_of.isoformat() if self.as_of else None)
+            while self.running and (drain or ran < TASKS_PER_TICK) and self.run_one_task():
+                ran += 1
+        except OperationalError:
+            logger.warning("Worker round skipped: the database is busy", exc_info=True)
         return {"requeued": requeued, "scheduled": len(claimed), "tasks": ran}
 
     def start(self, *, once: bool = False) -> dict[str, int]:
         _current_worker.id = self.worker_id
-        self._beat()
         beat = threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)
         beat.start()
         totals = {"requeued": 0, "scheduled": 0, "tasks": 0}
+        ran_before = -1
         try:
             while True:
-                for key, value in self.tick().items():
+                for key, value in self.tick(drain=once).items():
                     totals[key] += value
                 if once or not self.running:
                     break
-                time.sleep(self.interval)
+                if totals["tasks"] == ran_before:
+                    time.sleep(self.interval)  # idle: nothing ran this round
+                ran_before = totals["tasks"]
         finally:
             self._stop_heartbeat.set()
             beat.join(timeout=5)

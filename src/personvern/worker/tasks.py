@@ -1,6 +1,7 @@
 """The tasks the worker runs from the queue (Django's task framework, database backend).
 
-Arguments are row ids only: the queue holds no personal data.
+Arguments are row ids (and, for a mailing, the acting staff member's name): the
+queue holds no data about the people the system serves.
 """
 
 from __future__ import annotations
