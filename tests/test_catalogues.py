@@ -30,8 +30,10 @@ def _entries(path: Path) -> dict[str, tuple[str, bool]]:
             _field(block, f"msgstr\\[{i}\\]") for i in range(4)
         ]
         msgstr = "".join(s or "" for s in strs) if any(strs) else ""
-        if re.search(r"^msgstr\[\d\] \"\"$", block, re.M):
-            msgstr = ""  # a missing plural form counts as untranslated
+        # A missing plural form counts as untranslated; an empty first line that
+        # continues on the next ones (a long, wrapped form) does not.
+        if re.search(r'^msgstr\[\d\] ""\n(?!")', block + "\n", re.M):
+            msgstr = ""
         entries[f"{context}\x04{msgid}"] = (msgstr, fuzzy)
     return entries
 
