@@ -75,11 +75,35 @@ def _own_words(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_own_words_test_fails_in_ci_without_the_statement(tmp_path: Path) -> None:
     missing = str(tmp_path / "no-shared-here")
+    no_fingerprint = str(tmp_path / "no-fingerprint")
 
-    in_ci_run = _own_words(tmp_path, CI="true", PERSONVERN_SHARED_DIR=missing)
-    local_run = _own_words(tmp_path, PERSONVERN_SHARED_DIR=missing)
+    in_ci_run = _own_words(tmp_path, CI="true", PERSONVERN_SHARED_DIR=missing,
+                           PERSONVERN_STATEMENT_FINGERPRINT=no_fingerprint)
+    local_run = _own_words(tmp_path, PERSONVERN_SHARED_DIR=missing,
+                           PERSONVERN_STATEMENT_FINGERPRINT=no_fingerprint)
 
     assert in_ci_run.returncode == 1, in_ci_run.stdout
     assert "1 failed" in in_ci_run.stdout and "customer's statement" in in_ci_run.stdout
     assert local_run.returncode == 0, local_run.stdout
     assert "1 skipped" in local_run.stdout
+
+
+def test_a_clone_without_the_statement_compares_against_its_fingerprint(tmp_path: Path) -> None:
+    """CI's clone has no shared folder beside it: the committed fingerprint stands in."""
+    run = _own_words(tmp_path, CI="true", PERSONVERN_SHARED_DIR=str(tmp_path / "nothing"))
+    assert run.returncode == 0, run.stdout
+    assert "1 passed" in run.stdout
+
+
+def test_a_copied_sentence_is_caught_by_the_fingerprint() -> None:
+    from tests.policy.statement import digest, read_fingerprint, sentences
+
+    statement = customer_statement()
+    if statement is None:
+        pytest.skip("needs the statement to pick a sentence from")
+    known = read_fingerprint()
+    assert known is not None
+    copied = sentences(statement.read_text(encoding="utf-8"))[3]
+    notice = f"Our own words come first.\n{copied}.\nThen more of ours."
+    caught = [s for s in sentences(notice) if digest(s) in known]
+    assert len(caught) == 1 and caught[0].startswith(copied[:40])
