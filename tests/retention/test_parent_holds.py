@@ -58,9 +58,16 @@ def test_row_hold_on_an_application_keeps_its_documents_and_notes() -> None:
     free = _application("fri@example.no")
     hold_place(scope=HoldScope.ROW, row=held, reason=REASON, actor=ACTOR)
 
+    # The free application's document and note go with it (on its line, as the run
+    # reports them); the held one's are held.
+    application = _line("recruitment.Application")
+    assert application.due_now == 1
+    assert application.cascaded == {
+        "recruitment.ApplicationDocument": 1, "recruitment.ApplicationNote": 1
+    }
     for label in ("recruitment.ApplicationDocument", "recruitment.ApplicationNote"):
         line = _line(label)
-        assert (line.due_now, line.held, line.held_reasons) == (1, 1, {REASON: 1}), label
+        assert (line.due_now, line.held, line.held_reasons) == (0, 1, {REASON: 1}), label
 
     retention_run(as_of=DUE)
 

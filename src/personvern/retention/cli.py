@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.utils import timezone
@@ -58,6 +59,14 @@ def _refusals(console: Console, report: Forecast | RunReport) -> int:
     return 1 if report.refused else 0
 
 
+def _cascaded_totals(per_line: Iterable[dict[str, int]]) -> list[tuple[str, int]]:
+    totals: dict[str, int] = {}
+    for cascaded in per_line:
+        for label, n in cascaded.items():
+            totals[label] = totals.get(label, 0) + n
+    return sorted(totals.items())
+
+
 def forecast_command(args: argparse.Namespace) -> int:
     """Print the forecast as a table or JSON; exit 1 if a target is refused."""
     try:
@@ -72,8 +81,8 @@ def forecast_command(args: argparse.Namespace) -> int:
     # Piped output (cron mail, logs) gets full rows instead of an 80-column squeeze.
     console = Console(width=None if sys.stdout.isatty() else 200)
     table = Table(title=f"Retention forecast as of {as_of.isoformat()}")
-    for column in ("activity", "rule", "holder", "keep", "after", "action", "due now"):
-        table.add_column(column, justify="right" if column == "due now" else "left")
+    for column in ("activity", "rule", "holder", "keep", "after", "action", "due now", "with them"):
+        table.add_column(column, justify="right" if column in {"due now", "with them"} else "left")
     for days in forecast.lines[0].due_within if forecast.lines else ():
         table.add_column(f"≤{days} d", justify="right")
     table.add_column("held", justify="right")
@@ -87,13 +96,27 @@ def forecast_command(args: argparse.Namespace) -> int:
             line.after + (f" ({line.cohort})" if line.cohort else ""),
             line.action,
             str(line.due_now),
+            str(sum(line.cascaded.values())),
             *(str(n) for n in line.due_within.values()),
             str(line.held),
             "; ".join(f"{reason}: {n}" for reason, n in line.held_reasons.items()),
         )
     console.print(table)
-    console.print(f"Persons without any remaining record: {forecast.orphan_persons}")
-    console.print("Windows are cumulative (due within 90 days includes those due now).")
+    cascaded = ", ".join(
+        f"{label} {n}" for label, n in _cascaded_totals(line.cascaded for line in forecast.lines)
+    )
+    console.print(
+        f"Due now: {forecast.due_now} rows"
+        + (f", and with them {forecast.cascaded_now} rows that belong to them ({cascaded})"
+           if forecast.cascaded_now else "")
+        + f"; persons left without any record: {forecast.orphan_persons}; "
+        f"persons kept with only their objection to direct marketing: "
+        f"{forecast.persons_minimised}."
+    )
+    console.print(
+        "The forecast rehearses the run (nothing changes): a run now removes exactly this. "
+        "Windows are cumulative (due within 90 days includes those due now)."
+    )
     return _refusals(console, forecast)
 
 
@@ -136,15 +159,19 @@ def run_command(args: argparse.Namespace) -> int:
     verb = "would remove" if report.dry_run else "removed"
     title = f"Retention run as of {as_of.isoformat()}"
     table = Table(title=title + (" (dry run)" if args.dry_run else ""))
-    for column in ("activity", "rule", "holder", "action", "rows", "batches"):
-        table.add_column(column, justify="right" if column in {"rows", "batches"} else "left")
+    numbers = ("rows", "with them", "batches")
+    for column in ("activity", "rule", "holder", "action", *numbers):
+        table.add_column(column, justify="right" if column in numbers else "left")
     for line in report.lines:
         if line.count or line.batches:
             table.add_row(line.activity, line.rule, line.holder, line.action,
-                          str(line.count), str(line.batches))
+                          str(line.count), str(sum(line.cascaded.values())), str(line.batches))
     console.print(table)
     console.print(
-        f"Rows {verb}: {report.rows}; persons {verb}: {report.persons_removed}; "
+        f"Rows {verb}: {report.rows}"
+        + (f", and with them {report.cascaded_rows} rows that belong to them"
+           if report.cascaded_rows else "")
+        + f"; persons {verb}: {report.persons_removed}; "
         f"persons kept with only their objection to direct marketing: "
         f"{report.persons_minimised}; lifted holds on deleted rows "
         f"{'to forget' if report.dry_run else 'forgotten'}: {report.stale_holds}."

@@ -37,12 +37,22 @@ Safety design (read before changing anything here):
   transaction (one statement per batch, keys selected in SQL).
 - Audit entries carry counts, the activity, the rule id and the holder's model
   label: no personal data and no primary keys of people.
+- **The forecast and the dry run rehearse the run**: they run the very same
+  code in one transaction that is rolled back, writing no audit entries, so
+  what they count is what a run removes: later passes (an analytics event
+  whose consent the first pass deleted), rows cascaded with their parent (on
+  the parent's line, as a run reports them), a row due under two rules (on the
+  first rule's line only) and the persons the run leaves without a record. The
+  price: a rehearsal costs as much as the run, and on SQLite it holds the write
+  lock while it works (PostgreSQL locks only the rows it touches). The
+  forecast's windows rehearse on from the same transaction (the run at
+  ``as_of``, then at +30, +90 and +365 days), so each window is cumulative.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -99,6 +109,9 @@ ACTOR = "system:retention"
 
 ProgressCallback = Callable[[str, int, int | None], None]
 
+#: Writes one audit entry (``audit_log``'s keyword arguments); a rehearsal writes none.
+AuditWriter = Callable[..., object]
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -122,9 +135,13 @@ class Refusal:
 class ForecastLine:
     """What one (activity, rule, holder) will remove.
 
-    ``due_now`` and ``due_within`` (days -> count) are cumulative and exclude
-    protected rows; ``held`` counts rows due now that a hold or restriction
-    keeps, and ``held_reasons`` splits them by the first reason that applies.
+    ``due_now`` is what a run at ``as_of`` deletes or anonymises under this line
+    (exactly: see the module's docstring), ``cascaded`` what those deletions take
+    along (model label -> rows); ``due_within`` (days -> count) is cumulative:
+    what runs up to that day will have taken under this line, ``due_now``
+    included. Protected rows are never counted; ``held`` counts rows due now
+    that a hold or restriction keeps, and ``held_reasons`` splits them by the
+    first reason that applies.
     """
 
     activity: str
@@ -138,6 +155,7 @@ class ForecastLine:
     due_within: dict[int, int]
     held: int
     held_reasons: dict[str, int]
+    cascaded: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +167,7 @@ class ForecastLine:
             "after": self.after,
             "cohort": self.cohort,
             "due_now": self.due_now,
+            "cascaded": self.cascaded,
             "due_within_days": {str(k): v for k, v in self.due_within.items()},
             "held": self.held,
             "held_reasons": self.held_reasons,
@@ -157,16 +176,31 @@ class ForecastLine:
 
 @dataclass(frozen=True)
 class Forecast:
-    """The retention forecast at ``as_of``."""
+    """The retention forecast at ``as_of``.
+
+    ``orphan_persons`` and ``persons_minimised`` are the persons a run at
+    ``as_of`` removes, or reduces to their objection, once the rows are gone.
+    """
 
     as_of: datetime
     lines: list[ForecastLine]
     orphan_persons: int
     refused: list[Refusal]
+    persons_minimised: int = 0
+    stale_holds: int = 0
+    passes: int = 0
 
     @property
     def due_now(self) -> int:
         return sum(line.due_now for line in self.lines)
+
+    @property
+    def cascaded_now(self) -> int:
+        return sum(sum(line.cascaded.values()) for line in self.lines)
+
+    def per_model(self) -> dict[str, int]:
+        """Rows a run at ``as_of`` deletes or anonymises, per model, cascaded rows included."""
+        return _per_model((line.holder, line.due_now, line.cascaded) for line in self.lines)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -174,7 +208,12 @@ class Forecast:
             "windows_days": list(WINDOWS),
             "windows_cumulative": True,
             "lines": [line.as_dict() for line in self.lines],
+            "due_now": self.due_now,
+            "cascaded_now": self.cascaded_now,
             "orphan_persons": self.orphan_persons,
+            "persons_minimised": self.persons_minimised,
+            "stale_holds": self.stale_holds,
+            "passes": self.passes,
             "refused": [r.as_dict() for r in self.refused],
         }
 
@@ -190,6 +229,11 @@ class RunLine:
     count: int = 0
     batches: int = 0
     cascaded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The key of the target this line reports (``Target.key``)."""
+        return f"{self.activity}/{self.rule}/{self.holder}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -220,13 +264,24 @@ class RunReport:
 
     @property
     def rows(self) -> int:
+        """Rows deleted or anonymised under the lines themselves (cascades not included)."""
         return sum(line.count for line in self.lines)
+
+    @property
+    def cascaded_rows(self) -> int:
+        return sum(sum(line.cascaded.values()) for line in self.lines)
+
+    def per_model(self) -> dict[str, int]:
+        """Rows deleted or anonymised per model, cascaded rows included."""
+        return _per_model((line.holder, line.count, line.cascaded) for line in self.lines)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
             "dry_run": self.dry_run,
             "lines": [line.as_dict() for line in self.lines],
+            "rows": self.rows,
+            "cascaded_rows": self.cascaded_rows,
             "persons_removed": self.persons_removed,
             "person_batches": self.person_batches,
             "persons_minimised": self.persons_minimised,
@@ -234,6 +289,15 @@ class RunReport:
             "passes": self.passes,
             "refused": [r.as_dict() for r in self.refused],
         }
+
+
+def _per_model(lines: Iterable[tuple[str, int, Mapping[str, int]]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for holder, count, cascaded in lines:
+        for label, n in ((holder, count), *cascaded.items()):
+            if n:
+                totals[label] = totals.get(label, 0) + n
+    return dict(sorted(totals.items()))
 
 
 def _split_targets(as_of: datetime) -> tuple[list[tuple[Target, QuerySet[Any]]], list[Refusal]]:
@@ -300,27 +364,13 @@ def _reason_label(reason: str | None, ground: str | None) -> str:
     return str(RestrictionGround(ground).label) if ground else ""
 
 
-def _forecast_line(target: Target, as_of: datetime) -> ForecastLine:
-    today = oslo_date(as_of)
-    keep = target.rule.keep
+def _held(target: Target, as_of: datetime) -> dict[str, int]:
+    """Rows of ``target`` due at ``as_of`` that a hold or restriction keeps, by first reason."""
     qs, anchor_field = scoped_rows(target)
     guard = protection(target, as_of)
-    cutoffs = {0: keep.subtract_from(today)}
-    cutoffs.update({days: keep.subtract_from(today + timedelta(days=days)) for days in WINDOWS})
-    widest = max(cutoffs.values())
-    # One aggregate per target: each window is a filtered count of the widest set.
-    counts = (
-        qs.filter(due_q(anchor_field, widest))
-        .filter(guard.unprotected_q())
-        .aggregate(
-            **{
-                f"d{days}": Count("pk", filter=due_q(anchor_field, cutoff))
-                for days, cutoff in cutoffs.items()
-            }
-        )
-    )
+    cutoff = target.rule.keep.subtract_from(oslo_date(as_of))
     held_rows = (
-        qs.filter(due_q(anchor_field, cutoffs[0]))
+        qs.filter(due_q(anchor_field, cutoff))
         .filter(guard.q())
         .annotate(_hold_reason=guard.reason, _ground=guard.ground)
         .order_by()
@@ -331,35 +381,108 @@ def _forecast_line(target: Target, as_of: datetime) -> ForecastLine:
     for row in held_rows:
         label = _reason_label(row["_hold_reason"], row["_ground"])
         reasons[label] = reasons.get(label, 0) + row["n"]
-    return ForecastLine(
-        activity=target.activity.id,
-        rule=target.rule.id,
-        holder=target.holder.label,
-        action=target.rule.action,
-        keep=str(keep),
-        after=target.rule.after,
-        cohort=target.rule.cohort,
-        due_now=counts["d0"],
-        due_within={days: counts[f"d{days}"] for days in WINDOWS},
-        held=sum(reasons.values()),
-        held_reasons=dict(sorted(reasons.items())),
-    )
+    return dict(sorted(reasons.items()))
+
+
+class _Rehearsed(Exception):
+    """Raised to roll a rehearsal back (never escapes :func:`_rehearsal`)."""
+
+
+@contextmanager
+def _rehearsal() -> Iterator[None]:
+    """A transaction (or savepoint) that is always rolled back, whatever the body does."""
+    try:
+        with transaction.atomic():
+            yield
+            raise _Rehearsed
+    except _Rehearsed:
+        pass
+
+
+def _not_audited(**kwargs: Any) -> None:
+    """A rehearsal writes no audit entry (and so never takes the audit chain's lock)."""
 
 
 def retention_forecast(*, as_of: datetime) -> Forecast:
     """What retention removes now and within 30, 90 and 365 days, and what holds keep.
 
-    Counts only; reads nothing personal except hold reasons written by staff.
+    Rehearses the run (see the module's docstring): at ``as_of``, then on from
+    there at each window's end, in one transaction that is rolled back. Counts
+    only; reads nothing personal except hold reasons written by staff.
     """
     _check_as_of(as_of)
     targets, refused = _split_targets(as_of)
-    lines = [_forecast_line(target, as_of) for target, _ in targets]
+    held = {target.key: _held(target, as_of) for target, _ in targets}
+    now = _new_report(targets, refused, as_of=as_of, dry_run=True)
+    within: dict[int, RunReport] = {}
+    with _rehearsal():
+        _rehearse(targets, now, as_of=as_of)
+        for days in WINDOWS:
+            later = as_of + timedelta(days=days)
+            stage_targets, _ = _split_targets(later)
+            within[days] = _new_report(stage_targets, [], as_of=later, dry_run=True)
+            _rehearse(stage_targets, within[days], as_of=later)
+    done = {line.key: line for line in now.lines}
+    stages = {days: {x.key: x.count for x in report.lines} for days, report in within.items()}
+    lines = []
+    for target, _ in targets:
+        run_line = done[target.key]
+        cumulative, due_within = run_line.count, {}
+        for days in WINDOWS:
+            cumulative += stages[days].get(target.key, 0)
+            due_within[days] = cumulative
+        reasons = held[target.key]
+        lines.append(
+            ForecastLine(
+                activity=target.activity.id,
+                rule=target.rule.id,
+                holder=target.holder.label,
+                action=target.rule.action,
+                keep=str(target.rule.keep),
+                after=target.rule.after,
+                cohort=target.rule.cohort,
+                due_now=run_line.count,
+                due_within=due_within,
+                held=sum(reasons.values()),
+                held_reasons=reasons,
+                cascaded=dict(sorted(run_line.cascaded.items())),
+            )
+        )
     return Forecast(
         as_of=as_of,
         lines=lines,
-        orphan_persons=orphan_persons(as_of).count(),
+        orphan_persons=now.persons_removed,
         refused=refused,
+        persons_minimised=now.persons_minimised,
+        stale_holds=now.stale_holds,
+        passes=now.passes,
     )
+
+
+def _new_report(
+    targets: list[tuple[Target, QuerySet[Any]]],
+    refused: list[Refusal],
+    *,
+    as_of: datetime,
+    dry_run: bool,
+) -> RunReport:
+    lines = [RunLine(t.activity.id, t.rule.id, t.holder.label, t.rule.action) for t, _ in targets]
+    return RunReport(as_of=as_of, dry_run=dry_run, lines=lines, refused=refused)
+
+
+def _rehearse(
+    targets: list[tuple[Target, QuerySet[Any]]],
+    report: RunReport,
+    *,
+    as_of: datetime,
+    size: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> None:
+    """Do the run's work into ``report``; the caller's :func:`_rehearsal` rolls it back."""
+    size = size or settings.PERSONVERN_BATCH_SIZE
+    lines = {line.key: line for line in report.lines}
+    _delete_due(targets, lines, report, as_of=as_of, size=size, actor=ACTOR,
+                progress=progress, audit=_not_audited)
 
 
 # --------------------------------------------------------------------------- run
@@ -579,6 +702,7 @@ def _run_target(
     actor: str,
     line: RunLine,
     progress: ProgressCallback | None,
+    audit: AuditWriter,
 ) -> set[str]:
     """Delete or anonymise what is due for one target, batch by batch.
 
@@ -613,7 +737,7 @@ def _run_target(
             else:
                 count = batch.update(**target.holder.anonymise)
                 cascaded = {}
-            audit_log(
+            audit(
                 actor=actor,
                 action="retention.batch",
                 activity=target.activity.id,
@@ -647,6 +771,7 @@ def _sweep_persons(
     actor: str,
     report: RunReport,
     progress: ProgressCallback | None,
+    audit: AuditWriter,
 ) -> None:
     """Remove the persons no activity's row references any more, in batches.
 
@@ -669,7 +794,7 @@ def _sweep_persons(
                         break
                     if not rows:
                         continue
-                    count = _delete_persons(rows, as_of=as_of, actor=actor)
+                    count = _delete_persons(rows, as_of=as_of, actor=actor, audit=audit)
             except IntegrityError:
                 # A person got a record of an activity between select and commit (the
                 # foreign key refused the delete); select the batch again without them.
@@ -684,7 +809,9 @@ def _sweep_persons(
                 progress(step, walk.taken, walk.total)
 
 
-def _delete_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str) -> int:
+def _delete_persons(
+    rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str, audit: AuditWriter
+) -> int:
     """Delete these (pk, public_id) persons with their identity records; audited. Returns count."""
     pks = [pk for pk, _ in rows]
     admin_log = _forget_admin_log(
@@ -713,7 +840,7 @@ def _delete_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str)
     # persons are cleared (the chain covers their digest, so it still verifies).
     subjects = [pseudonym(str(public_id)) for _, public_id in rows]
     cleared = _clear_audit_payloads(subjects)
-    audit_log(
+    audit(
         actor=actor,
         action="retention.persons",
         data={
@@ -734,6 +861,7 @@ def _minimise_objecting_persons(
     actor: str,
     report: RunReport,
     progress: ProgressCallback | None,
+    audit: AuditWriter,
 ) -> None:
     """Reduce persons kept only by a direct-marketing objection to what the objection needs."""
     step = "objecting persons"
@@ -752,12 +880,16 @@ def _minimise_objecting_persons(
                 if rows is None:
                     break
                 if rows:
-                    report.persons_minimised += _minimise_persons(rows, as_of=as_of, actor=actor)
+                    report.persons_minimised += _minimise_persons(
+                        rows, as_of=as_of, actor=actor, audit=audit
+                    )
             if progress:
                 progress(step, walk.taken, walk.total)
 
 
-def _minimise_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str) -> int:
+def _minimise_persons(
+    rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str, audit: AuditWriter
+) -> int:
     """Clear these (pk, public_id) persons down to what their objection needs. Returns count."""
     qn = connection.ops.quote_name
     pks = [pk for pk, _ in rows]
@@ -785,7 +917,7 @@ def _minimise_persons(rows: list[tuple[Any, Any]], *, as_of: datetime, actor: st
             if cursor.rowcount:
                 deleted[model._meta.label] = int(cursor.rowcount)
     cleared = _clear_audit_payloads([pseudonym(str(public_id)) for _, public_id in rows])
-    audit_log(
+    audit(
         actor=actor,
         action="retention.persons_minimised",
         data={
@@ -811,27 +943,23 @@ def retention_run(
 
     ``batch_size`` rows per transaction (default ``PERSONVERN_BATCH_SIZE``);
     ``progress(step, done, total)`` is called as batches commit. ``dry_run``
-    counts what is due now (and the persons orphaned already) and changes nothing.
+    rehearses the run in a transaction it rolls back (see the module's
+    docstring): the report is the run's, and nothing changes.
     """
     _check_as_of(as_of)
     size = settings.PERSONVERN_BATCH_SIZE if batch_size is None else batch_size
     if size < 1:
         raise ValueError(f"batch_size must be at least 1, got {size}")
     targets, refused = _split_targets(as_of)
-    lines = {
-        t.key: RunLine(t.activity.id, t.rule.id, t.holder.label, t.rule.action) for t, _ in targets
-    }
-    report = RunReport(as_of=as_of, dry_run=dry_run, lines=list(lines.values()), refused=refused)
+    report = _new_report(targets, refused, as_of=as_of, dry_run=dry_run)
     if dry_run:
-        for target, due in targets:
-            lines[target.key].count = due.count()
-        report.persons_removed = orphan_persons(as_of).count()
-        report.persons_minimised = objecting_persons_to_minimise(as_of).count()
-        report.stale_holds = sum(q.count() for q in stale_row_holds(as_of))
+        with _rehearsal():
+            _rehearse(targets, report, as_of=as_of, size=size, progress=progress)
         return report
+    lines = {line.key: line for line in report.lines}
     with _sqlite_checkpoints_deferred():
         _delete_due(targets, lines, report, as_of=as_of, size=size, actor=actor,
-                    progress=progress)
+                    progress=progress, audit=audit_log)
     return report
 
 
@@ -873,6 +1001,7 @@ def _delete_due(
     size: int,
     actor: str,
     progress: ProgressCallback | None,
+    audit: AuditWriter,
 ) -> None:
     """The run's work: the targets pass by pass, then the persons."""
     # Each pass re-runs only the targets whose due query reads a table that
@@ -892,6 +1021,7 @@ def _delete_due(
                     actor=actor,
                     line=lines[target.key],
                     progress=progress,
+                    audit=audit,
                 )
             )
         pending = [
@@ -899,11 +1029,12 @@ def _delete_due(
             for i, (target, due) in enumerate(pending)
             if dependencies[target.key] & set().union(*changes[i:])
         ]
-    _sweep_persons(as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress)
+    _sweep_persons(as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress,
+                   audit=audit)
     _minimise_objecting_persons(
-        as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress
+        as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress, audit=audit
     )
-    _forget_stale_row_holds(as_of=as_of, actor=actor, report=report)
+    _forget_stale_row_holds(as_of=as_of, actor=actor, report=report, audit=audit)
 
 
 def stale_row_holds(as_of: datetime) -> list[QuerySet[Hold]]:
@@ -930,7 +1061,9 @@ def stale_row_holds(as_of: datetime) -> list[QuerySet[Hold]]:
     return found
 
 
-def _forget_stale_row_holds(*, as_of: datetime, actor: str, report: RunReport) -> None:
+def _forget_stale_row_holds(
+    *, as_of: datetime, actor: str, report: RunReport, audit: AuditWriter
+) -> None:
     """Delete :func:`stale_row_holds`, in one transaction, audited with the count."""
     with transaction.atomic():
         count = 0
@@ -938,7 +1071,7 @@ def _forget_stale_row_holds(*, as_of: datetime, actor: str, report: RunReport) -
             deleted, _ = holds.delete()
             count += deleted
         if count:
-            audit_log(actor=actor, action="retention.stale_holds",
+            audit(actor=actor, action="retention.stale_holds",
                       data={"count": count, "as_of": as_of.isoformat()})
     report.stale_holds = count
 
