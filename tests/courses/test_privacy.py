@@ -14,7 +14,13 @@ from personvern.core.models import Organisation
 from personvern.core.registry import Holder, holder_of
 from personvern.core.services import membership_add
 from personvern.courses import services
-from personvern.courses.models import CourseKind, Evaluation, HotelTransferEntry, Registration
+from personvern.courses.models import (
+    CourseKind,
+    Evaluation,
+    HotelStay,
+    HotelTransferEntry,
+    Registration,
+)
 
 from .factories import ACTOR, OSLO, make_course, register
 
@@ -42,7 +48,8 @@ def test_every_courses_model_with_personal_data_is_declared():
             is_personal(f) for f in model._meta.get_fields())
         assert personal == (holder_of(model) is not None), model
         if personal:
-            expected = "market-research" if model is Evaluation else "course-participation"
+            expected = {Evaluation: "market-research", HotelStay: "hotel-stay"}.get(
+                model, "course-participation")
             assert holder(model).activity == expected
     registration = holder(Registration)
     assert {"course-end", "customer-relationship-end"} <= set(registration.anchors)

@@ -179,6 +179,31 @@ class Registration(models.Model):
         return f"{self.person} – {self.course.title}"
 
 
+#: The stay fields of a registration and their cleared values (R9, R14): needed
+#: until the stay is over; ``dietary_needs`` may reveal health or belief.
+HOTEL_STAY_CLEARED: dict[str, object] = {
+    "dietary_needs": "",
+    "overnight_stay": False,
+    "arrival_date": None,
+    "departure_date": None,
+}
+
+
+class HotelStay(Registration):
+    """The hotel stay part of a registration: the same rows, seen as their own record.
+
+    A proxy (no table of its own), so that the policy can give the stay fields
+    a retention rule of their own (activity ``hotel-stay``: cleared shortly
+    after the course ends) while the registration lives as long as its own rule
+    says. Its holder anonymises, never deletes: see ``courses/privacy.py``.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = _("hotel stay")
+        verbose_name_plural = _("hotel stays")
+
+
 class HotelTransfer(models.Model):
     """One hand-over of a hotel list to a course's hotel (R11).
 

@@ -15,12 +15,25 @@ course's stay only and to delete it afterwards. We cannot reach into the
 hotel's systems; what we enforce is that only the needed fields of only the
 overnight participants are sent, and that every hand-over is recorded and shown
 to the subject as a recipient.
+
+Hotel stay data (dietary needs, overnight stay, arrival and departure) is needed
+only until the stay is over, and dietary needs may reveal health or belief. So
+it is its own record, :class:`~personvern.courses.models.HotelStay` (a proxy of
+the registration), declared for the activity ``hotel-stay``, whose rule clears
+those fields shortly after the course ends (R9, R14). The registration itself
+stays for its own period.
 """
 
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.registry import Holder, register
-from personvern.courses.models import Evaluation, HotelTransferEntry, Registration
+from personvern.courses.models import (
+    HOTEL_STAY_CLEARED,
+    Evaluation,
+    HotelStay,
+    HotelTransferEntry,
+    Registration,
+)
 from personvern.courses.selectors import advokatforeningen_member_at_course_end
 
 ACTIVITY = "course-participation"
@@ -102,6 +115,28 @@ register(
         ],
         portable=False,
         erase="delete",
+    )
+)
+
+register(
+    Holder(
+        model=HotelStay,
+        activity="hotel-stay",
+        person="person",
+        anchors={"course-end": "course__ends_at"},
+        fields=[
+            ("course", _("course")),
+            ("dietary_needs", _("dietary needs")),
+            ("overnight_stay", _("overnight stay")),
+            ("arrival_date", _("arrival")),
+            ("departure_date", _("departure")),
+        ],
+        portable=True,
+        # Never deleted through this holder: the row is the registration. Erasure
+        # and retention clear the stay fields; the registration's own holder decides
+        # about the rest.
+        erase="anonymise",
+        anonymise=HOTEL_STAY_CLEARED,
     )
 )
 

@@ -22,7 +22,8 @@ Query shape (ADR 0005):
   ``NOT EXISTS`` subqueries (no per-row Python). A row hold reaches along
   ``Holder.parent``: a held application keeps its documents and notes, and a
   held document keeps its application (deleting it would cascade onto the
-  document).
+  document). A proxy holder shares its rows, and so its row holds, with its
+  concrete model (:func:`same_rows`).
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def target_problems(target: Target) -> list[str]:
         problems.append(
             f"rule {rule.id!r} anonymises but {holder.label} declares no fields to overwrite"
         )
-    problems.extend(cascade_conflicts(holder.model, target.activity.id))
+    if rule.action == "delete":  # an anonymising rule deletes nothing, so cascades nothing
+        problems.extend(cascade_conflicts(holder.model, target.activity.id))
     return problems
 
 
@@ -229,6 +231,19 @@ class Protection:
         return combined
 
 
+def same_rows(model: type[models.Model]) -> list[type[models.Model]]:
+    """``model`` and the other declared models whose rows are the same rows.
+
+    A proxy holder (a registration's hotel stay) has the rows of its concrete
+    model: a row hold placed on either is a hold on the row.
+    """
+    concrete = model._meta.concrete_model
+    found = {model, concrete} | {
+        h.model for h in holders() if h.model._meta.concrete_model is concrete
+    }
+    return sorted((m for m in found if m is not None), key=lambda m: m._meta.label)
+
+
 def _row_hold_q(model: type[models.Model], object_id: Any) -> Q:
     return Q(scope=HoldScope.ROW, content_type=_content_type(model), object_id=object_id)
 
@@ -241,7 +256,7 @@ def family_hold_qs(holder: Holder) -> list[Q]:
     a hold on any row that belongs to it (deleting the row would cascade onto
     the held one).
     """
-    qs = [_row_hold_q(holder.model, OuterRef("pk"))]
+    qs = [_row_hold_q(model, OuterRef("pk")) for model in same_rows(holder.model)]
     qs += [_row_hold_q(model, OuterRef(f"{path}__id")) for path, model in ancestors(holder)]
     for other in holders():
         for path, model in ancestors(other):
