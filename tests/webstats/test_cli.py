@@ -115,6 +115,20 @@ def test_importing_the_same_log_again_adds_nothing_and_a_grown_log_only_its_new_
 
 
 @pytest.mark.req("R30")
+def test_two_logs_of_the_same_length_are_each_recognised_when_imported_again(
+    tmp_path: Path,
+) -> None:
+    first, second = tmp_path / "a.log", tmp_path / "b.log"
+    first.write_text(LOG)
+    second.write_text(LOG.replace("/privacy/", "/courses/"))
+    for log in (first, second, first, second):
+        assert run("webstats", "import-log", str(log)) == 0
+    assert dict(PageView.objects.values_list("path", "count")) == {
+        "/": 4, "/privacy/": 1, "/courses/": 1
+    }
+
+
+@pytest.mark.req("R30")
 def test_paths_with_tokens_are_masked_as_the_live_counter_masks_them(tmp_path: Path) -> None:
     secrets = ["/newsletter/unsubscribe/Zm9vYmFyLXNlY3JldA/", "/newsletter/c/dG9rZW4tMQ/?u=x",
                "/newsletter/o/dG9rZW4tMg/"]

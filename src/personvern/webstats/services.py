@@ -237,7 +237,9 @@ def pageviews_import_log(*, lines: Iterable[str], source: str, actor: str) -> Pa
     """
     from personvern.webstats.logs import parse_access_log
 
-    imported = dict(ImportedLog.objects.values_list("lines", "digest"))
+    imported: dict[int, set[str]] = {}
+    for lines_read, digest in ImportedLog.objects.values_list("lines", "digest"):
+        imported.setdefault(lines_read, set()).add(digest)
     parsed = parse_access_log(lines, imported=imported)
     if parsed.lines == parsed.already_imported:
         return parsed  # nothing new (or an empty log): nothing to record
