@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from django.db import connection, transaction
 
-from personvern.retention.engine import _batch_commit_mode, retention_run
+from personvern.retention.engine import retention_run
+from personvern.retention.traces import batch_commit_mode
 
 from .factories import at, course_ending, register
 
@@ -31,7 +32,7 @@ def test_postgresql_batches_commit_without_waiting_for_the_disk_and_nothing_else
 
     server_default = setting()
     with transaction.atomic():
-        _batch_commit_mode()
+        batch_commit_mode()
         assert setting() == "off"
     assert setting() == server_default  # SET LOCAL: only that transaction
 

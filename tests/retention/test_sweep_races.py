@@ -18,7 +18,7 @@ from django.db import connection, connections
 from personvern.core.models import Hold, HoldScope, Person
 from personvern.core.services import hold_place
 from personvern.courses.models import Registration
-from personvern.retention import engine
+from personvern.retention import engine, persons
 
 from .factories import ACTOR, at, course_ending, person, register
 
@@ -34,7 +34,7 @@ def _postgresql_only() -> None:
 
 def _meanwhile(monkeypatch: pytest.MonkeyPatch, write: Callable[[], Any]) -> list[BaseException]:
     """Run ``write`` in another connection, committed, just before the first batch deletes."""
-    real = engine._delete_persons
+    real = persons._delete_persons
     errors: list[BaseException] = []
     done = threading.Event()
 
@@ -56,7 +56,7 @@ def _meanwhile(monkeypatch: pytest.MonkeyPatch, write: Callable[[], Any]) -> lis
             assert not thread.is_alive(), "the other write did not finish"
         return real(rows, **kwargs)
 
-    monkeypatch.setattr(engine, "_delete_persons", first_batch_deletes)
+    monkeypatch.setattr(persons, "_delete_persons", first_batch_deletes)
     return errors
 
 

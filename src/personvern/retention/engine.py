@@ -20,21 +20,22 @@ Safety design (read before changing anything here):
 - **No cascade into other activities**: a target whose deletion would cascade
   into rows of another activity (or is blocked by PROTECT) is refused and
   reported; it deletes nothing.
-- **Persons last**: after the holders, persons that no activity's row
-  references any more (identity records such as e-mails and memberships do
-  not keep a person) are removed in batches, unless a hold or a keeping
-  restriction protects them. Their audit entries' personal payloads are
-  cleared; the pseudonymous chain stays verifiable. A person with an active
-  objection to direct marketing is not removed (the objection must outlive
-  a re-import, R37) but reduced to the person row without name or phone,
-  their e-mail identities and their objections.
+- **Persons last** (:mod:`personvern.retention.persons`): after the holders,
+  persons that no activity's row references any more (identity records such
+  as e-mails and memberships do not keep a person) are removed in batches,
+  unless a hold or a keeping restriction protects them. Their audit entries'
+  personal payloads are cleared; the pseudonymous chain stays verifiable. A
+  person with an active objection to direct marketing is not removed (the
+  objection must outlive a re-import, R37) but reduced to the person row
+  without name or phone, their e-mail identities and their objections.
 - **Idempotent**: deleting rows can move another rule's anchor (a customer
   relationship's end), so targets whose query reads a changed table run again
   until a pass changes nothing; a second run finds nothing to do.
-- **Admin change log**: Django's ``LogEntry.object_repr`` is ``str(obj)`` (a
-  person's name, "Name – Course"), so the log rows about every row a batch
-  deletes or anonymises, cascaded rows included, are deleted in the batch's
-  transaction (one statement per batch, keys selected in SQL).
+- **Admin change log** (:mod:`personvern.retention.traces`): Django's
+  ``LogEntry.object_repr`` is ``str(obj)`` (a person's name, "Name – Course"),
+  so the log rows about every row a batch deletes or anonymises, cascaded
+  rows included, are deleted in the batch's transaction (one statement per
+  batch, keys selected in SQL).
 - Audit entries carry counts, the activity, the rule id and the holder's model
   label: no personal data and no primary keys of people.
 - **The forecast and the dry run rehearse the run**: they run the very same
@@ -52,54 +53,62 @@ Safety design (read before changing anything here):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Count, Exists, ForeignObjectRel, OuterRef, Q, QuerySet
-from django.db.models.deletion import get_candidate_relations_to_delete
+from django.db import connection, transaction
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from personvern.core.audit import audit_log, pseudonym
+from personvern.core.audit import audit_log
 from personvern.core.models import (
-    AuditEntry,
-    EmailIdentity,
     Hold,
     HoldScope,
-    Objection,
-    Person,
-    Restriction,
     RestrictionGround,
 )
 from personvern.core.policy import current_policy
-from personvern.core.registry import holder_of, holders
+from personvern.core.registry import holders
 from personvern.core.selectors import protecting_holds
-from personvern.retention.batches import BatchWalk, CandidateWalk
+from personvern.retention.batches import BatchWalk
 from personvern.retention.clock import oslo_date
-from personvern.retention.deletion import CascadeFilter, column_in, delete_rows, in_clause
+from personvern.retention.deletion import delete_rows
+from personvern.retention.persons import (
+    minimise_objecting_persons,
+    objecting_persons_to_minimise,
+    orphan_persons,
+    sweep_persons,
+)
+from personvern.retention.reports import (
+    WINDOWS,
+    AuditWriter,
+    Forecast,
+    ForecastLine,
+    ProgressCallback,
+    Refusal,
+    RunLine,
+    RunReport,
+)
 from personvern.retention.targets import (
     Target,
     due_q,
     iter_targets,
-    keeping_restrictions,
     protection,
     scoped_rows,
     target_problems,
 )
-
-#: Forecast windows in days (cumulative: "due within 90 days" includes those due now).
-WINDOWS: tuple[int, ...] = (30, 90, 365)
-
-#: A person younger than this is never swept as an orphan: the transaction that
-#: creates a person and the one that creates their first registration may be two.
-PERSON_GRACE = timedelta(days=1)
+from personvern.retention.traces import (
+    admin_log_rows,
+    batch_commit_mode,
+    deleted_counts,
+    forget_admin_log,
+    no_cascade,
+    pk_condition,
+)
 
 #: A run stops repeating passes after this many (each pass after the first only
 #: finds rows whose anchor moved because of the previous pass).
@@ -107,197 +116,6 @@ MAX_PASSES = 5
 
 ACTOR = "system:retention"
 
-ProgressCallback = Callable[[str, int, int | None], None]
-
-#: Writes one audit entry (``audit_log``'s keyword arguments); a rehearsal writes none.
-AuditWriter = Callable[..., object]
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A target the engine will not run, and why."""
-
-    activity: str
-    rule: str
-    holder: str
-    problems: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "activity": self.activity,
-            "rule": self.rule,
-            "holder": self.holder,
-            "problems": list(self.problems),
-        }
-
-
-@dataclass(frozen=True)
-class ForecastLine:
-    """What one (activity, rule, holder) will remove.
-
-    ``due_now`` is what a run at ``as_of`` deletes or anonymises under this line
-    (exactly: see the module's docstring), ``cascaded`` what those deletions take
-    along (model label -> rows); ``due_within`` (days -> count) is cumulative:
-    what runs up to that day will have taken under this line, ``due_now``
-    included. Protected rows are never counted; ``held`` counts rows due now
-    that a hold or restriction keeps, and ``held_reasons`` splits them by the
-    first reason that applies.
-    """
-
-    activity: str
-    rule: str
-    holder: str
-    action: str
-    keep: str
-    after: str
-    cohort: str | None
-    due_now: int
-    due_within: dict[int, int]
-    held: int
-    held_reasons: dict[str, int]
-    cascaded: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "activity": self.activity,
-            "rule": self.rule,
-            "holder": self.holder,
-            "action": self.action,
-            "keep": self.keep,
-            "after": self.after,
-            "cohort": self.cohort,
-            "due_now": self.due_now,
-            "cascaded": self.cascaded,
-            "due_within_days": {str(k): v for k, v in self.due_within.items()},
-            "held": self.held,
-            "held_reasons": self.held_reasons,
-        }
-
-
-@dataclass(frozen=True)
-class Forecast:
-    """The retention forecast at ``as_of``.
-
-    ``orphan_persons`` and ``persons_minimised`` are the persons a run at
-    ``as_of`` removes, or reduces to their objection, once the rows are gone.
-    """
-
-    as_of: datetime
-    lines: list[ForecastLine]
-    orphan_persons: int
-    refused: list[Refusal]
-    persons_minimised: int = 0
-    stale_holds: int = 0
-    passes: int = 0
-
-    @property
-    def due_now(self) -> int:
-        return sum(line.due_now for line in self.lines)
-
-    @property
-    def cascaded_now(self) -> int:
-        return sum(sum(line.cascaded.values()) for line in self.lines)
-
-    def per_model(self) -> dict[str, int]:
-        """Rows a run at ``as_of`` deletes or anonymises, per model, cascaded rows included."""
-        return _per_model((line.holder, line.due_now, line.cascaded) for line in self.lines)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "windows_days": list(WINDOWS),
-            "windows_cumulative": True,
-            "lines": [line.as_dict() for line in self.lines],
-            "due_now": self.due_now,
-            "cascaded_now": self.cascaded_now,
-            "orphan_persons": self.orphan_persons,
-            "persons_minimised": self.persons_minimised,
-            "stale_holds": self.stale_holds,
-            "passes": self.passes,
-            "refused": [r.as_dict() for r in self.refused],
-        }
-
-
-@dataclass
-class RunLine:
-    """What a run did (or, dry, would do) for one target."""
-
-    activity: str
-    rule: str
-    holder: str
-    action: str
-    count: int = 0
-    batches: int = 0
-    cascaded: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """The key of the target this line reports (``Target.key``)."""
-        return f"{self.activity}/{self.rule}/{self.holder}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "activity": self.activity,
-            "rule": self.rule,
-            "holder": self.holder,
-            "action": self.action,
-            "count": self.count,
-            "batches": self.batches,
-            "cascaded": self.cascaded,
-        }
-
-
-@dataclass
-class RunReport:
-    """The outcome of :func:`retention_run`."""
-
-    as_of: datetime
-    dry_run: bool
-    lines: list[RunLine]
-    persons_removed: int = 0
-    person_batches: int = 0
-    persons_minimised: int = 0
-    #: Row holds no longer in force whose row is gone (their reasons with them).
-    stale_holds: int = 0
-    passes: int = 0
-    refused: list[Refusal] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        """Rows deleted or anonymised under the lines themselves (cascades not included)."""
-        return sum(line.count for line in self.lines)
-
-    @property
-    def cascaded_rows(self) -> int:
-        return sum(sum(line.cascaded.values()) for line in self.lines)
-
-    def per_model(self) -> dict[str, int]:
-        """Rows deleted or anonymised per model, cascaded rows included."""
-        return _per_model((line.holder, line.count, line.cascaded) for line in self.lines)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "dry_run": self.dry_run,
-            "lines": [line.as_dict() for line in self.lines],
-            "rows": self.rows,
-            "cascaded_rows": self.cascaded_rows,
-            "persons_removed": self.persons_removed,
-            "person_batches": self.person_batches,
-            "persons_minimised": self.persons_minimised,
-            "stale_holds": self.stale_holds,
-            "passes": self.passes,
-            "refused": [r.as_dict() for r in self.refused],
-        }
-
-
-def _per_model(lines: Iterable[tuple[str, int, Mapping[str, int]]]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for holder, count, cascaded in lines:
-        for label, n in ((holder, count), *cascaded.items()):
-            if n:
-                totals[label] = totals.get(label, 0) + n
-    return dict(sorted(totals.items()))
 
 
 def _split_targets(as_of: datetime) -> tuple[list[tuple[Target, QuerySet[Any]]], list[Refusal]]:
@@ -488,76 +306,6 @@ def _rehearse(
 # --------------------------------------------------------------------------- run
 
 
-def direct_marketing_objections(as_of: datetime) -> QuerySet[Objection]:
-    """Objections to direct marketing not lifted by ``as_of`` (placed at any time).
-
-    As with holds, one recorded after the ``as_of`` instant exists while the run
-    works and counts.
-    """
-    return Objection.objects.filter(activity=Objection.DIRECT_MARKETING).filter(
-        Q(lifted_at__isnull=True) | Q(lifted_at__gt=as_of)
-    )
-
-
-def orphan_persons(as_of: datetime) -> QuerySet[Person]:
-    """Persons no activity's row references, not protected, older than the grace period.
-
-    A person with an active objection to direct marketing is no orphan: see
-    :func:`objecting_persons_to_minimise`.
-    """
-    objection = direct_marketing_objections(as_of).filter(person_id=OuterRef("pk"))
-    return _unreferenced_persons(as_of).filter(~Exists(objection))
-
-
-#: Identity records an objecting person keeps when nothing else is left: the
-#: e-mail identity matches a re-imported or re-subscribing address to the person,
-#: and the objection stops the mailing (R37: absolute, Art. 21(3)).
-KEPT_FOR_OBJECTION: tuple[type[models.Model], ...] = (Person, EmailIdentity, Objection)
-
-#: Fields of the kept person row cleared: nothing needs the name or phone.
-PERSON_CLEARED: dict[str, str] = {"given_name": "", "family_name": "", "phone": ""}
-
-
-def _minimised_records() -> list[type[models.Model]]:
-    """Identity-record models deleted for an objecting person kept only for the objection."""
-    return [
-        h.model
-        for h in holders()
-        if h.activity is None and h.person == "person" and h.model not in KEPT_FOR_OBJECTION
-    ]
-
-
-def objecting_persons_to_minimise(as_of: datetime) -> QuerySet[Person]:
-    """Persons kept only by an active direct-marketing objection who still hold more than that.
-
-    They would be orphans but for the objection; more than the minimum is a name
-    or phone on the person row, or any identity record other than e-mail
-    identities and objections (memberships, consent events, lifted holds…).
-    """
-    # ``pk IN (objecting persons)`` first: few persons object, so the database
-    # can start from the objections rather than from every person.
-    qs = _unreferenced_persons(as_of).filter(
-        pk__in=direct_marketing_objections(as_of).values("person_id")
-    )
-    more = ~Q(**PERSON_CLEARED)
-    for model in _minimised_records():
-        more |= Q(Exists(model._base_manager.filter(person_id=OuterRef("pk"))))
-    return qs.filter(more)
-
-
-def _unreferenced_persons(as_of: datetime) -> QuerySet[Person]:
-    horizon = min(as_of, timezone.now()) - PERSON_GRACE
-    qs = Person.objects.filter(created_at__lt=horizon)
-    for holder in holders():
-        if holder.activity is None or holder.person is None:
-            continue  # identity records do not keep a person; unlinked rows cannot
-        rows = holder.model._base_manager.filter(**{holder.person_id_path(): OuterRef("pk")})
-        qs = qs.filter(~Exists(rows))
-    person_holds = protecting_holds(as_of).filter(scope=HoldScope.PERSON, person_id=OuterRef("pk"))
-    restrictions = keeping_restrictions(as_of).filter(person_id=OuterRef("pk"))
-    return qs.filter(~Exists(person_holds), ~Exists(restrictions))
-
-
 _TABLE_REFERENCE = re.compile(r'(?:FROM|JOIN)\s+"(\w+)"(\s+(?:AS\s+)?"?[A-Z]\d+"?)?')
 
 
@@ -580,117 +328,6 @@ def reads_tables(due: QuerySet[Any]) -> set[str]:
             continue
         tables.add(table)
     return tables
-
-
-def _clear_audit_payloads(subjects: list[str]) -> int:
-    """Clear the audit log's personal payloads of these pseudonyms (one statement)."""
-    if not subjects:
-        return 0
-    qn = connection.ops.quote_name
-    condition, params = in_clause(qn("subject"), subjects)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {qn(AuditEntry._meta.db_table)} SET {qn('personal')} = NULL "  # noqa: S608
-            f"WHERE {qn('personal')} IS NOT NULL AND {condition}",
-            params,
-        )
-        return int(cursor.rowcount)
-
-
-def _admin_log_rows(
-    model: type[models.Model],
-    condition: tuple[str, list[Any]],
-    cascade_into: CascadeFilter,
-    _seen: frozenset[type[models.Model]] = frozenset(),
-) -> list[tuple[type[models.Model], str, list[Any]]]:
-    """(model, SQL selecting the primary keys as text, params) of rows and their cascade.
-
-    ``condition`` selects the rows of ``model`` (SQL on its unqualified
-    columns). Cascades follow ``on_delete=CASCADE`` as
-    :func:`~personvern.retention.deletion.delete_rows` does, each level a
-    subquery of the one above, so no key list is fetched into Python.
-    """
-    qn = connection.ops.quote_name
-    table, pk = qn(model._meta.db_table), qn(str(model._meta.pk.column))
-    where, params = condition
-    found = [(model, f"SELECT CAST({pk} AS TEXT) FROM {table} WHERE {where}", params)]
-    for candidate in get_candidate_relations_to_delete(model._meta):
-        # The stubs type these as fields; at runtime they are reverse relation objects.
-        rel = cast(ForeignObjectRel, candidate)
-        related = rel.related_model
-        assert isinstance(related, type)
-        field = rel.field
-        if field.remote_field.on_delete is not models.CASCADE or not cascade_into(related):
-            continue
-        if related in _seen or related is model:
-            continue
-        child = (f"{qn(str(field.column))} IN (SELECT {pk} FROM {table} WHERE {where})", params)
-        found += _admin_log_rows(related, child, cascade_into, _seen | {model})
-    return found
-
-
-def _forget_admin_log(rows: list[tuple[type[models.Model], str, list[Any]]]) -> int:
-    """Delete the admin change log's rows about these rows (one statement); returns the count.
-
-    Must run before the rows themselves are deleted (their keys are read in SQL).
-    """
-    if not rows or not apps.is_installed("django.contrib.admin"):
-        return 0
-    qn = connection.ops.quote_name
-    conditions: list[str] = []
-    params: list[Any] = []
-    for model, select, select_params in rows:
-        content_type = ContentType.objects.get_for_model(model)
-        conditions.append(f"({qn('content_type_id')} = %s AND {qn('object_id')} IN ({select}))")
-        params += [content_type.pk, *select_params]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {qn(LogEntry._meta.db_table)} WHERE "  # noqa: S608
-            + " OR ".join(conditions),
-            params,
-        )
-        return int(cursor.rowcount)
-
-
-def _pk_condition(model: type[models.Model], pks: list[Any]) -> tuple[str, list[Any]]:
-    return in_clause(connection.ops.quote_name(str(model._meta.pk.column)), pks)
-
-
-def _no_cascade(model: type[models.Model]) -> bool:
-    return False
-
-
-def _is_identity_record(model: type[models.Model]) -> bool:
-    holder = holder_of(model)
-    return holder is not None and holder.activity is None
-
-
-def _swept_with_person(model: type[models.Model]) -> bool:
-    """What deleting a swept person may take along: identity records, but no hold or
-    restriction (those that no longer protect are deleted first, explicitly)."""
-    return _is_identity_record(model) and model not in (Hold, Restriction)
-
-
-def _deleted_counts(per_model: Mapping[str, int], label: str) -> tuple[int, dict[str, int]]:
-    own = per_model.get(label, 0)
-    cascaded = {k: v for k, v in sorted(per_model.items()) if k != label and v}
-    return own, cascaded
-
-
-def _batch_commit_mode() -> None:
-    """Let PostgreSQL acknowledge this batch's commit before its WAL reaches the disk.
-
-    ``synchronous_commit = off`` for this transaction only: a server crash can
-    lose the last few committed batches, never corrupt or half-apply one (the
-    WAL is still written in order). A lost batch loses its deletions and its
-    audit entry together, so the database is as if the batch never ran, and
-    the next run deletes those rows again. What it saves is one disk flush per
-    batch, which was a third of a run's time (ADR 0010). SQLite in WAL mode with
-    ``synchronous=NORMAL`` already commits without a flush.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _run_target(
@@ -717,21 +354,21 @@ def _run_target(
     walk = BatchWalk(target.model, batch_size)
     while True:
         with transaction.atomic():
-            _batch_commit_mode()
+            batch_commit_mode()
             pks = walk.next_batch(due)
             if not pks:
                 break
             batch = target.model._base_manager.filter(pk__in=pks)
             deleting = target.rule.action == "delete"
-            log_rows = _admin_log_rows(
+            log_rows = admin_log_rows(
                 target.model,
-                _pk_condition(target.model, pks),
+                pk_condition(target.model, pks),
                 # delete_rows' default: every CASCADE (refused targets never get here).
-                (lambda model: True) if deleting else _no_cascade,
+                (lambda model: True) if deleting else no_cascade,
             )
-            admin_log = _forget_admin_log(log_rows)
+            admin_log = forget_admin_log(log_rows)
             if deleting:
-                count, cascaded = _deleted_counts(
+                count, cascaded = deleted_counts(
                     delete_rows(target.model, pks), target.model._meta.label
                 )
             else:
@@ -762,173 +399,6 @@ def _run_target(
         if progress:
             progress(target.key, done, total)
     return changed
-
-
-def _sweep_persons(
-    *,
-    as_of: datetime,
-    batch_size: int,
-    actor: str,
-    report: RunReport,
-    progress: ProgressCallback | None,
-    audit: AuditWriter,
-) -> None:
-    """Remove the persons no activity's row references any more, in batches.
-
-    The candidates are found once (:class:`CandidateWalk`); each batch takes
-    the next ``batch_size`` of them and selects again, inside its own
-    transaction, those that are still orphans and unprotected, so a hold, a
-    restriction or a new record committed meanwhile keeps the person.
-    """
-    step = "persons"
-    conflicts = 0
-    with CandidateWalk(orphan_persons(as_of), batch_size) as walk:
-        if progress:
-            progress(step, 0, walk.total)
-        while True:
-            try:
-                with transaction.atomic():
-                    _batch_commit_mode()
-                    rows = walk.next_batch(("pk", "public_id"))
-                    if rows is None:
-                        break
-                    if not rows:
-                        continue
-                    count = _delete_persons(rows, as_of=as_of, actor=actor, audit=audit)
-            except IntegrityError:
-                # A person got a record of an activity between select and commit (the
-                # foreign key refused the delete); select the batch again without them.
-                conflicts += 1
-                if conflicts > 3:
-                    raise
-                walk.again()
-                continue
-            report.persons_removed += count
-            report.person_batches += 1
-            if progress:
-                progress(step, walk.taken, walk.total)
-
-
-def _delete_persons(
-    rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str, audit: AuditWriter
-) -> int:
-    """Delete these (pk, public_id) persons with their identity records; audited. Returns count."""
-    pks = [pk for pk, _ in rows]
-    admin_log = _forget_admin_log(
-        _admin_log_rows(Person, _pk_condition(Person, pks), _is_identity_record)
-    )
-    # Holds and restrictions that no longer protect go with the person. One that
-    # protects was committed after this batch's check: it is not cascaded, so its
-    # foreign key aborts the batch (as a new record of an activity does), and the
-    # batch is selected again without that person.
-    gone: dict[str, int] = {}
-    for stale in (
-        Hold.objects.filter(column_in(Hold, "person", pks)).exclude(
-            pk__in=protecting_holds(as_of).values("pk")
-        ),
-        Restriction.objects.filter(column_in(Restriction, "person", pks)).exclude(
-            pk__in=keeping_restrictions(as_of).values("pk")
-        ),
-    ):
-        deleted, _ = stale.delete()
-        if deleted:
-            gone[stale.model._meta.label] = deleted
-    per_model = delete_rows(Person, pks, cascade_into=_swept_with_person)
-    count, cascaded = _deleted_counts(per_model, Person._meta.label)
-    cascaded = dict(sorted({**cascaded, **gone}.items()))
-    # The audit chain keeps pseudonyms only; personal payloads of erased
-    # persons are cleared (the chain covers their digest, so it still verifies).
-    subjects = [pseudonym(str(public_id)) for _, public_id in rows]
-    cleared = _clear_audit_payloads(subjects)
-    audit(
-        actor=actor,
-        action="retention.persons",
-        data={
-            "count": count,
-            "cascaded": cascaded,
-            "audit_payloads_cleared": cleared,
-            "admin_log_entries": admin_log,
-            "as_of": as_of.isoformat(),
-        },
-    )
-    return count
-
-
-def _minimise_objecting_persons(
-    *,
-    as_of: datetime,
-    batch_size: int,
-    actor: str,
-    report: RunReport,
-    progress: ProgressCallback | None,
-    audit: AuditWriter,
-) -> None:
-    """Reduce persons kept only by a direct-marketing objection to what the objection needs."""
-    step = "objecting persons"
-    # Keys from the objections (few), each batch checked against the full condition.
-    objecting = Person.objects.filter(
-        pk__in=direct_marketing_objections(as_of).values("person_id")
-    )
-    candidates = objecting_persons_to_minimise(as_of)
-    with CandidateWalk(candidates, batch_size, keys=objecting) as walk:
-        if progress:
-            progress(step, 0, walk.total)
-        while True:
-            with transaction.atomic():
-                _batch_commit_mode()
-                rows = walk.next_batch(("pk", "public_id"))
-                if rows is None:
-                    break
-                if rows:
-                    report.persons_minimised += _minimise_persons(
-                        rows, as_of=as_of, actor=actor, audit=audit
-                    )
-            if progress:
-                progress(step, walk.taken, walk.total)
-
-
-def _minimise_persons(
-    rows: list[tuple[Any, Any]], *, as_of: datetime, actor: str, audit: AuditWriter
-) -> int:
-    """Clear these (pk, public_id) persons down to what their objection needs. Returns count."""
-    qn = connection.ops.quote_name
-    pks = [pk for pk, _ in rows]
-    # The person's log rows carry the name being cleared; the others' rows go.
-    person_condition = _pk_condition(Person, pks)
-    log_rows = _admin_log_rows(Person, person_condition, _no_cascade)
-    for model in _minimised_records():
-        fk = model._meta.get_field("person")
-        assert isinstance(fk, models.ForeignKey)
-        where = in_clause(qn(str(fk.column)), pks)
-        log_rows += _admin_log_rows(model, where, _no_cascade)
-    admin_log = _forget_admin_log(log_rows)
-    count = Person.objects.filter(pk__in=pks).update(**PERSON_CLEARED)
-    deleted: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        for model in _minimised_records():
-            fk = model._meta.get_field("person")
-            assert isinstance(fk, models.ForeignKey)
-            column = qn(str(fk.column))
-            condition, params = in_clause(column, pks)
-            cursor.execute(
-                f"DELETE FROM {qn(model._meta.db_table)} WHERE {condition}",  # noqa: S608
-                params,
-            )
-            if cursor.rowcount:
-                deleted[model._meta.label] = int(cursor.rowcount)
-    cleared = _clear_audit_payloads([pseudonym(str(public_id)) for _, public_id in rows])
-    audit(
-        actor=actor,
-        action="retention.persons_minimised",
-        data={
-            "count": count,
-            "deleted": dict(sorted(deleted.items())),
-            "audit_payloads_cleared": cleared,
-            "admin_log_entries": admin_log,
-            "as_of": as_of.isoformat(),
-        },
-    )
-    return count
 
 
 def retention_run(
@@ -1029,9 +499,9 @@ def _delete_due(
             for i, (target, due) in enumerate(pending)
             if dependencies[target.key] & set().union(*changes[i:])
         ]
-    _sweep_persons(as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress,
+    sweep_persons(as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress,
                    audit=audit)
-    _minimise_objecting_persons(
+    minimise_objecting_persons(
         as_of=as_of, batch_size=size, actor=actor, report=report, progress=progress, audit=audit
     )
     _forget_stale_row_holds(as_of=as_of, actor=actor, report=report, audit=audit)

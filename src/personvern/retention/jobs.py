@@ -17,6 +17,7 @@ def _retention_run(ctx: JobContext) -> Counts:
         raise RuntimeError(f"{len(report.refused)} retention target(s) refused")
     return {
         "rows": report.rows,
+        "cascaded_rows": report.cascaded_rows,
         "persons_removed": report.persons_removed,
         "persons_minimised": report.persons_minimised,
         "stale_holds": report.stale_holds,
