@@ -64,8 +64,11 @@ def test_bundle_has_data_json_grouped_by_activity_csv_per_holder_and_report(kari
     assert data["data"]["identity"]["core.Person"][0]["family_name"] == "Nordmann"
     assert data["data"]["identity"]["core.EmailIdentity"][0]["address"] == "kari@example.org"
     registration = data["data"]["course-participation"]["courses.Registration"][0]
-    assert registration["dietary_needs"] == "Vegetar"
     assert registration["course"].startswith("Personvernrett")
+    # The stay is reported once, under its own activity (kept only until it is over).
+    assert "dietary_needs" not in registration
+    stay = data["data"]["hotel-stay"]["courses.HotelStay"][0]
+    assert (stay["dietary_needs"], stay["arrival_date"]) == ("Vegetar", "2025-04-09")
     # One CSV per holder that has rows, with the holder's declared columns.
     for label in (
         "core.Person",
@@ -212,7 +215,10 @@ def test_bundle_csv_cells_cannot_run_as_spreadsheet_formulas(make_person, hotel_
         csv.DictReader(io.StringIO(bundle.read("courses.Registration.csv").decode("utf-8-sig")))
     )
     assert registrations[0]["employer"] == "'+47 kontor"
-    assert registrations[0]["dietary_needs"] == "'-2+3 laktosefri"
+    stays = list(
+        csv.DictReader(io.StringIO(bundle.read("courses.HotelStay.csv").decode("utf-8-sig")))
+    )
+    assert stays[0]["dietary_needs"] == "'-2+3 laktosefri"
     # The machine-readable data keeps the values as they are.
     data = json.loads(bundle.read("data.json"))
     rows = data["data"]["course-participation"]["courses.Registration"]

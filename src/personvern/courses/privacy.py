@@ -65,10 +65,7 @@ register(
             ("registered_at", _("registered")),
             ("employer", _("employer")),
             ("invoice_reference", _("invoice reference")),
-            ("dietary_needs", _("dietary needs")),
-            ("overnight_stay", _("overnight stay")),
-            ("arrival_date", _("arrival")),
-            ("departure_date", _("departure")),
+            # The stay (diet, nights) is shown once, under its own holder (HotelStay).
             ("attended", _("attended")),
             ("cancelled_at", _("cancelled")),
         ],
