@@ -269,3 +269,25 @@ Date: Wed, 05 Mar 2025 10:15:00 +0100
     assert item.outcome == Outcome.MALFORMED
     assert "Åse på hytta" in item.notes[0] and not _surrogates(item.notes[0])
     assert not Request.objects.exists()
+
+
+@pytest.mark.req("R32")
+@pytest.mark.usefixtures("refusing_database")
+def test_the_intake_job_shows_as_failed_while_a_message_cannot_be_registered(  # type: ignore[no-untyped-def]
+    imap_server, settings
+) -> None:
+    """The message is tried again next run, but its deadline runs: the officer must see it."""
+    from personvern.worker.models import JobRunState
+    from personvern.worker.runner import job_statuses, run_now
+
+    settings.PERSONVERN_INTAKE_IMAP_URL = imap_server.url()
+    settings.PERSONVERN_INTAKE_IMAP_PASSWORD = imap_server.password
+    imap_server.append(message(subject="Personvern: refused", message_id="<r@x.no>"))
+    imap_server.append(message(message_id="<ok@x.no>"))
+
+    run = run_now("rights-intake", now=NOW)
+
+    assert run.state == JobRunState.FAILED
+    assert run.error == "1 message(s) could not be registered"
+    assert (run.counts["registered"], run.counts["failed"]) == (1, 1)
+    assert {s.job.name: s.health for s in job_statuses()}["rights-intake"] == "failed"

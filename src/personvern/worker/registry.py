@@ -96,6 +96,16 @@ class JobContext:
 Counts = Mapping[str, int]
 
 
+class JobIncomplete(Exception):  # noqa: N818 - a job's outcome, not a programming error
+    """Raised by a job that did part of its work: the run is recorded as failed, with its
+    counts and this message, which must hold no personal data (for example "2 messages
+    could not be registered"; the worker's log names them)."""
+
+    def __init__(self, message: str, counts: Counts) -> None:
+        super().__init__(message)
+        self.counts = counts
+
+
 @dataclass(frozen=True)
 class Job:
     """A periodic duty.

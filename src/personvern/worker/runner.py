@@ -140,6 +140,13 @@ def execute_run(run_id: int, *, as_of: str | None = None,
             **({"progress": progress} if progress else {}),
         )
         counts = {str(k): int(v) for k, v in dict(job.run(context)).items()}
+    except registry.JobIncomplete as incomplete:
+        logger.warning("Job %s (run %s) incomplete: %s", run.job, run.pk, incomplete)
+        JobRun.objects.filter(pk=run.pk).update(
+            state=JobRunState.FAILED, finished_at=timezone.now(), error=str(incomplete)[:500],
+            counts={str(k): int(v) for k, v in dict(incomplete.counts).items()},
+        )
+        return {"state": JobRunState.FAILED, "counts": dict(incomplete.counts)}
     except Exception as exc:
         logger.exception("Job %s (run %s) failed", run.job, run.pk)
         JobRun.objects.filter(pk=run.pk).update(
