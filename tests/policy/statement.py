@@ -2,9 +2,12 @@
 
 The statement lives in the shared folder beside the repository, which a CI clone
 may not have. So that the test runs everywhere, the repository keeps a
-fingerprint of it instead of its text: the SHA-256 of each of its sentences,
-normalised. With the statement at hand the test compares against the text (and
-checks that the fingerprint is current); without it, against the fingerprint.
+fingerprint of it instead of its text: for each of its sentences, the number of
+words and the SHA-256 of the words, normalised. A notice is checked by hashing
+every run of that many consecutive words in it, so a sentence of the statement
+is found wherever it stands in the notice, inside a longer sentence too. With
+the statement at hand the test also compares against the text and checks that
+the fingerprint is current.
 
 Regenerate after the statement changes:  python -m tests.policy.statement
 """
@@ -30,16 +33,40 @@ def sentences(text: str) -> list[str]:
     return [s for s in parts if len(s) > MIN_SENTENCE]
 
 
-def _normalise(sentence: str) -> str:
-    return re.sub(r"\s+", " ", sentence).strip().rstrip(".").casefold()
+_EDGE = ".,;:!?()[]«»\"'“”‘’"
+
+
+def words(text: str) -> list[str]:
+    """Words as compared: case and the punctuation around each word do not count."""
+    found = (w.strip(_EDGE) for w in re.split(r"\s+", text.casefold()))
+    return [w for w in found if w]
+
+
+def _hash(run: list[str]) -> str:
+    return hashlib.sha256(" ".join(run).encode()).hexdigest()
 
 
 def digest(sentence: str) -> str:
-    return hashlib.sha256(_normalise(sentence).encode()).hexdigest()
+    """A sentence's fingerprint line: its number of words and their hash."""
+    run = words(sentence)
+    return f"{len(run)} {_hash(run)}"
 
 
 def fingerprint_of(text: str) -> list[str]:
     return sorted({digest(s) for s in sentences(text)})
+
+
+def copied_runs(text: str, fingerprint: set[str]) -> list[str]:
+    """The runs of words in ``text`` that are a sentence of the fingerprinted statement."""
+    lengths = sorted({int(line.split(" ", 1)[0]) for line in fingerprint})
+    tokens = words(text)
+    found = []
+    for n in lengths:
+        for start in range(len(tokens) - n + 1):
+            run = tokens[start : start + n]
+            if f"{n} {_hash(run)}" in fingerprint:
+                found.append(" ".join(run))
+    return found
 
 
 def fingerprint_path() -> Path:
