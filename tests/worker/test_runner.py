@@ -123,6 +123,7 @@ def test_several_workers_never_run_a_slot_twice(tmp_path: Path) -> None:
     workers = [_worker(log, out, sleep=0.5, worker_id=f"w{i}") for i in range(3)]
     for process in workers:
         assert process.wait(timeout=180) == 0, out.read_text()
+    connection.close()  # read what the workers committed, from a fresh snapshot
     starts = [line for line in log.read_text().splitlines() if line.startswith("start")]
     assert len(starts) == 1, log.read_text()
     runs = JobRun.objects.filter(job="test-probe")
@@ -146,12 +147,14 @@ def test_a_job_of_a_killed_worker_is_taken_over(tmp_path: Path) -> None:
         time.sleep(0.05)
     first.send_signal(signal.SIGKILL)
     first.wait()
+    connection.close()  # read what the other processes committed, from a fresh snapshot
     run = JobRun.objects.get(job="test-probe")
     assert run.state == JobRunState.RUNNING and run.attempts == 1
 
     time.sleep(2.5)  # past the stale threshold of the killed worker's heartbeat
     second = _worker(log, out, stale=2, worker_id="rescuer")
     assert second.wait(timeout=180) == 0, out.read_text()
+    connection.close()
     run.refresh_from_db()
     assert run.state == JobRunState.SUCCEEDED
     assert run.attempts == 2
