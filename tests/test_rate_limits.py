@@ -46,6 +46,7 @@ from personvern.inquiries.models import Inquiry
 from personvern.site.models import CacheEntry
 from personvern.webstats.models import AnalyticsConsent
 from tests.courses.factories import OSLO, make_course
+from tests.processes import database_url
 
 PASSWORD = "riktig-passord-1"  # noqa: S105 - a test user's password
 
@@ -361,16 +362,6 @@ def test_concurrent_counting_loses_no_count() -> None:
 # --- Several web processes share the limits ----------------------------------------------
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -390,7 +381,7 @@ def two_servers(
     the cause is not found yet (see the session notes).
     """
     with django_db_blocker.unblock():
-        url = _database_url()
+        url = database_url()
         if connection.vendor == "sqlite":
             pytest.skip("several web processes are a PostgreSQL deployment")
     logs = tmp_path_factory.mktemp("servers")

@@ -23,6 +23,7 @@ from personvern.core.audit import seal_pending, verify_chain
 from personvern.core.models import AuditEntry, Person
 from personvern.courses.models import Registration
 from personvern.retention.engine import retention_run
+from tests.processes import database_url
 
 from .factories import at, course_ending, register
 
@@ -31,21 +32,11 @@ NOT_DUE = 4
 AS_OF = "2030-01-01"
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 def _start_run(batch_size: int, log: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         PERSONVERN_ENV="test",
-        PERSONVERN_DATABASE_URL=_database_url(),
+        PERSONVERN_DATABASE_URL=database_url(),
         PERSONVERN_DATA_DIR=str(settings.DATA_DIR),
         PERSONVERN_SECRET_KEY=settings.SECRET_KEY,
         PERSONVERN_AUDIT_KEY=settings.PERSONVERN_AUDIT_KEY,

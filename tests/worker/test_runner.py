@@ -23,18 +23,10 @@ from personvern.worker.models import JobRun, JobRunState, WorkerProcess
 from personvern.worker.registry import OSLO, daily, every
 from personvern.worker.runner import Worker, job_statuses, run_now, schedule_due
 from personvern.worker.tasks import run_job
+from tests.processes import database_url
 
 AS_OF = "2027-03-01T10:07:00+01:00"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    user = db.get("USER") or ""
-    auth = f"{user}@" if user else ""
-    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def _env(url: str, **extra: str) -> dict[str, str]:
@@ -62,7 +54,7 @@ def workers_db(tmp_path: Path) -> str:
     the session notes); a database of their own keeps these tests about the workers.
     """
     if connection.vendor != "sqlite":
-        return _database_url()
+        return database_url()
     url = f"sqlite:///{tmp_path / 'workers.sqlite3'}"
     subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "personvern", "manage", "migrate", "-v0"],
