@@ -32,7 +32,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client, override_settings
 from django.utils import timezone
 from django_ratelimit.core import _get_window, _split_rate, get_usage
@@ -372,18 +372,9 @@ def _free_port() -> int:
 def two_servers(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[int]]:
-    """Two ``personvern manage runserver`` processes on the test database.
-
-    PostgreSQL only: several web processes are a PostgreSQL deployment
-    (docs/operations.md); the embedded SQLite default serves from one process.
-    On SQLite, late in a full run, these two servers next to the test process
-    left the test database unopenable ("disk I/O error") for every later test;
-    the cause is not found yet (see the session notes).
-    """
+    """Two ``personvern manage runserver`` processes on the test database."""
     with django_db_blocker.unblock():
         url = database_url()
-        if connection.vendor == "sqlite":
-            pytest.skip("several web processes are a PostgreSQL deployment")
     logs = tmp_path_factory.mktemp("servers")
     env = dict(os.environ)
     env.update(

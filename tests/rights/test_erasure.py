@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -283,6 +285,24 @@ def test_erasure_is_all_or_nothing(make_person, make_course, monkeypatch) -> Non
     assert Request.objects.get(type="erasure").status == RequestStatus.IN_PROGRESS
 
 
+def _on_disk(path: Path) -> bytes:
+    """The file's bytes, read by another process.
+
+    Opening and closing the database file in this process would release every
+    POSIX lock this process's SQLite connections hold on it (fcntl locks are per
+    process). Other processes would then take the database for unused and delete
+    its WAL and shared-memory files under our connections: later tests that start
+    workers or servers saw "disk I/O error" or missed their commits.
+    """
+    if not path.exists():
+        return b""
+    return subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c",
+         "import sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())", str(path)],
+        capture_output=True, check=True, timeout=60,
+    ).stdout
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.req("R35")
 def test_sqlite_file_and_wal_hold_no_bytes_of_the_erased_person(
@@ -297,12 +317,12 @@ def test_sqlite_file_and_wal_hold_no_bytes_of_the_erased_person(
     db_file = Path(connection.settings_dict["NAME"])
     wal_file = Path(f"{db_file}-wal")
     needles = [i.encode("utf-8") for i in IDENTIFIERS]
-    before = db_file.read_bytes() + (wal_file.read_bytes() if wal_file.exists() else b"")
+    before = _on_disk(db_file) + _on_disk(wal_file)
     assert all(n in before for n in needles)  # the scan can see them while they exist
 
     _erase(kari)  # commits; the erasure checkpoints and truncates the WAL
 
-    content = db_file.read_bytes() + (wal_file.read_bytes() if wal_file.exists() else b"")
+    content = _on_disk(db_file) + _on_disk(wal_file)
     assert [n for n in needles if n in content] == []
     assert not wal_file.exists() or wal_file.stat().st_size == 0
 

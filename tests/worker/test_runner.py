@@ -47,11 +47,12 @@ def _env(url: str, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def workers_db(tmp_path: Path) -> str:
     """The database the worker processes share: PostgreSQL's test database, or on SQLite a
-    file of their own, migrated for the test.
+    file of their own, migrated for the test, which the test reads with plain SQL.
 
-    The suite's SQLite test database is not used from other processes here: late in a
-    full run, commits of a worker process to it were not seen by the test process (see
-    the session notes); a database of their own keeps these tests about the workers.
+    (A test that read the SQLite test database's file in this process released this
+    process's locks on it, and workers then deleted its WAL under our connections:
+    see ``_on_disk`` in tests/rights/test_erasure.py. That is fixed; a file of their
+    own still keeps these tests independent of what other tests left behind.)
     """
     if connection.vendor != "sqlite":
         return database_url()
