@@ -81,7 +81,7 @@ def _generate(persons: int, seed: int) -> None:
                     starts_at=start + timedelta(days=7 * i),
                     ends_at=start + timedelta(days=7 * i, hours=6),
                     capacity=100_000,
-                    cle_hours=6,
+                    legal_hours=6,
                 )
                 for i in range(len(courses), 200)
             ]

@@ -140,7 +140,7 @@ def generate(persons: int, seed: int = 2031) -> dict[str, int]:
         counts["courses_course"] = writer.insert(
             "courses_course",
             ["id", "title", "slug", "kind", "starts_at", "ends_at", "capacity", "venue_id",
-             "cle_hours", "ethics_hours", "hotel_stay_offered", "registration_open",
+             "legal_hours", "ethics_hours", "hotel_stay_offered", "registration_open",
              "created_at"],
             (
                 (cid, f"Kurs {cid}", f"bench-{cid}", "digital", end - timedelta(hours=7), end,

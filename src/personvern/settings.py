@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "personvern.mailbox",
     "personvern.webstats",
     "personvern.site",
+    "personvern.portal",
     "personvern.api",
 ]
 

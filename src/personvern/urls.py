@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/", include("personvern.api.urls")),
     path("courses/", include("personvern.courses.urls")),
     path("newsletter/", include("personvern.newsletter.urls")),
+    path("me/", include("personvern.portal.urls")),
     path("", include("personvern.site_urls")),
 ]

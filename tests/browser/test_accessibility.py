@@ -20,8 +20,9 @@ language and width, to look at.
 from __future__ import annotations
 
 import http.client
-import itertools
+import importlib
 import os
+import pkgutil
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from personvern.courses.models import Course, CourseKind
 from personvern.newsletter import services as newsletter
 from personvern.newsletter.selectors import unsubscribe_token
 from personvern.site.uploads import MAX_REQUEST_BYTES
+from tests.browser.openers import Opener, goto, seq
 from tests.courses.factories import OSLO, make_course
 
 pytestmark = [
@@ -68,11 +70,8 @@ PINNED_JS = """() => [...document.querySelectorAll("body *")]
     && e.getBoundingClientRect().height > 0.4 * window.innerHeight)
   .map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : ""))"""
 
-_seq = itertools.count(1)
+_seq = seq
 axe = Axe()
-
-#: Opens one page in one state: ``open(page, base, lang)``; called once per language.
-Opener = Callable[[Page, str, str], None]
 
 
 def _upcoming_course() -> Course:
@@ -86,12 +85,7 @@ def _upcoming_course() -> Course:
     )
 
 
-def _goto(path: str) -> Opener:
-    def open_(page: Page, base: str, lang: str) -> None:
-        response = page.goto(base + path)
-        assert response is not None and response.ok, f"{path}: {response and response.status}"
-
-    return open_
+_goto = goto
 
 
 def _home(page: Page, base: str, lang: str) -> None:
@@ -238,6 +232,14 @@ PAGES: dict[str, Opener] = {
     "back-office login": _goto("/admin/login/"),
     "back-office login locked out": _login_locked_out,
 }
+
+# Pages of other areas, each declared in a ``pages_<area>.py`` module beside this one.
+for _module in sorted(pkgutil.iter_modules([str(Path(__file__).parent)])):
+    if _module.name.startswith("pages_"):
+        _extra = importlib.import_module(f"tests.browser.{_module.name}").PAGES
+        _clash = set(_extra) & set(PAGES)
+        assert not _clash, f"page names declared twice: {sorted(_clash)}"
+        PAGES.update(_extra)
 
 
 def _violations(page: Page) -> list[str]:

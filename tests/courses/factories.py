@@ -49,7 +49,7 @@ def make_course(
         "ends_at": starts_at + timedelta(days=days - 1, hours=7),
         "capacity": capacity,
         "venue": venue,
-        "cle_hours": 6,
+        "legal_hours": 6,
         "ethics_hours": 1,
         "hotel_stay_offered": hotel_stay_offered,
     }

@@ -79,7 +79,8 @@ def test_admin_creates_and_changes_a_course_through_the_services(staff):
         "title": "Arbeidsrett", "slug": "arbeidsrett-2030", "kind": "digital",
         "starts_at_0": "2030-05-02", "starts_at_1": "09:00",
         "ends_at_0": "2030-05-02", "ends_at_1": "15:00", "capacity": "1", "venue": "",
-        "cle_hours": "6", "ethics_hours": "0", "registration_open": "on",
+        "legal_hours": "6", "non_legal_hours": "0", "ethics_hours": "0", "price": "0",
+        "registration_open": "on",
     }
     response = staff.post("/admin/courses/course/add/", data)
     assert response.status_code == 302, response.content.decode()[:2000]

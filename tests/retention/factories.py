@@ -33,7 +33,7 @@ def course_ending(end: datetime, *, hours: int = 7) -> Course:
         starts_at=starts_at,
         ends_at=end,
         capacity=1000,
-        cle_hours=6,
+        legal_hours=6,
         actor=ACTOR,
         now=starts_at - timedelta(days=60),
     )

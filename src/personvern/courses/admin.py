@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -71,9 +72,17 @@ class CourseAdmin(admin.ModelAdmin):
     list_filter = ("kind", "registration_open", "hotel_stay_offered", "venue")
     search_fields = ("title", "slug")
     date_hierarchy = "starts_at"
-    fields = (
-        "title", "slug", "kind", "starts_at", "ends_at", "capacity", "venue", "cle_hours",
-        "ethics_hours", "hotel_stay_offered", "registration_open",
+    # A link typed without a scheme is taken as https (Django 6's default).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = (
+        (None, {"fields": ("title", "slug", "subject", "summary", "description", "programme")}),
+        (_("When and where"), {"fields": (
+            "kind", "starts_at", "ends_at", "venue", "digital_link", "hotel_stay_offered",
+        )}),
+        (_("Registration"), {"fields": ("capacity", "price", "registration_open")}),
+        (_("Continuing legal education"), {"fields": (
+            "legal_hours", "non_legal_hours", "ethics_hours",
+        )}),
     )
     actions = ["export_participants_csv", "export_participants_xlsx", "produce_hotel_list"]
 

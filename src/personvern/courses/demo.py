@@ -88,7 +88,7 @@ def generate(
                     ends_at=starts + timedelta(days=days, hours=6),
                     capacity=rng.choice([20, 40, 60, 120]),
                     venue=venue,
-                    cle_hours=Decimal(rng.choice([3, 6, 12])),
+                    legal_hours=Decimal(rng.choice([3, 6, 12])),
                     ethics_hours=Decimal(rng.choice([0, 0, 1, 2])),
                     hotel_stay_offered=days > 0,
                     registration_open=starts > now,

@@ -11,6 +11,8 @@ All writes go through :mod:`personvern.courses.services`.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -74,12 +76,37 @@ class Course(models.Model):
         related_name="courses",
         verbose_name=_("venue"),
     )
-    cle_hours = models.DecimalField(
-        _("CLE hours"), max_digits=5, decimal_places=2, default=0,
-        help_text=_("Hours that count towards mandatory continuing legal education."),
+    subject = models.CharField(
+        _("subject"), max_length=100, blank=True, db_default="",
+        help_text=_("The field of law or topic, used to filter the course list."),
+    )
+    summary = models.CharField(
+        _("summary"), max_length=300, blank=True, db_default="",
+        help_text=_("One or two sentences: shown in the course list and on certificates."),
+    )
+    description = models.TextField(_("description"), blank=True, db_default="")
+    programme = models.TextField(
+        _("programme"), blank=True, db_default="",
+        help_text=_("One line per item, for example '09:00 Welcome'."),
+    )
+    price = models.DecimalField(
+        _("price (NOK)"), max_digits=9, decimal_places=2, default=0, db_default=0
+    )
+    digital_link = models.URLField(
+        _("digital link"), blank=True, db_default="",
+        help_text=_("Where a digital course is followed; sent to confirmed participants only."),
+    )
+    # Hours towards mandatory continuing legal education, by the three kinds the
+    # Norwegian Bar Association counts (legal, non-legal, legal ethics).
+    legal_hours = models.DecimalField(
+        _("legal hours"), max_digits=5, decimal_places=2, default=0,
+        help_text=_("Hours of legal subjects that count towards continuing legal education."),
+    )
+    non_legal_hours = models.DecimalField(
+        _("non-legal hours"), max_digits=5, decimal_places=2, default=0, db_default=0
     )
     ethics_hours = models.DecimalField(
-        _("ethics hours"), max_digits=5, decimal_places=2, default=0
+        _("legal ethics hours"), max_digits=5, decimal_places=2, default=0
     )
     hotel_stay_offered = models.BooleanField(_("hotel stay offered"), default=False)
     registration_open = models.BooleanField(_("registration open"), default=True)
@@ -106,6 +133,11 @@ class Course(models.Model):
     @property
     def is_physical(self) -> bool:
         return self.kind == CourseKind.PHYSICAL
+
+    @property
+    def total_hours(self) -> Decimal:
+        """All continuing-education hours of the course, of every kind."""
+        return self.legal_hours + self.non_legal_hours + self.ethics_hours
 
 
 class Registration(models.Model):

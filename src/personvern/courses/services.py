@@ -81,6 +81,7 @@ HOTEL_NAME_AND_EMAIL = _("A hotel needs both a name and an e-mail address.")
 ENDS_BEFORE_START = _("A course cannot end before it starts.")
 VENUE_NEEDED = _("A physical course needs a venue.")
 NO_VENUE_DIGITAL = _("A digital course has no venue.")
+LINK_ONLY_DIGITAL = _("Only a digital course has a digital link; a physical one has a venue.")
 HOTEL_ONLY_PHYSICAL = _("Only a physical course can offer a hotel stay.")
 VENUE_WITHOUT_HOTEL = _("The venue has no hotel to offer a stay at.")
 TIME_ZONE_NEEDED = _("The time must carry a time zone.")
@@ -145,6 +146,8 @@ def _validate_course(course: Course) -> None:
         errors["venue"] = VENUE_NEEDED
     if course.kind == CourseKind.DIGITAL and course.venue_id is not None:
         errors["venue"] = NO_VENUE_DIGITAL
+    if course.kind == CourseKind.PHYSICAL and course.digital_link:
+        errors["digital_link"] = LINK_ONLY_DIGITAL
     if course.hotel_stay_offered:
         if course.kind != CourseKind.PHYSICAL:
             errors["hotel_stay_offered"] = HOTEL_ONLY_PHYSICAL
@@ -164,9 +167,16 @@ def course_create(
     ends_at: datetime,
     capacity: int,
     venue: Venue | None = None,
-    cle_hours: Decimal | int | str = 0,
+    legal_hours: Decimal | int | str = 0,
+    non_legal_hours: Decimal | int | str = 0,
     ethics_hours: Decimal | int | str = 0,
     hotel_stay_offered: bool = False,
+    subject: str = "",
+    summary: str = "",
+    description: str = "",
+    programme: str = "",
+    price: Decimal | int | str = 0,
+    digital_link: str = "",
     registration_open: bool = True,
     actor: str,
     now: datetime | None = None,
@@ -178,9 +188,12 @@ def course_create(
     now = now or timezone.now()
     course = Course(
         title=title.strip(), slug=slug, kind=kind, starts_at=starts_at, ends_at=ends_at,
-        capacity=capacity, venue=venue, cle_hours=Decimal(str(cle_hours)),
+        capacity=capacity, venue=venue, legal_hours=Decimal(str(legal_hours)),
+        non_legal_hours=Decimal(str(non_legal_hours)),
         ethics_hours=Decimal(str(ethics_hours)), hotel_stay_offered=hotel_stay_offered,
-        registration_open=registration_open, created_at=now,
+        registration_open=registration_open, created_at=now, subject=subject.strip(),
+        summary=summary.strip(), description=description.strip(), programme=programme.strip(),
+        price=Decimal(str(price)), digital_link=digital_link.strip(),
     )
     _validate_course(course)
     with transaction.atomic():
@@ -199,8 +212,9 @@ def course_update(
 ) -> Course:
     """Change a course. Raising the capacity moves wait-listed people up into the new seats."""
     allowed = {
-        "title", "kind", "starts_at", "ends_at", "capacity", "venue", "cle_hours",
-        "ethics_hours", "hotel_stay_offered", "registration_open",
+        "title", "kind", "starts_at", "ends_at", "capacity", "venue", "legal_hours",
+        "non_legal_hours", "ethics_hours", "hotel_stay_offered", "registration_open",
+        "subject", "summary", "description", "programme", "price", "digital_link",
     }
     _reject_unknown(changes, allowed)
     now = now or timezone.now()
