@@ -79,6 +79,10 @@ Keys (see docs/operations.md for the operator's view):
                    ``1/h``); the form answers alike, the repeat is not mailed.
 ``RATE_LIMIT_SECURE_MESSAGE``  Secure-message posts per client (default ``10/h``).
 ``RATE_LIMIT_COOKIE_CHOICE``  Cookie choices recorded per client (default ``100/10m``).
+``RATE_LIMIT_NEWSLETTER_SUBSCRIBE``  Newsletter sign-up posts per client (default ``10/h``).
+``RATE_LIMIT_NEWSLETTER_CONFIRMATION``  Newsletter confirmation mails to one address
+                   (default ``1/10m``); the form answers alike, the extra mail is not sent.
+``RATE_LIMIT_COMPETITION_ENTRY``  Competition entry posts per client (default ``20/h``).
 ``RATE_LIMIT_API_AUTH_FAILURES``  API calls with a wrong token per client
                    (default ``20/10m``); after that every token is refused with
                    429 until the window ends.
@@ -126,6 +130,9 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_REPEAT_NOTICE": "1/h",
     "RATE_LIMIT_SECURE_MESSAGE": "10/h",
     "RATE_LIMIT_COOKIE_CHOICE": "100/10m",
+    "RATE_LIMIT_NEWSLETTER_SUBSCRIBE": "10/h",
+    "RATE_LIMIT_NEWSLETTER_CONFIRMATION": "1/10m",
+    "RATE_LIMIT_COMPETITION_ENTRY": "20/h",
     "RATE_LIMIT_API_AUTH_FAILURES": "20/10m",
     "ADMIN_LOGIN_FAILURE_LIMIT": "5",
     "ADMIN_LOGIN_COOLOFF_MINUTES": "15",

@@ -260,6 +260,9 @@ RATELIMIT_RATES = {
     "repeat-notice": CONFIG["RATE_LIMIT_REPEAT_NOTICE"],
     "secure-message": CONFIG["RATE_LIMIT_SECURE_MESSAGE"],
     "cookie-choice": CONFIG["RATE_LIMIT_COOKIE_CHOICE"],
+    "newsletter-subscribe": CONFIG["RATE_LIMIT_NEWSLETTER_SUBSCRIBE"],
+    "newsletter-confirmation": CONFIG["RATE_LIMIT_NEWSLETTER_CONFIRMATION"],
+    "competition-entry": CONFIG["RATE_LIMIT_COMPETITION_ENTRY"],
     "api-auth-failures": CONFIG["RATE_LIMIT_API_AUTH_FAILURES"],
 }
 
