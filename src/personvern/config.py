@@ -83,12 +83,24 @@ Keys (see docs/operations.md for the operator's view):
 ``RATE_LIMIT_NEWSLETTER_CONFIRMATION``  Newsletter confirmation mails to one address
                    (default ``1/10m``); the form answers alike, the extra mail is not sent.
 ``RATE_LIMIT_COMPETITION_ENTRY``  Competition entry posts per client (default ``20/h``).
+``RATE_LIMIT_JOB_APPLICATION``  Open job application posts per client (default ``10/h``).
 ``RATE_LIMIT_API_AUTH_FAILURES``  API calls with a wrong token per client
                    (default ``20/10m``); after that every token is refused with
                    429 until the window ends.
 ``ADMIN_LOGIN_FAILURE_LIMIT``  Failed back-office logins per user name and
                    client address before that pair is locked out (default 5).
 ``ADMIN_LOGIN_COOLOFF_MINUTES``  How long the lock-out lasts (default 15).
+``CLE_PERIOD_YEARS``  Continuing legal education (Min side's record): length of a
+                   period in whole calendar years (default 5).
+``CLE_PERIOD_START_YEAR``  The year the first period begins on 1 January (default
+                   2020): periods are fixed, back to back, aligned to calendar
+                   years in Norwegian time (2020–2024, 2025–2029, …), as the
+                   Bar Association counts them; a course counts in the period
+                   of the day it ends.
+``CLE_REQUIRED_HOURS``  Hours needed in a period (default 80).
+``CLE_MIN_ETHICS_HOURS``  Of those, at least this many in legal ethics (default 5).
+``CLE_MAX_NON_LEGAL_HOURS``  Non-legal hours count towards the requirement up to
+                   this many a period (default 25); more are shown but not counted.
 """
 
 from __future__ import annotations
@@ -133,9 +145,15 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_NEWSLETTER_SUBSCRIBE": "10/h",
     "RATE_LIMIT_NEWSLETTER_CONFIRMATION": "1/10m",
     "RATE_LIMIT_COMPETITION_ENTRY": "20/h",
+    "RATE_LIMIT_JOB_APPLICATION": "10/h",
     "RATE_LIMIT_API_AUTH_FAILURES": "20/10m",
     "ADMIN_LOGIN_FAILURE_LIMIT": "5",
     "ADMIN_LOGIN_COOLOFF_MINUTES": "15",
+    "CLE_PERIOD_YEARS": "5",
+    "CLE_PERIOD_START_YEAR": "2020",
+    "CLE_REQUIRED_HOURS": "80",
+    "CLE_MIN_ETHICS_HOURS": "5",
+    "CLE_MAX_NON_LEGAL_HOURS": "25",
 }
 
 
@@ -222,6 +240,16 @@ def _check_rate_limits(values: dict[str, str]) -> None:
                 f"s, m, h, d), not {values[key]!r}."
             )
         values[key] = values[key].strip()
+    for key in ("CLE_PERIOD_YEARS", "CLE_PERIOD_START_YEAR"):
+        if not values[key].strip().isdigit() or int(values[key]) < 1:
+            raise ConfigurationError(
+                f"PERSONVERN_{key} must be a whole number of at least 1, not {values[key]!r}."
+            )
+    for key in ("CLE_REQUIRED_HOURS", "CLE_MIN_ETHICS_HOURS", "CLE_MAX_NON_LEGAL_HOURS"):
+        if not values[key].strip().isdigit():
+            raise ConfigurationError(
+                f"PERSONVERN_{key} must be a whole number of hours, not {values[key]!r}."
+            )
     for key in ("ADMIN_LOGIN_FAILURE_LIMIT", "ADMIN_LOGIN_COOLOFF_MINUTES"):
         if not values[key].strip().isdigit() or int(values[key]) < 1:
             raise ConfigurationError(
