@@ -84,12 +84,22 @@ Keys (see docs/operations.md for the operator's view):
                    (default ``1/10m``); the form answers alike, the extra mail is not sent.
 ``RATE_LIMIT_COMPETITION_ENTRY``  Competition entry posts per client (default ``20/h``).
 ``RATE_LIMIT_JOB_APPLICATION``  Open job application posts per client (default ``10/h``).
+``RATE_LIMIT_PORTAL_SIGN_IN``  Min side sign-in link requests per client (default ``10/h``).
+``RATE_LIMIT_PORTAL_LINK``  Min side sign-in links mailed to one address (default
+                   ``1/5m``); the form answers alike, the extra link is not mailed.
+``RATE_LIMIT_VERIFY_CODE``  Privacy-request confirmation codes entered per client
+                   (default ``20/h``; wrong codes are also counted per request).
 ``RATE_LIMIT_API_AUTH_FAILURES``  API calls with a wrong token per client
                    (default ``20/10m``); after that every token is refused with
                    429 until the window ends.
 ``ADMIN_LOGIN_FAILURE_LIMIT``  Failed back-office logins per user name and
                    client address before that pair is locked out (default 5).
 ``ADMIN_LOGIN_COOLOFF_MINUTES``  How long the lock-out lasts (default 15).
+``PORTAL_LINK_MINUTES``  How long a Min side sign-in link is valid (default 15);
+                   each link can be used once.
+``PORTAL_SESSION_MINUTES``  How long a Min side sign-in lasts (default 30).
+``PORTAL_BUNDLE_DAYS``  Days a fulfilled access or portability request's file stays
+                   downloadable in Min side before the worker deletes it (default 30).
 ``CLE_PERIOD_YEARS``  Continuing legal education (Min side's record): length of a
                    period in whole calendar years (default 5).
 ``CLE_PERIOD_START_YEAR``  The year the first period begins on 1 January (default
@@ -146,7 +156,13 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_NEWSLETTER_CONFIRMATION": "1/10m",
     "RATE_LIMIT_COMPETITION_ENTRY": "20/h",
     "RATE_LIMIT_JOB_APPLICATION": "10/h",
+    "RATE_LIMIT_PORTAL_SIGN_IN": "10/h",
+    "RATE_LIMIT_PORTAL_LINK": "1/5m",
+    "RATE_LIMIT_VERIFY_CODE": "20/h",
     "RATE_LIMIT_API_AUTH_FAILURES": "20/10m",
+    "PORTAL_LINK_MINUTES": "15",
+    "PORTAL_SESSION_MINUTES": "30",
+    "PORTAL_BUNDLE_DAYS": "30",
     "ADMIN_LOGIN_FAILURE_LIMIT": "5",
     "ADMIN_LOGIN_COOLOFF_MINUTES": "15",
     "CLE_PERIOD_YEARS": "5",
