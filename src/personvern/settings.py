@@ -183,6 +183,9 @@ LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English")]
 TIME_ZONE = CONFIG["TIME_ZONE"]
 USE_I18N = True
 USE_TZ = True
+# Dates in words and a 24-hour clock in both languages (site/formats; the filters
+# of site_tags use them): "3. desember 2026 kl. 09:00", "3 December 2026, 09:00".
+FORMAT_MODULE_PATH = ["personvern.site.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
