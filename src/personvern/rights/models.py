@@ -60,12 +60,16 @@ class Channel(models.TextChoices):
     API = "api", _("API")
     STAFF = "staff", _("received by staff")
     PHONE = "phone", _("phone")
+    # Made by the person on Min side, signed in by a link mailed to an address we hold.
+    PORTAL = "portal", _("Min side")
 
 
 class VerificationMethod(models.TextChoices):
     CODE = "code", _("code sent by e-mail")
     LINK = "link", _("link sent by e-mail")
     STAFF = "staff", _("confirmed by staff")
+    # Made while signed in to Min side: the sign-in link went to an address we hold (ADR 0018).
+    SIGNED_IN = "signed-in", _("signed in to Min side")
 
 
 class Request(models.Model):
