@@ -9,6 +9,7 @@ urlpatterns = [
     path("courses/", include("personvern.courses.urls")),
     path("newsletter/", include("personvern.newsletter.urls")),
     path("me/", include("personvern.portal.urls")),
+    path("privacy/requests/", include("personvern.rights.urls")),
     path("jobs/", include("personvern.recruitment.urls")),
     path("", include("personvern.site_urls")),
 ]
