@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("personvern.api.urls")),
     path("courses/", include("personvern.courses.urls")),
+    path("competitions/", include("personvern.competitions.urls")),
     path("newsletter/", include("personvern.newsletter.urls")),
     path("me/", include("personvern.portal.urls")),
     path("privacy/requests/", include("personvern.rights.urls")),

@@ -16,9 +16,18 @@ from personvern.core.models import Person
 
 
 class Competition(models.Model):
-    """A competition. Holds no personal data."""
+    """A competition. Holds no personal data.
+
+    Its public page is ``/competitions/<slug>/``; it takes entries until ``ends_at``.
+    """
 
     title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("address"), max_length=80, unique=True, help_text=_(
+        "The last part of the competition's web address: /competitions/<address>/."))
+    description = models.TextField(
+        _("description and rules"), blank=True,
+        help_text=_("Shown on the entry page: what to do, the prize, how the winner is chosen."),
+    )
     ends_at = models.DateTimeField(_("ends"))
 
     class Meta:

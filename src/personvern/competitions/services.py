@@ -6,12 +6,16 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from personvern.competitions.models import Competition, Entry
 from personvern.core.audit import audit_log
-from personvern.core.services import person_get_or_create
+from personvern.core.ratelimits import allow
+from personvern.core.services import normalise_email, person_get_or_create
+from personvern.worker.outbox import queue_mail
 
 ACTIVITY = "competitions"
 
@@ -20,14 +24,39 @@ ENDED = _("The competition has ended.")
 CONTRIBUTION_NEEDED = _("An entry needs a contribution.")
 ALREADY_ENTERED = _("This person has already entered the competition.")
 FEEDBACK_NEEDED = _("Feedback cannot be empty.")
+SLUG_TAKEN = _("Another competition already has this address.")
+SLUG_INVALID = _("Use only letters a–z, digits and hyphens in the address.")
+SUBJECT_RECEIPT = _("Your entry in %(title)s")
 
 
-def competition_create(*, title: str, ends_at: datetime, actor: str) -> Competition:
-    """Create a competition that accepts entries until ``ends_at``."""
+def _unique_slug(title: str) -> str:
+    base = slugify(title)[:60].strip("-") or "competition"
+    slug, n = base, 2
+    while Competition.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def competition_create(
+    *, title: str, ends_at: datetime, actor: str, slug: str = "", description: str = ""
+) -> Competition:
+    """Create a competition that accepts entries until ``ends_at``.
+
+    Its page is ``/competitions/<slug>/``; without ``slug`` one is made from the
+    title. ``description`` is shown on the page: the task, the prize, the rules.
+    """
     if not title.strip():
         raise ValidationError({"title": TITLE_NEEDED})
+    if slug:
+        if slugify(slug) != slug:
+            raise ValidationError({"slug": SLUG_INVALID})
+        if Competition.objects.filter(slug=slug).exists():
+            raise ValidationError({"slug": SLUG_TAKEN})
     with transaction.atomic():
-        competition = Competition.objects.create(title=title.strip(), ends_at=ends_at)
+        competition = Competition.objects.create(
+            title=title.strip(), slug=slug or _unique_slug(title), ends_at=ends_at,
+            description=description.strip(),
+        )
         audit_log(
             actor=actor,
             action="competition.created",
@@ -81,7 +110,9 @@ def entry_submit(
                 now=now,
             )
     except IntegrityError as exc:
-        raise ValidationError({"email": ALREADY_ENTERED}) from exc
+        raise ValidationError(
+            {"email": ValidationError(ALREADY_ENTERED, code="already_entered")}
+        ) from exc
     return entry
 
 
@@ -103,3 +134,57 @@ def entry_give_feedback(
             now=now,
         )
     return entry
+
+
+def is_already_entered(exc: ValidationError) -> bool:
+    """Whether ``exc`` is :func:`entry_submit` refusing a second entry of one person."""
+    errors = getattr(exc, "error_dict", {}).get("email", [])
+    return any(error.code == "already_entered" for error in errors)
+
+
+def entry_receipt_send(
+    *, entry: Entry, email: str, actor: str, now: datetime | None = None
+) -> None:
+    """Queue the receipt of a new entry to the address the entrant gave (with the entry)."""
+    body = render_to_string(
+        "competitions/email/receipt.txt", {"competition": entry.competition, "entry": entry}
+    )
+    queue_mail(
+        to=normalise_email(email),
+        subject=str(SUBJECT_RECEIPT % {"title": entry.competition.title}),
+        body=body, kind="competition-entry-receipt", person=entry.person, now=now,
+    )
+    audit_log(
+        actor=actor, action="competition.receipt_sent", person=entry.person,
+        activity=ACTIVITY, data={"entry": entry.pk}, now=now,
+    )
+
+
+def entry_duplicate_notice_send(
+    *, competition: Competition, email: str, actor: str, now: datetime | None = None
+) -> bool:
+    """Tell the owner of ``email`` that a second entry in ``competition`` was not taken.
+
+    The public form answers a second entry like a first (docs/decisions/0022),
+    so it cannot be used to learn who entered; the address's owner hears of it
+    here. At most ``PERSONVERN_RATE_LIMIT_REPEAT_NOTICE`` notices go to one
+    address. Nothing of the second entry is stored. Returns whether it was sent.
+    """
+    from personvern.core.selectors import person_by_email
+
+    address = normalise_email(email)
+    if not allow("repeat-notice", address):
+        return False
+    person = person_by_email(address)
+    queue_mail(
+        to=address, subject=str(SUBJECT_RECEIPT % {"title": competition.title}),
+        body=render_to_string(
+            "competitions/email/already_entered.txt", {"competition": competition}
+        ),
+        kind="competition-duplicate-notice", person=person, now=now,
+    )
+    audit_log(
+        actor=actor, action="competition.duplicate_notice_sent", person=person,
+        activity=ACTIVITY, data={"competition": competition.pk}, now=now,
+    )
+    return True
