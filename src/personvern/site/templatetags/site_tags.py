@@ -6,6 +6,10 @@ Tags:
     ``{% cookie_banner %}``        the analytics question (until answered)
     ``{% language_switcher %}``    buttons for nb / en
 
+Other filters:
+    ``{{ request.path|is_under:"/courses/" }}``  whether a path is at or below a prefix
+                                                 (the main navigation's aria-current)
+
 Date and time filters (always in the site's time zone, Europe/Oslo, and in the
 page's language, through the formats in ``personvern.site.formats``; 24-hour
 clock in both languages; an empty value gives an empty string):
@@ -119,3 +123,13 @@ def iso_day(value: Any) -> str:
         return ""
     local = _local(value)
     return (local.date() if isinstance(local, datetime) else local).isoformat()
+
+
+@register.filter
+def is_under(path: Any, prefix: Any) -> bool:
+    """Whether ``path`` is ``prefix`` or below it (``/`` only matches itself)."""
+    if not isinstance(path, str) or not isinstance(prefix, str) or not prefix:
+        return False
+    if prefix == "/":
+        return path == "/"
+    return path == prefix or path.startswith(prefix.rstrip("/") + "/")
