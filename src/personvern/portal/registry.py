@@ -40,6 +40,8 @@ class Section:
     ``order``: position on the page, lowest first.
     ``always``: shown even when ``context`` returns ``None`` (a form to make a
         request belongs on every page, even an empty one).
+    ``base_context``: optional ``() -> context`` given to the template whether or
+        not ``context`` returned anything (an empty form, for example).
     """
 
     key: str
@@ -48,6 +50,7 @@ class Section:
     context: SectionContext
     order: int = 100
     always: bool = False
+    base_context: Callable[[], Mapping[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

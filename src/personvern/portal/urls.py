@@ -9,6 +9,10 @@ app_name = "portal"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("sign-in/", views.sign_in, name="sign-in"),
+    path("sign-in/sent/", views.sign_in_sent, name="sign-in-sent"),
+    path("sign-in/link/<str:token>/", views.sign_in_link, name="sign-in-link"),
+    path("sign-out/", views.sign_out, name="sign-out"),
+    path("signed-out/", views.signed_out, name="signed-out"),
 ]
 
 # The apps' own pages (cancel, download, withdraw ...), each under its prefix and

@@ -88,3 +88,22 @@ register(
         ),
     )
 )
+
+
+def run_bundles_expire(ctx: JobContext) -> Counts:
+    from personvern.rights.selfservice import bundles_expire
+
+    return {"deleted": bundles_expire(now=ctx.now)}
+
+
+register(
+    Job(
+        name="rights-bundles-expire",
+        schedule=daily("03:15"),
+        run=run_bundles_expire,
+        description=_(
+            "Delete the files of fulfilled access and portability requests once they have "
+            "been downloadable on Min side for the configured number of days"
+        ),
+    )
+)

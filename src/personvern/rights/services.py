@@ -420,7 +420,9 @@ def request_fulfil(
     ``changes`` (rectification): ``{"core.Person": {"family_name": "…"},
     "app.Model:<pk>": {"field": value}}``; ``ground`` (restriction): an
     Art. 18(1) letter; ``activity`` (objection): a policy activity id or
-    ``direct-marketing``. Access writes the bundle to ``DATA_DIR/exports``.
+    ``direct-marketing``. Access writes the bundle to ``DATA_DIR/exports``
+    (portability its JSON file), downloadable on Min side; the person is told
+    by mail that it is ready (:mod:`personvern.rights.selfservice`).
     The result records what was done and, for erasure, what was kept and why.
     """
     from personvern.rights import engine
@@ -459,6 +461,12 @@ def request_fulfil(
         Request.objects.filter(pk=request.pk).update(
             status=RequestStatus.COMPLETED, completed_at=now, result=result
         )
+        if request.type in (RequestType.ACCESS, RequestType.PORTABILITY):
+            # The file is downloaded on Min side, never mailed: the mail says it is ready.
+            from personvern.rights.selfservice import bundle_ready_notify
+
+            request.completed_at = now
+            bundle_ready_notify(request=request, now=now, lang=lang)
         audit_log(
             actor=actor,
             action="rights.request.completed",

@@ -1,8 +1,10 @@
 """Confirming that a privacy request comes from the person it is about.
 
 Either by a one-time code e-mailed to an address the person holds
-(:func:`request_send_verification`, then :func:`request_verify` with the code),
-or by staff who confirmed the identity another way and say how (a note). Codes
+(:func:`request_send_verification`, then :func:`request_verify` with the code,
+entered on the page the mail links to), by staff who confirmed the identity
+another way and say how (a note), or by the person's sign-in to Min side when
+they make the request there (:func:`request_verify_signed_in`, ADR 0018). Codes
 are stored as a keyed digest only; wrong codes are counted outside the
 rolled-back transaction so guessing stays bounded. The deadline does not move
 while verification is pending (ADR 0006).
@@ -20,10 +22,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
+from personvern.core.models import Person
 from personvern.rights.common import _lock, _person_address, _require_open
 from personvern.rights.models import Request, RequestStatus, VerificationMethod
 from personvern.worker.outbox import queue_mail
@@ -43,12 +47,19 @@ NO_CODE_SENT = _("No code has been sent for this request.")
 CODE_EXPIRED = _("The code has expired; send a new one.")
 TOO_MANY_CODES = _("Too many wrong codes; send a new one.")
 WRONG_CODE = _("The code is wrong.")
+NOT_THIS_PERSON = _("The request is not the signed-in person's.")
 
 
 def _code_digest(request: Request, code: str) -> str:
     key = settings.SECRET_KEY.encode()
     msg = f"rights-verification:{request.public_id}:{code.strip()}".encode()
     return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+def verify_url(request: Request) -> str:
+    """The absolute address of the page where the person enters the code."""
+    path = reverse("rights:verify", args=[request.public_id])
+    return f"{settings.PERSONVERN_BASE_URL}{path}"
 
 
 def request_send_verification(*, request: Request, actor: str, now: datetime | None = None) -> str:
@@ -83,7 +94,10 @@ def request_send_verification(*, request: Request, actor: str, now: datetime | N
         )
         body = render_to_string(
             "rights/email/verification.txt",
-            {"code": code, "request": request, "ttl_days": VERIFICATION_CODE_TTL.days},
+            {
+                "code": code, "request": request, "ttl_days": VERIFICATION_CODE_TTL.days,
+                "verify_url": verify_url(request),
+            },
         )
         # Queued in the transaction: the code is recorded as sent exactly when the
         # mail is queued; the worker sends it (ADR 0014).
@@ -150,6 +164,44 @@ def _verify(
             person=request.person,
             activity="privacy-requests",
             data={"request": str(request.public_id), "method": str(method)},
+            now=now,
+        )
+    request.refresh_from_db()
+    return request
+
+
+def request_verify_signed_in(
+    *, request: Request, person: Person, actor: str, now: datetime | None = None
+) -> Request:
+    """Record that the request is verified by ``person``'s sign-in to Min side (ADR 0018).
+
+    Only for a request of the signed-in person, made while signed in: the
+    sign-in link went to an address the system holds for them.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = _lock(request)
+        _require_open(request)
+        if request.verified_at is not None:
+            raise ValidationError({"verified_at": ALREADY_VERIFIED})
+        if request.person_id != person.pk:
+            raise ValidationError({"person": NOT_THIS_PERSON})
+        status = (
+            RequestStatus.IN_PROGRESS if request.status == RequestStatus.PENDING else request.status
+        )
+        Request.objects.filter(pk=request.pk).update(
+            verified_at=now,
+            verification_method=VerificationMethod.SIGNED_IN,
+            verification_note="",
+            verification_code_digest="",
+            status=status,
+        )
+        audit_log(
+            actor=actor,
+            action="rights.request.verified",
+            person=person,
+            activity="privacy-requests",
+            data={"request": str(request.public_id), "method": str(VerificationMethod.SIGNED_IN)},
             now=now,
         )
     request.refresh_from_db()

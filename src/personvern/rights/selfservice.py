@@ -1,0 +1,156 @@
+"""The person's own side of privacy requests: made on Min side, answered there.
+
+- :func:`request_make_signed_in`: a request the signed-in person makes on Min
+  side; it counts as verified by the sign-in (ADR 0018) and goes to the data
+  protection officer's list like any other.
+- :func:`bundle_ready_notify`: when an access or portability request is
+  fulfilled, the person is told by e-mail that the file is ready on Min side.
+  The mail links to Min side and carries none of the data: the file is never
+  attached to a mail.
+- :func:`bundle_download`: the file of the person's own fulfilled request
+  (audited), while it is kept: ``PORTAL_BUNDLE_DAYS`` (default 30) after the
+  request was completed; then :func:`bundles_expire` (the worker's
+  ``rights-bundles-expire`` job) deletes it and notes that on the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from personvern.core.audit import audit_log
+from personvern.core.models import Person
+from personvern.rights.common import _person_address
+from personvern.rights.engine.files import export_path
+from personvern.rights.models import Channel, Request, RequestStatus, RequestType
+from personvern.rights.verification import request_verify_signed_in
+from personvern.worker.outbox import queue_mail
+
+#: Request types whose answer is a file the person downloads on Min side.
+FILE_TYPES = (RequestType.ACCESS, RequestType.PORTABILITY)
+SUBJECT_READY = _("Your privacy request: your data is ready on My page")
+
+
+def person_actor(person: Person) -> str:
+    """The audit actor of something the person did themselves on Min side."""
+    return f"person:{person.public_id}"
+
+
+def bundle_days() -> timedelta:
+    return timedelta(days=int(settings.PORTAL_BUNDLE_DAYS))
+
+
+def request_make_signed_in(
+    *, person: Person, type: RequestType | str, details: str = "",  # noqa: A002
+    now: datetime | None = None,
+) -> Request:
+    """Register ``person``'s request made on Min side, verified by their sign-in."""
+    from personvern.rights.services import request_create
+
+    now = now or timezone.now()
+    actor = person_actor(person)
+    with transaction.atomic():
+        request = request_create(
+            type=type, person=person, channel=Channel.PORTAL, received_at=now, actor=actor,
+            notes=details.strip(), now=now,
+        )
+        return request_verify_signed_in(request=request, person=person, actor=actor, now=now)
+
+
+def available_until(request: Request) -> datetime | None:
+    """Until when the file of a completed access or portability request is kept."""
+    if request.completed_at is None or request.type not in FILE_TYPES:
+        return None
+    return request.completed_at + bundle_days()
+
+
+def bundle_ready_notify(*, request: Request, now: datetime, lang: str) -> bool:
+    """Queue the "your data is ready" mail (inside ``request_fulfil``'s transaction).
+
+    Only when the person has an e-mail address; the mail links to Min side.
+    """
+    if request.person is None:
+        return False
+    address = _person_address(request.person)
+    if address is None:
+        return False
+    until = request.completed_at or now
+    with translation.override(lang):
+        body = render_to_string(
+            "rights/email/bundle_ready.txt",
+            {
+                "url": f"{settings.PERSONVERN_BASE_URL}{reverse('portal:home')}",
+                "request": request,
+                "until": until + bundle_days(),
+                "days": bundle_days().days,
+            },
+        )
+        subject = str(SUBJECT_READY)
+    queue_mail(
+        to=address, subject=subject, body=body, kind="rights-bundle-ready",
+        person=request.person, now=now,
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    filename: str
+    content_type: str
+
+
+def bundle_download(
+    *, person: Person, public_id: str, now: datetime | None = None
+) -> Download | None:
+    """The file of ``person``'s own fulfilled request, audited; None if there is none."""
+    now = now or timezone.now()
+    request = Request.objects.filter(
+        public_id=public_id, person=person, status=RequestStatus.COMPLETED, type__in=FILE_TYPES
+    ).first()
+    if request is None:
+        return None
+    path = export_path(request)
+    if path is None:
+        return None
+    with transaction.atomic():
+        audit_log(
+            actor=person_actor(person), action="rights.request.file_downloaded", person=person,
+            activity="privacy-requests", data={"request": str(request.public_id)}, now=now,
+        )
+    content_type = "application/zip" if path.suffix == ".zip" else "application/json"
+    return Download(path=path, filename=path.name, content_type=content_type)
+
+
+def bundles_expire(*, now: datetime | None = None) -> int:
+    """Delete the files of access and portability requests completed over
+    ``PORTAL_BUNDLE_DAYS`` ago; returns how many were deleted."""
+    now = now or timezone.now()
+    due = Request.objects.filter(
+        status=RequestStatus.COMPLETED, type__in=FILE_TYPES,
+        completed_at__lt=now - bundle_days(), person__isnull=False,
+    ).exclude(result__has_key="file_deleted").select_related("person")
+    deleted = 0
+    for request in due.iterator():
+        path = export_path(request)
+        with transaction.atomic():
+            if path is not None:
+                path.unlink(missing_ok=True)
+                deleted += 1
+            Request.objects.filter(pk=request.pk).update(
+                result={**(request.result or {}), "file_deleted": now.date().isoformat()}
+            )
+            audit_log(
+                actor="worker:rights-bundles-expire", action="rights.request.file_deleted",
+                subject=request.subject, activity="privacy-requests",
+                data={"request": str(request.public_id)}, now=now,
+            )
+    return deleted
