@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
+from personvern.core.policy import current_policy
 from personvern.core.scanning import ScanResult, ScanStatus, audit_scan, scan_or_refuse
 from personvern.core.services import person_get_or_create
+from personvern.policy.models import normalise_lang
 from personvern.recruitment.models import (
     Application,
     ApplicationDocument,
@@ -23,8 +27,12 @@ from personvern.recruitment.models import (
     NoteKind,
     Position,
 )
+from personvern.worker.outbox import queue_mail
 
 ACTIVITY = "recruitment"
+#: The policy's retention rule of open applications (R27): the site shows its period.
+OPEN_APPLICATION_RULE = "open-application"
+SUBJECT_RECEIPT = _("We have received your application")
 #: Where a document came from, in the audit entries of its virus scan.
 SCAN_CHANNEL = "recruitment"
 
@@ -44,12 +52,17 @@ ACCEPTED_CONTENT_TYPES = frozenset(
 
 @dataclass(frozen=True)
 class DocumentUpload:
-    """A document as it arrives: kind, original file name, content type and bytes."""
+    """A document as it arrives: kind, original file name, content type and bytes.
+
+    ``field`` is the form field a refusal of the document names (an infected CV
+    is refused next to the CV field).
+    """
 
     kind: str
     filename: str
     content_type: str
     content: bytes
+    field: str = "documents"
 
 
 def position_create(*, title: str, actor: str, posted_at: datetime | None = None) -> Position:
@@ -115,7 +128,7 @@ def _validate_document(document: DocumentUpload, where: str) -> None:
 def _scan_document(document: DocumentUpload, *, actor: str, now: datetime) -> ScanResult:
     """Scan a document for malware (R21); an infected or unscannable one is refused."""
     return scan_or_refuse(
-        document.content, name=document.filename, field="documents", actor=actor,
+        document.content, name=document.filename, field=document.field, actor=actor,
         activity=ACTIVITY, channel=SCAN_CHANNEL, now=now,
     )
 
@@ -133,12 +146,15 @@ def application_receive(
     documents: Iterable[DocumentUpload] = (),
     external_ref: str = "",
     received_at: datetime | None = None,
+    then: Callable[[Application], object] | None = None,
 ) -> Application:
     """Register an application (with its documents), for a position or open (R24, R26).
 
     The person is found by e-mail or created. Everything is validated, and every
     document scanned for malware (R21), before anything is written, so a bad or
     infected document leaves nothing behind (the refused verdict is audited).
+    ``then`` runs in the transaction that stores the application (its receipt
+    is queued there).
     """
     received_at = received_at or timezone.now()
     if source not in ApplicationSource.values:
@@ -203,6 +219,8 @@ def application_receive(
             },
             now=received_at,
         )
+        if then is not None:
+            then(application)
     return application
 
 
@@ -307,3 +325,46 @@ def application_end_employment(
             data={"application": application.pk},
         )
     return application
+
+
+def open_application_keep(lang: str | None = None) -> str:
+    """How long an open application is kept, in words ("210 days"), from the policy (R27)."""
+    rule = current_policy().activity(ACTIVITY).rule(OPEN_APPLICATION_RULE)
+    return rule.keep.describe(normalise_lang(lang or translation.get_language()))
+
+
+def open_application_submit(
+    *,
+    email: str,
+    given_name: str,
+    family_name: str,
+    message: str,
+    cv: DocumentUpload,
+    letter: DocumentUpload,
+    actor: str,
+    phone: str = "",
+    now: datetime | None = None,
+) -> Application:
+    """An open application from the public form (R24, R27), with its receipt mail.
+
+    Both documents are scanned before anything is written (R21); an infected or
+    unscannable one is refused on its own field and nothing is stored. The
+    receipt, queued in the same transaction, says that the application and how
+    many documents arrived and how long we keep it; it repeats none of it.
+    """
+    now = now or timezone.now()
+
+    def receipt(application: Application) -> None:
+        body = render_to_string(
+            "recruitment/email/application_receipt.txt", {"keep": open_application_keep()}
+        )
+        queue_mail(
+            to=email, subject=str(SUBJECT_RECEIPT), body=body, kind="application-receipt",
+            person=application.person, now=now,
+        )
+
+    return application_receive(
+        email=email, source=ApplicationSource.DIRECT, actor=actor, given_name=given_name,
+        family_name=family_name, phone=phone, letter=message, documents=[cv, letter],
+        received_at=now, then=receipt,
+    )
