@@ -69,3 +69,42 @@ class RegistrationForm(forms.Form):
     def service_kwargs(self) -> dict[str, Any]:
         """The cleaned data as keyword arguments of ``registration_create``."""
         return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class CatalogueFilterForm(forms.Form):
+    """The course list's search and filters: a plain GET form, every field optional.
+
+    The subject and month choices are those of the upcoming courses; a value that
+    is not among them (an old bookmark) is reported next to its field and left out.
+    """
+
+    q = forms.CharField(
+        label=_("Search"), required=False, max_length=100,
+        help_text=_("Words in the title, subject or summary."),
+    )
+    subject = forms.ChoiceField(label=_("Subject"), required=False)
+    month = forms.ChoiceField(label=_("Month"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Format"), required=False,
+        choices=[("", _("Digital and physical")), ("physical", _("Physical (on site)")),
+                 ("digital", _("Digital"))],
+    )
+
+    def __init__(
+        self, *args: Any, subjects: list[str], months: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        subject = self.fields["subject"]
+        month = self.fields["month"]
+        assert isinstance(subject, forms.ChoiceField) and isinstance(month, forms.ChoiceField)
+        subject.choices = [("", _("All subjects")), *((s, s) for s in subjects)]
+        month.choices = [("", _("All months")), *months]
+
+    def filters(self) -> dict[str, str]:
+        """The valid filters as keyword arguments of ``course_catalogue``."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "query": data.get("q", ""), "subject": data.get("subject", ""),
+            "month": data.get("month", ""), "kind": data.get("kind", ""),
+        }

@@ -172,6 +172,12 @@ class Registration(models.Model):
     departure_date = personal(models.DateField(_("departure"), null=True, blank=True))
     attended = personal(models.BooleanField(_("attended"), null=True, blank=True))
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    #: The language the person registered in ("nb", "en"): the mails about the
+    #: registration (confirmation, waiting list, a seat freed, cancellation) are
+    #: written in it. Empty for registrations made elsewhere: the site's default.
+    language = personal(
+        models.CharField(_("language"), max_length=8, blank=True, db_default="", default="")
+    )
     #: When the person's customer relationship ends: the end of the last course
     #: any of their registrations is for, the same on all of them. Kept by the
     #: course services (``customer_relationships_refresh``) so retention reads

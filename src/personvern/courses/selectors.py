@@ -17,20 +17,28 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
+    F,
     Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Greatest, TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.models import Membership, Organisation
 from personvern.core.selectors import restricted_person_ids
-from personvern.courses.models import Course, HotelTransfer, Registration, RegistrationStatus
+from personvern.courses.models import (
+    Course,
+    CourseKind,
+    HotelTransfer,
+    Registration,
+    RegistrationStatus,
+)
 
 #: Legal dates (membership periods, course end dates) are judged in Norway.
 LEGAL_TZ = ZoneInfo("Europe/Oslo")
@@ -191,3 +199,90 @@ def hotel_deletions_overdue(*, today: date) -> QuerySet[HotelTransfer]:
         .select_related("course")
         .order_by("delete_by")
     )
+
+
+# -- the public course list and course page ------------------------------------
+
+
+def _with_seats(qs: QuerySet[Course]) -> QuerySet[Course]:
+    """Courses with their venue, confirmed and wait-listed counts and seats left,
+    all in the one query that reads them (no query per course)."""
+    return (
+        qs.select_related("venue")
+        .annotate(
+            confirmed_count=Count(
+                "registrations", filter=Q(registrations__status=RegistrationStatus.CONFIRMED)
+            ),
+            waitlisted_count=Count(
+                "registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)
+            ),
+        )
+        .annotate(seats_left=Greatest(F("capacity") - F("confirmed_count"), Value(0)))
+    )
+
+
+def upcoming(*, now: datetime) -> QuerySet[Course]:
+    """Courses that have not started, soonest first (no seat counts)."""
+    return Course.objects.filter(starts_at__gt=now).order_by("starts_at", "slug")
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime] | None:
+    """The first moment of ``month`` ("2027-01") and of the next, on Norway's clock;
+    ``None`` when it is not a month."""
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        first = datetime(year, number, 1, tzinfo=LEGAL_TZ)
+    except ValueError:
+        return None
+    following = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=LEGAL_TZ)
+    return first, following
+
+
+def course_catalogue(
+    *, now: datetime, query: str = "", subject: str = "", month: str = "", kind: str = ""
+) -> QuerySet[Course]:
+    """The public course list: upcoming courses with seat counts, filtered.
+
+    ``query`` is matched in title, subject and summary; ``subject`` is one of
+    :func:`catalogue_subjects`; ``month`` is "YYYY-MM" (on Norway's clock);
+    ``kind`` is ``digital`` or ``physical``. A filter that is not one of those
+    values is left out rather than refused (it comes from a plain GET form).
+    """
+    qs = upcoming(now=now)
+    words = query.split()
+    for word in words[:8]:
+        qs = qs.filter(
+            Q(title__icontains=word) | Q(subject__icontains=word) | Q(summary__icontains=word)
+        )
+    if subject:
+        qs = qs.filter(subject=subject)
+    bounds = month_bounds(month) if month else None
+    if bounds:
+        qs = qs.filter(starts_at__gte=bounds[0], starts_at__lt=bounds[1])
+    if kind in CourseKind.values:
+        qs = qs.filter(kind=kind)
+    return _with_seats(qs)
+
+
+def catalogue_subjects(*, now: datetime) -> list[str]:
+    """The subjects of the upcoming courses, for the subject filter (one query)."""
+    return list(
+        upcoming(now=now).exclude(subject="").order_by("subject")
+        .values_list("subject", flat=True).distinct()
+    )
+
+
+def catalogue_months(*, now: datetime) -> list[date]:
+    """The first day of each month (on Norway's clock) in which an upcoming course
+    starts, for the month filter (one query)."""
+    months = (
+        upcoming(now=now).annotate(month=TruncMonth("starts_at", tzinfo=LEGAL_TZ))
+        .order_by("month").values_list("month", flat=True).distinct()
+    )
+    return [timezone.localtime(m, LEGAL_TZ).date() if isinstance(m, datetime) else m
+            for m in months]
+
+
+def course_page(slug: str) -> Course:
+    """One course with its venue and seat counts (raises ``Course.DoesNotExist``)."""
+    return _with_seats(Course.objects.filter(slug=slug)).get()

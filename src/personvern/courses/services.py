@@ -21,13 +21,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
 from personvern.core.models import Person
 from personvern.core.ratelimits import allow
 from personvern.core.services import normalise_email, person_get_or_create
+from personvern.courses import mails
 from personvern.courses.lists import (
     ACTIVITY,
     EXPORT_FORMATS,
@@ -77,6 +78,10 @@ STARTED = _("The course has already started.")
 ALREADY_REGISTERED = _("This person is already registered for the course.")
 SUBJECT_RECEIPT = _("Your course registration: %(title)s")
 ALREADY_CANCELLED = _("This registration is already cancelled.")
+CANCEL_TOO_LATE = _(
+    "The course has started, so the registration can no longer be cancelled here. "
+    "Please contact us."
+)
 HOTEL_NAME_AND_EMAIL = _("A hotel needs both a name and an e-mail address.")
 ENDS_BEFORE_START = _("A course cannot end before it starts.")
 VENUE_NEEDED = _("A physical course needs a venue.")
@@ -295,12 +300,14 @@ def registration_create(
     overnight_stay: bool = False,
     arrival_date: date | None = None,
     departure_date: date | None = None,
+    language: str = "",
     actor: str,
     now: datetime | None = None,
 ) -> Registration:
     """Register a person for a course: confirmed while seats are free, else wait-listed.
 
     The person is found by e-mail or created (core ``person_get_or_create``).
+    ``language`` is the one the person registered in: their mails are written in it.
     Raises ``ValidationError`` naming the field when the data does not fit the
     course, the course is closed or full-and-started, or the person is already
     registered.
@@ -350,6 +357,7 @@ def registration_create(
             overnight_stay=overnight_stay,
             arrival_date=arrival_date if overnight_stay else None,
             departure_date=departure_date if overnight_stay else None,
+            language=language,
         )
         audit_log(
             actor=actor, action="registration.created", person=person, activity=ACTIVITY,
@@ -375,28 +383,19 @@ def is_already_registered(error: ValidationError) -> bool:
 def registration_receipt_send(
     *, registration: Registration, email: str, actor: str, now: datetime | None = None
 ) -> None:
-    """E-mail the registrant what became of their registration: a seat or the waiting list.
+    """E-mail the registrant what became of their registration (ADR 0012, ADR 0020).
 
-    The public form's receipt page says neither (ADR 0012): only the owner of
-    the address learns the status. Written in the language active now.
+    A seat: the confirmation with everything needed to attend and a calendar
+    file; no seat: the place on the waiting list. Both carry the link that
+    cancels the registration. The public form's receipt page says neither: only
+    the owner of the address learns the status. Written in the registration's
+    language; queued in the caller's transaction.
     """
-    course = registration.course
-    body = render_to_string(
-        "courses/email/receipt.txt",
-        {
-            "course": course,
-            "waitlisted": registration.status == RegistrationStatus.WAITLISTED,
-            "start": formats.date_format(timezone.localtime(course.starts_at, LEGAL_TZ),
-                                         "DATETIME_FORMAT"),
-        },
-    )
-    queue_mail(
-        to=email, subject=str(SUBJECT_RECEIPT % {"title": course.title}), body=body,
-        kind="registration-receipt", person=registration.person, now=now,
-    )
+    mails.registration_mail(registration, to=email, now=now)
     audit_log(
         actor=actor, action="registration.receipt_sent", person=registration.person,
-        activity=ACTIVITY, data={"registration": registration.pk}, now=now,
+        activity=ACTIVITY,
+        data={"registration": registration.pk, "status": registration.status}, now=now,
     )
 
 
@@ -580,12 +579,53 @@ def _fill_free_seats(course: Course, *, actor: str, now: datetime) -> list[Regis
     )
     for registration in first:
         registration.status = RegistrationStatus.CONFIRMED
+        registration.course = course
+        # The person is told, in the same transaction: the confirmation's content
+        # and the calendar file (ADR 0020). Before, a move up was silent.
+        mailed = mails.promotion_mail(registration, now=now)
         audit_log(
             actor=actor, action="registration.moved_up", person=registration.person,
             activity=ACTIVITY,
-            data={"course": course.pk, "registration": registration.pk}, now=now,
+            data={"course": course.pk, "registration": registration.pk, "mailed": mailed},
+            now=now,
         )
     return first
+
+
+def participant_may_cancel(registration: Registration, *, now: datetime | None = None) -> bool:
+    """Whether the participant may cancel ``registration`` themselves: an active
+    registration of a course that has not started."""
+    now = now or timezone.now()
+    return (
+        registration.status != RegistrationStatus.CANCELLED
+        and now < registration.course.starts_at
+    )
+
+
+def participant_cancel(
+    *, registration: Registration, actor: str, now: datetime | None = None
+) -> CancelResult:
+    """Cancel a registration at its participant's request (the mailed link, Min side).
+
+    Allowed until the course starts (``ValidationError`` on ``status`` after
+    that, or when it is already cancelled). In one transaction: the
+    cancellation, the receipt to the participant, and the move up of the first
+    person on the waiting list, who is told by mail (``_fill_free_seats``).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        course = _locked(registration.course)
+        if now >= course.starts_at:
+            raise ValidationError({"status": CANCEL_TOO_LATE})
+        result = registration_cancel(registration=registration, actor=actor, now=now)
+        result.cancelled.course = course
+        mailed = mails.cancellation_mail(result.cancelled, now=now)
+        audit_log(
+            actor=actor, action="registration.cancellation_receipt_sent",
+            person=result.cancelled.person, activity=ACTIVITY,
+            data={"registration": result.cancelled.pk, "mailed": mailed}, now=now,
+        )
+    return result
 
 
 def attendance_record(
