@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import smtplib
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core import mail
+from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
@@ -31,8 +32,9 @@ from personvern.core.models import (
     Organisation,
     Person,
 )
-from personvern.core.selectors import is_restricted
-from personvern.core.services import consent_record
+from personvern.core.ratelimits import allow
+from personvern.core.selectors import is_restricted, person_by_email
+from personvern.core.services import consent_record, normalise_email, person_create
 from personvern.newsletter.models import (
     Interaction,
     InteractionKind,
@@ -103,7 +105,11 @@ def newsletter_subscribe(
     if source == SubscriptionSource.MEMBER_ORGANISATION:
         if organisation not in Organisation.values:
             raise ValidationError({"organisation": ORGANISATION_NEEDED})
-    elif organisation:
+    elif organisation and not (
+        # A member of Advokatforeningen who signs up on our own form gets it on the
+        # basis of the membership, like one whose organisation passed them on.
+        source == SubscriptionSource.FORM and organisation == Organisation.ADVOKATFORENINGEN
+    ):
         raise ValidationError({"organisation": ORGANISATION_NOT_EXPECTED})
     if organisation == Organisation.ADVOKATFORENINGEN:
         basis = SubscriptionBasis.MEMBERSHIP
@@ -154,6 +160,204 @@ def newsletter_subscribe(
             now=now,
         )
     return subscription
+
+
+# --- Sign-up on the public form, with double opt-in (docs/decisions/0022) -------------
+
+#: Version of the sign-up form's consent text; bump it when the wording changes, so
+#: the consent ledger shows which text a subscriber agreed to. Old versions stay in
+#: :data:`CONSENT_TEXTS` while links made with them can still be confirmed.
+CONSENT_TEXT_VERSION = "newsletter-signup-1"
+CONSENT_TEXTS = {
+    CONSENT_TEXT_VERSION: _(
+        "Yes, send me the newsletter from Juristenes Utdanningssenter by e-mail, with news "
+        "about courses and events. You may note whether I open it and which links I click, "
+        "to make it more relevant. I can unsubscribe whenever I like, with the link at the "
+        "bottom of every newsletter."
+    ),
+}
+#: How long a confirmation link works.
+CONFIRMATION_MAX_AGE = timedelta(days=2)
+_SIGNUP_SALT = "personvern.newsletter.signup"
+
+SUBJECT_CONFIRM = _("Confirm your newsletter subscription")
+SUBJECT_ALREADY = _("You already receive our newsletter")
+LINK_USED = _(
+    "You unsubscribed after this link was sent, so it no longer works. "
+    "Sign up again if you want the newsletter."
+)
+UNKNOWN_TEXT_VERSION = _("This link was made for a consent text we no longer use.")
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a confirmation link carries: who asked, with which consent text, and when.
+
+    Nothing about a sign-up is stored before it is confirmed: the signed link is
+    the only record, and an unconfirmed one simply expires.
+    """
+
+    email: str
+    given_name: str
+    family_name: str
+    text_version: str
+    issued_at: datetime
+
+    @property
+    def consent_text(self) -> str:
+        return str(CONSENT_TEXTS.get(self.text_version, ""))
+
+
+def member_basis(person: Person | None, now: datetime | None = None) -> str:
+    """The member organisation whose membership ``person`` holds now, as far as the
+    newsletter is concerned (R17): ``advokatforeningen`` (the membership is the
+    basis), ``juristforbundet`` (consent is), or ``""`` (not a member)."""
+    if person is None:
+        return ""
+    now = now or timezone.now()
+    for organisation in (Organisation.ADVOKATFORENINGEN, Organisation.JURISTFORBUNDET):
+        if _has_active_membership(person, organisation, now):
+            return str(organisation)
+    return ""
+
+
+def signup_token(signup: SignUp) -> str:
+    """The signed token of a confirmation link (it expires: :func:`signup_from_token`)."""
+    return signing.dumps(
+        {
+            "e": signup.email, "g": signup.given_name, "f": signup.family_name,
+            "v": signup.text_version, "i": int(signup.issued_at.timestamp()),
+        },
+        salt=_SIGNUP_SALT, compress=True,
+    )
+
+
+def signup_from_token(token: str, *, now: datetime | None = None) -> SignUp:
+    """The sign-up a confirmation link carries.
+
+    Raises :class:`django.core.signing.SignatureExpired` for a link older than
+    :data:`CONFIRMATION_MAX_AGE` and :class:`django.core.signing.BadSignature`
+    for one that is not ours (forged, cut short, or for a text we do not know).
+    """
+    now = now or timezone.now()
+    payload = signing.loads(token, salt=_SIGNUP_SALT, max_age=CONFIRMATION_MAX_AGE)
+    try:
+        issued_at = datetime.fromtimestamp(int(payload["i"]), tz=UTC)
+        signup = SignUp(
+            email=str(payload["e"]), given_name=str(payload["g"]),
+            family_name=str(payload["f"]), text_version=str(payload["v"]), issued_at=issued_at,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise signing.BadSignature("not a sign-up token") from exc
+    if issued_at > now + timedelta(minutes=5):
+        raise signing.BadSignature("issued in the future")
+    if not signup.consent_text:
+        raise signing.BadSignature(str(UNKNOWN_TEXT_VERSION))
+    return signup
+
+
+def confirm_url(signup: SignUp) -> str:
+    """The absolute address of the confirmation link for ``signup``."""
+    return _absolute(reverse("newsletter:confirm", args=[signup_token(signup)]))
+
+
+def newsletter_signup_request(
+    *,
+    email: str,
+    given_name: str = "",
+    family_name: str = "",
+    text_version: str = CONSENT_TEXT_VERSION,
+    actor: str,
+    now: datetime | None = None,
+) -> bool:
+    """Mail the owner of ``email`` a link to confirm a sign-up from the public form.
+
+    Double opt-in (docs/decisions/0022): nothing is subscribed and nothing about
+    the sign-up is stored here; the link carries the address, the name and the
+    consent text version shown, signed and expiring. The mail says on which
+    basis the person would receive the newsletter (R17). An address that
+    already receives it is told so instead of getting a link. At most
+    ``PERSONVERN_RATE_LIMIT_NEWSLETTER_CONFIRMATION`` mails go to one address
+    (default one in 10 minutes); the form answers alike either way, so the
+    caller must not tell the visitor the outcome. Returns whether a mail was queued.
+    """
+    now = now or timezone.now()
+    address = normalise_email(email)
+    if text_version not in CONSENT_TEXTS:
+        raise ValidationError({"text_version": UNKNOWN_TEXT_VERSION})
+    if not allow("newsletter-confirmation", address):
+        return False
+    person = person_by_email(address)
+    subscription = (
+        Subscription.objects.filter(person=person, status=SubscriptionStatus.ACTIVE).first()
+        if person is not None else None
+    )
+    signup = SignUp(
+        email=address, given_name=given_name.strip(), family_name=family_name.strip(),
+        text_version=text_version, issued_at=now,
+    )
+    context = {
+        "organisation": member_basis(person, now),
+        "subscription": subscription,
+        "url": None if subscription else confirm_url(signup),
+        "hours": int(CONFIRMATION_MAX_AGE.total_seconds() // 3600),
+        "consent_text": signup.consent_text,
+    }
+    with transaction.atomic():
+        outbox.queue_mail(
+            to=address,
+            subject=str(SUBJECT_ALREADY if subscription else SUBJECT_CONFIRM),
+            body=render_to_string("newsletter/email/signup_confirm.txt", context),
+            kind="newsletter-signup-confirmation", person=person, now=now,
+        )
+        audit_log(
+            actor=actor, action="newsletter.signup_link_sent", person=person,
+            activity=ACTIVITY,
+            data={"text_version": text_version, "already_subscribed": subscription is not None},
+            now=now,
+        )
+    return True
+
+
+def newsletter_signup_confirm(
+    *, signup: SignUp, actor: str, now: datetime | None = None
+) -> Subscription:
+    """Confirm a sign-up from its link: the person (created if new, the address now
+    verified) is subscribed.
+
+    - A member of Advokatforeningen gets it on the basis of the active membership
+      (R17): no consent is recorded; the basis note names the form and text.
+    - Everyone else (Juristforbundet members, non-members) consents: the consent
+      ledger records the text version the link carries, channel ``form``.
+    An active subscription is left as it is. A link made before the person last
+    unsubscribed is refused: an old link must not undo a later opt-out (R18).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        person = person_by_email(signup.email)
+        if person is None:
+            person = person_create(
+                email=signup.email, given_name=signup.given_name,
+                family_name=signup.family_name, actor=actor, verified=True, now=now,
+            )
+        subscription = Subscription.objects.filter(person=person).first()
+        if subscription is not None and subscription.status == SubscriptionStatus.ACTIVE:
+            return subscription
+        if (
+            subscription is not None and subscription.unsubscribed_at is not None
+            and subscription.unsubscribed_at >= signup.issued_at
+        ):
+            raise ValidationError({"token": LINK_USED})
+        if member_basis(person, now) == Organisation.ADVOKATFORENINGEN:
+            return newsletter_subscribe(
+                person=person, source=SubscriptionSource.FORM,
+                organisation=Organisation.ADVOKATFORENINGEN,
+                basis_note=f"form, text {signup.text_version}", actor=actor, now=now,
+            )
+        return newsletter_subscribe(
+            person=person, source=SubscriptionSource.FORM, text_version=signup.text_version,
+            actor=actor, now=now,
+        )
 
 
 def newsletter_unsubscribe(

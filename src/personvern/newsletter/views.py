@@ -13,18 +13,99 @@ from __future__ import annotations
 
 import base64
 
+from django.core import signing
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.decorators import ratelimit
 
-from personvern.newsletter.models import InteractionKind, SubscriptionStatus
+from personvern.core.ratelimits import configured_rate
+from personvern.core.selectors import person_by_email
+from personvern.newsletter.forms import SubscribeForm
+from personvern.newsletter.models import InteractionKind, Subscription, SubscriptionStatus
 from personvern.newsletter.selectors import (
     Tracked,
     subscription_from_token,
     tracked_from_token,
 )
-from personvern.newsletter.services import newsletter_unsubscribe, opened_or_clicked
+from personvern.newsletter.services import (
+    CONFIRMATION_MAX_AGE,
+    CONSENT_TEXT_VERSION,
+    CONSENT_TEXTS,
+    member_basis,
+    newsletter_signup_confirm,
+    newsletter_signup_request,
+    newsletter_unsubscribe,
+    opened_or_clicked,
+    signup_from_token,
+)
+
+#: Who the audit log names for a sign-up through the public form and its link.
+SIGNUP_ACTOR = "public:newsletter-form"
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(group="newsletter-subscribe", key="ip", rate=configured_rate, method="POST")
+def subscribe(request: HttpRequest) -> HttpResponse:
+    """The sign-up form; a valid POST mails a confirmation link and goes to one answer page.
+
+    The answer is the same for every valid address: new, known, already
+    subscribed, a member, or one that has had its mail for now (the per-address
+    limit). Only the owner of the address learns more, from the mail.
+    """
+    form = SubscribeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        newsletter_signup_request(
+            email=form.cleaned_data["email"],
+            given_name=form.cleaned_data["given_name"],
+            family_name=form.cleaned_data["family_name"],
+            text_version=CONSENT_TEXT_VERSION,
+            actor=SIGNUP_ACTOR,
+        )
+        return HttpResponseRedirect(reverse("newsletter:subscribe-sent"))
+    return render(request, "newsletter/subscribe.html", {
+        "form": form, "consent_text": CONSENT_TEXTS[CONSENT_TEXT_VERSION],
+        "notice_url": reverse("privacy-notice"),
+    })
+
+
+@require_GET
+def subscribe_sent(request: HttpRequest) -> HttpResponse:
+    """The answer to every sign-up: look in your mailbox."""
+    return render(request, "newsletter/subscribe_sent.html", {
+        "hours": int(CONFIRMATION_MAX_AGE.total_seconds() // 3600),
+    })
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation mail: GET shows a button, POST subscribes."""
+    try:
+        signup = signup_from_token(token)
+    except signing.SignatureExpired:
+        return render(request, "newsletter/confirm_invalid.html", {"expired": True}, status=410)
+    except signing.BadSignature:
+        return render(request, "newsletter/confirm_invalid.html", {"expired": False}, status=404)
+    if request.method == "POST":
+        try:
+            subscription = newsletter_signup_confirm(signup=signup, actor=SIGNUP_ACTOR)
+        except ValidationError:
+            return render(request, "newsletter/confirm_invalid.html", {"used": True}, status=410)
+        return render(request, "newsletter/confirmed.html", {
+            "subscription": subscription, "organisation": member_basis(subscription.person),
+        })
+    person = person_by_email(signup.email)
+    active = (
+        person is not None
+        and Subscription.objects.filter(person=person, status=SubscriptionStatus.ACTIVE).exists()
+    )
+    return render(request, "newsletter/confirm.html", {
+        "signup": signup, "organisation": member_basis(person), "already": active,
+    })
 
 #: Who the audit log names for an unsubscribe through the link.
 LINK_ACTOR = "subscriber:link"
