@@ -186,6 +186,8 @@ USE_TZ = True
 # Dates in words and a 24-hour clock in both languages (site/formats; the filters
 # of site_tags use them): "3. desember 2026 kl. 09:00", "3 December 2026, 09:00".
 FORMAT_MODULE_PATH = ["personvern.site.formats"]
+# Every {{ form }} and field.as_field_group in Designsystemet markup (site/forms/).
+FORM_RENDERER = "personvern.site.forms_renderer.SiteFormRenderer"
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
