@@ -23,16 +23,57 @@ from personvern.courses.models import (
 )
 from personvern.courses.services import refresh_relationship_ends
 
+#: Demo course topics: (title, slug stem, subject, summary, description). Plain
+#: demo text in our own words.
 TOPICS = [
-    ("Arbeidsrett", "arbeidsrett"),
-    ("Kontraktsrett", "kontraktsrett"),
-    ("Personvernrett", "personvern"),
-    ("Skatterett", "skatterett"),
-    ("Strafferett", "strafferett"),
-    ("Advokatetikk", "advokatetikk"),
-    ("Forvaltningsrett", "forvaltningsrett"),
-    ("Familierett", "familierett"),
+    ("Arbeidsrett", "arbeidsrett", "Arbeidsrett",
+     "Oppsigelse, omstilling og midlertidige ansettelser: det siste året i rettspraksis.",
+     "Vi går gjennom nye avgjørelser fra Høyesterett og lagmannsrettene om oppsigelse, "
+     "omstilling og midlertidige ansettelser, og ser på hva de betyr for rådgivningen.\n\n"
+     "Kurset passer for advokater og jurister som arbeider med arbeidsrett på arbeidsgiver- "
+     "eller arbeidstakersiden."),
+    ("Kontraktsrett", "kontraktsrett", "Kontraktsrett",
+     "Avtaletolking og mislighold i kommersielle kontrakter, med praktiske eksempler.",
+     "Hvordan tolker domstolene kommersielle kontrakter, og hva skjer når en part ikke "
+     "oppfyller? Kurset bygger på eksempler fra leveranse-, entreprise- og "
+     "distribusjonsavtaler."),
+    ("Personvernrett", "personvern", "Personvern",
+     "Behandlingsgrunnlag, innsyn og sletting: personvernforordningen i praksis.",
+     "Vi ser på hvordan personvernforordningen brukes i hverdagen: behandlingsgrunnlag, "
+     "de registrertes rettigheter, avtaler med databehandlere og overføring til land "
+     "utenfor EØS. Med gruppeoppgaver."),
+    ("Skatterett", "skatterett", "Skatterett",
+     "Nyheter i skatteretten for rådgivere: lovendringer, praksis og uttalelser.",
+     "En oversikt over årets lovendringer, sentrale dommer og bindende "
+     "forhåndsuttalelser, med vekt på det som betyr noe for næringslivsklienter."),
+    ("Strafferett", "strafferett", "Strafferett",
+     "Bevis, straffutmåling og forsvarerens rolle i hovedforhandlingen.",
+     "Kurset tar for seg bevisvurdering og straffutmåling i ny rettspraksis, og "
+     "forsvarerens arbeid før og under hovedforhandlingen."),
+    ("Advokatetikk", "advokatetikk", "Advokatetikk",
+     "Interessekonflikter, taushetsplikt og god advokatskikk i praksis.",
+     "Et kurs i regler for god advokatskikk: interessekonflikter, taushetsplikt, "
+     "klientmidler og forholdet til motparten. Timene teller som advokatetikk."),
+    ("Forvaltningsrett", "forvaltningsrett", "Forvaltningsrett",
+     "Saksbehandling, begrunnelse og klage etter den nye forvaltningsloven.",
+     "Vi går gjennom hovedtrekkene i den nye forvaltningsloven og hva de endrer for "
+     "saksbehandling, begrunnelse og klage."),
+    ("Familierett", "familierett", "Familierett",
+     "Barnefordeling og skifte etter samlivsbrudd: prosess og mekling.",
+     "Kurset handler om saker om foreldreansvar, bosted og samvær, og om skifte etter "
+     "samlivsbrudd, med vekt på mekling og saksforberedelse."),
 ]
+PROGRAMME = [
+    "09:00 Velkommen og innledning",
+    "09:15 Oversikt over ny rettspraksis",
+    "11:00 Pause",
+    "11:15 Problemstillinger fra praksis",
+    "12:30 Lunsj",
+    "13:15 Gruppeoppgaver",
+    "14:45 Oppsummering og spørsmål",
+]
+PRICES = [Decimal("4500"), Decimal("2900"), Decimal("0"), Decimal("6900")]
+NON_LEGAL_HOURS = [Decimal("0"), Decimal("1"), Decimal("0"), Decimal("1.5")]
 EMPLOYERS = [
     "Advokatfirmaet Nord AS", "Kommuneadvokaten i Bergen", "Regjeringsadvokaten",
     "Advokatfirma Vest DA", "Skatteetaten", "Oslo tingrett", "Eget firma",
@@ -71,8 +112,10 @@ def generate(
         existing = set(Course.objects.values_list("slug", flat=True))
         new_courses = []
         for i in range(courses):
-            title, stem = TOPICS[i % len(TOPICS)]
-            starts = now + timedelta(days=rng.randint(-5 * 365, 180), hours=rng.randint(0, 8))
+            title, stem, subject, summary, description = TOPICS[i % len(TOPICS)]
+            day = now + timedelta(days=rng.randint(-5 * 365, 180))
+            # Courses start on the hour in the morning, as real ones do.
+            starts = day.replace(hour=8 + rng.randint(0, 8) % 3, minute=0, second=0, microsecond=0)
             slug = f"{stem}-{starts:%Y%m%d}-{i}"
             if slug in existing:
                 continue
@@ -88,8 +131,22 @@ def generate(
                     ends_at=starts + timedelta(days=days, hours=6),
                     capacity=rng.choice([20, 40, 60, 120]),
                     venue=venue,
+                    subject=subject,
+                    summary=summary,
+                    description=description,
+                    programme="\n".join(PROGRAMME),
+                    # Price and non-legal hours by position, not drawn: the demo's
+                    # random sequence (and so its persons and registrations) stays as it was.
+                    price=PRICES[i % len(PRICES)],
+                    digital_link=(
+                        f"https://meet.example/jus/{slug}" if kind == CourseKind.DIGITAL else ""
+                    ),
                     legal_hours=Decimal(rng.choice([3, 6, 12])),
-                    ethics_hours=Decimal(rng.choice([0, 0, 1, 2])),
+                    non_legal_hours=NON_LEGAL_HOURS[i % len(NON_LEGAL_HOURS)],
+                    ethics_hours=max(
+                        Decimal(rng.choice([0, 0, 1, 2])),
+                        Decimal(2 if stem == "advokatetikk" else 0),
+                    ),
                     hotel_stay_offered=days > 0,
                     registration_open=starts > now,
                     created_at=min(now, starts - timedelta(days=60)),
