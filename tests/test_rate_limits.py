@@ -91,7 +91,7 @@ def test_the_default_limit_stops_a_burst_of_registrations_from_one_client(course
     assert limit == 30  # PERSONVERN_RATE_LIMIT_REGISTRATION's default, 30 per 10 minutes
     _fresh_window("registration", "127.0.0.1", needed=60)
     client = _client()
-    url = f"/courses/{course.slug}/register/"
+    url = f"/courses/{course.slug}/"
     codes = [client.post(url, _registration(n)).status_code for n in range(40)]
     assert codes == [302] * 30 + [429] * 10
     assert Registration.objects.count() == 30
@@ -101,7 +101,7 @@ def test_the_default_limit_stops_a_burst_of_registrations_from_one_client(course
 
 @_rates(registration="2/d")
 def test_a_limited_registration_gets_a_translated_429_page(course: Course) -> None:
-    url = f"/courses/{course.slug}/register/"
+    url = f"/courses/{course.slug}/"
     client = _client()
     assert [client.post(url, _registration(n)).status_code for n in range(2)] == [302, 302]
     english = client.post(url, _registration(3))
@@ -120,7 +120,7 @@ def test_a_limited_registration_gets_a_translated_429_page(course: Course) -> No
 def test_a_forwarded_header_counts_only_when_a_trusted_proxy_is_configured(
     course: Course,
 ) -> None:
-    url = f"/courses/{course.slug}/register/"
+    url = f"/courses/{course.slug}/"
     # No proxy configured: a client cannot escape by writing its own X-Forwarded-For.
     codes = [
         _client(HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").post(url, _registration(n)).status_code
@@ -170,7 +170,7 @@ def test_repeat_registrations_mail_the_address_once_and_answer_alike(
 ) -> None:
     # The probe: 20 posts of an address already registered sent its owner 20 mails.
     _fresh_window("repeat-notice", "kari@example.no", needed=60)
-    url = f"/courses/{course.slug}/register/"
+    url = f"/courses/{course.slug}/"
     data = {"given_name": "Kari", "family_name": "Nordmann", "email": "kari@example.no"}
     first = _client().post(url, data)
     smtp_server.wait_for(1)  # the receipt of the registration
@@ -326,7 +326,7 @@ def test_good_tokens_do_not_count_as_failures(api_token: str) -> None:
 
 @_rates(registration="5/d")
 def test_counters_hold_no_address_and_use_the_database_table(course: Course) -> None:
-    _client("198.51.100.23").post(f"/courses/{course.slug}/register/", _registration(1))
+    _client("198.51.100.23").post(f"/courses/{course.slug}/", _registration(1))
     keys = list(CacheEntry.objects.values_list("cache_key", flat=True))
     assert keys, "the counter is stored in the database table"
     assert not [k for k in keys if "198.51.100.23" in k]
@@ -460,7 +460,7 @@ def _alternate(ports: list[int], n: int) -> Iterator[int]:
 def test_two_processes_share_the_registration_limit(two_servers: list[int]) -> None:
     course = make_course(kind=CourseKind.DIGITAL, starts_at=timezone.now() + timedelta(days=30))
     browser = _Browser()
-    path = f"/courses/{course.slug}/register/"
+    path = f"/courses/{course.slug}/"
     codes = [browser.post_form(port, path, _registration(n))
              for n, port in enumerate(_alternate(two_servers, 6))]
     assert codes == [302, 302, 302, 302, 429, 429]  # 4 a day, counted by both together
