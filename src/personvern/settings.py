@@ -188,6 +188,8 @@ USE_TZ = True
 FORMAT_MODULE_PATH = ["personvern.site.formats"]
 # Every {{ form }} and field.as_field_group in Designsystemet markup (site/forms/).
 FORM_RENDERER = "personvern.site.forms_renderer.SiteFormRenderer"
+# A refused form (CSRF) answers with a translated page in the site frame.
+CSRF_FAILURE_VIEW = "personvern.site.errors.csrf_failure"
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
