@@ -25,6 +25,7 @@ from tests.courses.factories import OSLO, make_course
 pytestmark = pytest.mark.django_db
 
 SECURE_MESSAGE = {
+    "topic": "other",
     "given_name": "Kari",
     "family_name": "Nordmann",
     "email": "kari@example.no",
@@ -59,7 +60,7 @@ def _nothing_stored() -> None:
         ("given_name", "K" * 151),
         ("family_name", "N" * 151),
         ("email", "k" * 250 + "@example.no"),
-        ("subject", "S" * 201),
+        ("subject", "S" * 161),
         ("message", "M" * 20_001),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 import zipfile
 from pathlib import Path
@@ -30,6 +31,7 @@ PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 def _post(client: Client, **extra: object) -> object:
     data: dict[str, object] = {
+        "topic": "other",
         "given_name": "Kari",
         "family_name": "Nordmann",
         "email": "kari@example.no",
@@ -66,9 +68,10 @@ def test_a_message_with_a_file_becomes_an_inquiry_with_its_upload(
 ) -> None:
     response = _post(client, attachment=SimpleUploadedFile("vedlegg.pdf", PDF, "application/pdf"))
     assert response.status_code == 302  # type: ignore[attr-defined]
-    assert response["Location"] == "/secure-message/sent/"  # type: ignore[index]
+    assert response["Location"].startswith("/secure-message/sent/?case=")  # type: ignore[index]
     inquiry = Inquiry.objects.get()
-    assert (inquiry.channel, inquiry.subject) == ("web", "Innsyn")
+    assert inquiry.channel == "web"
+    assert re.fullmatch(r"\[[2-9A-Z]{4}-[2-9A-Z]{4}\] Annet: Innsyn", inquiry.subject)
     assert inquiry.person.emails.get().address == "kari@example.no"
     upload = SecureUpload.objects.get(inquiry=inquiry)
     assert (upload.filename, upload.content_type, upload.size) == ("vedlegg.pdf",
@@ -84,8 +87,9 @@ def test_a_message_with_a_file_becomes_an_inquiry_with_its_upload(
         "inquiry": inquiry.pk, "upload": upload.pk,
     }
     assert scanned.subject == entry.subject != ""
-    sent = client.get("/secure-message/sent/").content.decode()
+    sent = client.get(response["Location"]).content.decode()  # type: ignore[index]
     assert "Innsyn" not in sent and "kari@example.no" not in sent
+    assert inquiry.subject[1:10] in sent  # the case number
 
 
 @pytest.mark.req("R20")
@@ -183,6 +187,7 @@ def test_an_infected_file_is_refused_on_the_form_and_nothing_is_stored(
     response = client.post(
         "/secure-message/",
         {
+            "topic": "other",
             "email": "kari@example.no",
             "subject": "Innsyn",
             "message": "Vedlagt.",
@@ -226,6 +231,7 @@ def test_without_a_working_scanner_production_refuses_the_file(
     response = client.post(
         "/secure-message/",
         {
+            "topic": "other",
             "email": "kari@example.no",
             "subject": "Innsyn",
             "message": "Vedlagt.",

@@ -6,17 +6,19 @@ render. Every page extends ``site/base.html``, which carries the cookie banner.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.signing import BadSignature, TimestampSigner
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -140,15 +142,21 @@ def _record_choice(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @ratelimit(group="secure-message", key="ip", rate=configured_rate, method="POST")
 def secure_channel(request: HttpRequest) -> HttpResponse:
-    """A form to send us a message and a file over HTTPS instead of unencrypted e-mail."""
+    """A form to send us a message and a file over HTTPS instead of unencrypted e-mail.
+
+    The answer is a receipt page with the case number (a privacy question's is
+    that of its privacy request, R5, R32); the number travels to it signed in
+    the address's query, never in a cookie.
+    """
     form = SecureMessageForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            secure_message_send(
+            receipt = secure_message_send(
                 email=data["email"],
                 given_name=data["given_name"],
                 family_name=data["family_name"],
+                topic=data["topic"],
                 subject=data["subject"],
                 message=data["message"],
                 attachment=data["attachment"],
@@ -161,7 +169,10 @@ def secure_channel(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error(None, exc)
         else:
-            return HttpResponseRedirect(reverse("secure-channel-sent"))
+            kind = "privacy" if receipt.is_privacy_request else "message"
+            token = _SENT_SIGNER.sign(f"{kind}:{receipt.case_number}")
+            sent = reverse("secure-channel-sent")
+            return HttpResponseRedirect(f"{sent}?{urlencode({'case': token})}")
     return render(
         request,
         "site/secure_channel.html",
@@ -174,10 +185,28 @@ def secure_channel(request: HttpRequest) -> HttpResponse:
     )
 
 
+#: Signs the case number the receipt page shows; a day after sending it is not shown.
+_SENT_SIGNER = TimestampSigner(salt="personvern.site.secure-channel-sent")
+SENT_PAGE_MAX_AGE = timedelta(days=1)
+
+
 @require_GET
 def secure_channel_sent(request: HttpRequest) -> HttpResponse:
-    """The receipt after a secure message (repeats nothing of what was sent)."""
-    return render(request, "site/secure_channel_sent.html")
+    """The receipt after a secure message: its case number, nothing of what was sent."""
+    kind = case = ""
+    with contextlib.suppress(BadSignature):
+        kind, _sep, case = _SENT_SIGNER.unsign(
+            request.GET.get("case", ""), max_age=SENT_PAGE_MAX_AGE
+        ).partition(":")
+    return render(
+        request,
+        "site/secure_channel_sent.html",
+        {
+            "case": case,
+            "privacy": kind == "privacy",
+            "response_time": current_policy().rights.response_time.describe(_lang()),
+        },
+    )
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
