@@ -14,15 +14,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from personvern.core.models import Person
+
+#: A view function (a file download answers with a ``FileResponse``, not an ``HttpResponse``).
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 SESSION_PERSON = "portal_person"
 SESSION_SIGNED_IN_AT = "portal_signed_in_at"
@@ -62,16 +66,14 @@ def portal_sign_out(request: HttpRequest) -> None:
     request.session.cycle_key()
 
 
-def person_required(
-    view: Callable[..., HttpResponse],
-) -> Callable[..., HttpResponse]:
+def person_required(view: View) -> View:
     """Let the view run only for a signed-in person, given as ``request.portal_person``.
 
     Anyone else is sent to the sign-in page, which brings them back afterwards.
     """
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         person = portal_person(request)
         if person is None:
             target = reverse("portal:sign-in") + "?" + urlencode({"next": request.get_full_path()})
@@ -79,4 +81,4 @@ def person_required(
         request.portal_person = person  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
-    return wrapper
+    return cast(View, wrapper)

@@ -43,7 +43,7 @@ from personvern.worker.outbox import queue_mail
 SALT = "personvern.portal.sign-in"
 #: Who sends the link, in the audit log.
 SIGN_IN_ACTOR = "public:min-side-sign-in"
-SUBJECT_SIGN_IN = _("Your sign-in link to Min side")
+SUBJECT_SIGN_IN = _("Your sign-in link to My page")
 
 
 class LinkProblem(enum.StrEnum):

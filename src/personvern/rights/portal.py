@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
@@ -96,7 +97,7 @@ def request_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 @never_cache
 @person_required
 @require_GET
-def request_download(request: HttpRequest, public_id: str) -> HttpResponse:
+def request_download(request: HttpRequest, public_id: str) -> HttpResponseBase:
     """The file of the person's own fulfilled access or portability request (audited)."""
     person = request.portal_person  # type: ignore[attr-defined]
     download = bundle_download(person=person, public_id=public_id)
