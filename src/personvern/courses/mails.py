@@ -156,7 +156,7 @@ def _send(
         return False
     with translation.override(_language(registration)):
         context = _context(registration) | (extra or {})
-        body = render_to_string(template, context)
+        body = render_to_string(template, context).strip() + "\n"
         title = str(subject) % {"title": registration.course.title}
         attachments = []
         if calendar:
