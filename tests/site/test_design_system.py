@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,14 @@ STYLESHEETS = [
 ]
 pytestmark = pytest.mark.django_db
 
+
+
+def _read(name: str) -> str:
+    found = finders.find(name)
+    assert isinstance(found, str), f"{name} is missing: run ./run (it installs it with npm)"
+    return Path(found).read_text(encoding="utf-8")
+
+
 FOREIGN_URL = re.compile(r"url\(\s*['\"]?(?!data:)(?:https?:)?//", re.I)
 
 
@@ -27,19 +36,19 @@ def test_the_design_system_is_installed_into_our_static_files() -> None:
     for name in STYLESHEETS:
         found = finders.find(name)
         assert found, f"{name} is missing: run ./run (it installs the design system with npm)"
-    text = open(finders.find(STYLESHEETS[0])).read()  # type: ignore[arg-type]
+    text = _read(STYLESHEETS[0])
     assert ".ds-button" in text and ".ds-field" in text and ".ds-validation-message" in text
 
 
 def test_no_stylesheet_loads_anything_from_another_origin() -> None:
     for name in STYLESHEETS:
-        text = open(finders.find(name)).read()  # type: ignore[arg-type]
+        text = _read(name)
         assert not FOREIGN_URL.search(text), f"{name} loads from another origin"
         assert not re.search(r"@import\s+(url\()?['\"]?(https?:)?//", text), name
 
 
 def test_every_font_the_font_css_names_is_ours() -> None:
-    text = open(finders.find("site/fonts.css")).read()  # type: ignore[arg-type]
+    text = _read("site/fonts.css")
     files = re.findall(r"url\('\.\./(vendor/inter/[^']+\.woff2)'\)", text)
     assert len(files) == 6
     for name in files:
