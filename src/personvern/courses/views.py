@@ -123,7 +123,7 @@ def _course_facts(course: Course) -> dict[str, Any]:
     }
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @ratelimit(group="registration", key="ip", rate=configured_rate, method="POST")
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The course page, with the registration form on it."""
@@ -150,7 +150,7 @@ def registered(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "courses/registered.html", {"course": course})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """The mailed link that cancels a registration without signing in (ADR 0020).
 
