@@ -99,7 +99,7 @@ def certificate_pdf(
                                  fontName="Helvetica-Bold", fontSize=14, leading=18)
         name = ParagraphStyle("name", parent=body, fontName="Helvetica-Bold",
                               fontSize=16, leading=20)
-        organiser = _("%(name)s, org. no. %(org_no)s") % {
+        organiser = _("Organiser: %(name)s, org. no. %(org_no)s") % {
             "name": controller.name, "org_no": controller.org_no,
         }
         place = (
@@ -108,8 +108,7 @@ def certificate_pdf(
         )
         story = [
             _p(_("Course certificate"), title),
-            _p(organiser, small),
-            Spacer(1, 8 * mm),
+            Spacer(1, 6 * mm),
             _p(_("This certifies that"), body),
             _p(person.full_name or str(person), name),
             _p(_("attended the course"), body),
@@ -122,6 +121,7 @@ def certificate_pdf(
             Spacer(1, 3 * mm),
             _p(_("Date: %(when)s") % {"when": _when(course.starts_at, course.ends_at)}, body),
             _p(_("Place: %(place)s") % {"place": place}, body),
+            _p(organiser, body),
             Spacer(1, 6 * mm),
             _p(_("Hours towards continuing legal education"), heading),
         ]
