@@ -1,4 +1,5 @@
-"""A signed-in lawyer on Min side: the CLE record, a course certificate, cancelling (Chromium)."""
+"""A lawyer signs in to Min side from the mailed link and reads the CLE record, downloads a
+course certificate and cancels a registration (Chromium)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
 from personvern.core.models import AuditEntry, Person
 from personvern.courses.models import Registration, RegistrationStatus
+from personvern.portal.signin import sign_in_token
 from personvern.worker.models import OutgoingMail
-from tests.browser.pages_portal_courses import course_history, sign_in
+from tests.browser.pages_portal_courses import course_history
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page: Page, base: str, person: Person) -> None:
+    """Follow a sign-in link as the mail gives it, and press the button."""
+    page.goto(f"{base}/me/sign-in/link/{sign_in_token(person)}/")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"{base}/me/")
 
 
 @pytest.mark.req("R14")
