@@ -194,3 +194,11 @@ def test_no_ready_mail_for_other_request_types(
     request = request_make_signed_in(person=person, type="restriction")
     services.request_fulfil(request=request, actor=ACTOR, ground="a")
     assert not OutgoingMail.objects.filter(kind="rights-bundle-ready").exists()
+
+
+def test_the_api_shows_a_request_made_on_min_side(make_person: Callable[..., Person]) -> None:
+    from personvern.api.schemas import RequestOut
+
+    request = request_make_signed_in(person=make_person(), type="access")
+    out = RequestOut.from_request(request, today=timezone.localdate(), bundle_url=None)
+    assert out.channel == "portal"

@@ -41,6 +41,8 @@ SubjectRequestType = Literal[
 ]
 RequestStatusName = Literal["pending", "in_progress", "completed", "cancelled"]
 ChannelName = Literal["email", "post", "web", "api", "staff", "phone"]
+#: Channels a request can show: also ``portal``, made by the person on Min side (not by API).
+ChannelOutName = Literal["email", "post", "web", "api", "staff", "phone", "portal"]
 Language = Literal["nb", "en"]
 
 OPEN = (RequestStatus.PENDING, RequestStatus.IN_PROGRESS)
@@ -128,7 +130,7 @@ class RequestOut(Schema):
         ..., description="`unclassified` until staff have named the right asked for."
     )
     request_status: RequestStatusName
-    channel: ChannelName
+    channel: ChannelOutName
     submitted_time: datetime = Field(..., description="When the request was received.")
     received_time: datetime = Field(..., description="When it was registered here.")
     expected_completion_time: datetime = Field(
