@@ -18,15 +18,17 @@ def _actor(request: HttpRequest) -> str:
 
 @admin.register(Competition)
 class CompetitionAdmin(admin.ModelAdmin):
-    list_display = ("title", "ends_at")
-    fields = ("title", "ends_at")
+    list_display = ("title", "slug", "ends_at")
+    fields = ("title", "slug", "description", "ends_at")
+    prepopulated_fields = {"slug": ("title",)}
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Competition, form: Any, change: bool) -> None:
         created = services.competition_create(
-            title=obj.title, ends_at=obj.ends_at, actor=_actor(request)
+            title=obj.title, slug=obj.slug, description=obj.description, ends_at=obj.ends_at,
+            actor=_actor(request),
         )
         obj.pk = created.pk
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from personvern.core.services import normalise_email
 
 EMAIL_INVALID = _("Enter an e-mail address such as kari@example.no.")
+EMAIL_REQUIRED = _("Write your e-mail address, so that we can send you a receipt.")
 PHONE_INVALID = _("Enter a phone number of 8 to 15 digits, such as 912 34 567 or +47 912 34 567.")
 CONTRIBUTION_EMPTY = _("Write your entry: the answer, the text or the idea you take part with.")
 _PHONE = re.compile(r"\+?[0-9 ]{8,20}")
@@ -26,14 +27,17 @@ MAX_CONTRIBUTION = 20_000
 class EntryForm(forms.Form):
     given_name = forms.CharField(
         label=_("Given name"), max_length=150,
+        error_messages={"required": _("Write your given name.")},
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     family_name = forms.CharField(
         label=_("Family name"), max_length=150,
+        error_messages={"required": _("Write your family name.")},
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     email = forms.EmailField(
-        label=_("E-mail address"), max_length=254, error_messages={"invalid": EMAIL_INVALID},
+        label=_("E-mail address"), max_length=254,
+        error_messages={"invalid": EMAIL_INVALID, "required": EMAIL_REQUIRED},
         help_text=_("We send a receipt here, and give you feedback on your entry."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

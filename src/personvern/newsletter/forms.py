@@ -14,13 +14,14 @@ from personvern.core.services import normalise_email
 
 EMAIL_HELP = _("We send a link to this address. You receive nothing until you have opened it "
                "and confirmed.")
+EMAIL_REQUIRED = _("Write the e-mail address the newsletter should go to.")
 EMAIL_INVALID = _("Enter an e-mail address such as kari@example.no.")
 
 
 class SubscribeForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"), max_length=254, help_text=EMAIL_HELP,
-        error_messages={"invalid": EMAIL_INVALID},
+        error_messages={"invalid": EMAIL_INVALID, "required": EMAIL_REQUIRED},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     given_name = forms.CharField(
