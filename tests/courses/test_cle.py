@@ -154,3 +154,20 @@ def test_a_person_without_courses_has_an_empty_record() -> None:
     record = cle_record(nobody, NOW, RULES)
     assert record.registrations == 0
     assert all(p.taken == 0 and p.remaining == 80 for p in record.periods)
+
+
+def test_the_rules_are_configuration_with_defaults_and_checked(tmp_path: Any) -> None:
+    from personvern.config import ConfigurationError, load_config
+
+    base = {"PERSONVERN_DATA_DIR": str(tmp_path), "PERSONVERN_ENV": "test"}
+    config = load_config(base)
+    assert [config.integer(f"CLE_{key}") for key in (
+        "PERIOD_YEARS", "PERIOD_START_YEAR", "REQUIRED_HOURS", "MIN_ETHICS_HOURS",
+        "MAX_NON_LEGAL_HOURS",
+    )] == [5, 2020, 80, 5, 25]
+    assert load_config({**base, "PERSONVERN_CLE_REQUIRED_HOURS": "100"}).integer(
+        "CLE_REQUIRED_HOURS") == 100
+    with pytest.raises(ConfigurationError, match="PERSONVERN_CLE_PERIOD_YEARS must be"):
+        load_config({**base, "PERSONVERN_CLE_PERIOD_YEARS": "0"})
+    with pytest.raises(ConfigurationError, match="PERSONVERN_CLE_MAX_NON_LEGAL_HOURS must be"):
+        load_config({**base, "PERSONVERN_CLE_MAX_NON_LEGAL_HOURS": "lots"})
