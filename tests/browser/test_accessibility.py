@@ -327,19 +327,20 @@ def test_the_check_finds_what_it_is_meant_to_find(page: Page) -> None:
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
-    ("en", "From 2027-01-02 09:00 to 2027-01-02 16:00."),
-    ("nb", "Fra 2027-01-02 09:00 til 2027-01-02 16:00."),
+    ("en", "2 January 2031, 09:00–16:00"),
+    ("nb", "2. januar 2031 kl. 09:00–16:00"),
 ])
 def test_the_registration_form_gives_the_course_dates_unambiguously(
     client: Any, lang: str, expected: str
 ) -> None:
-    """Not 01/02/2027 (2 January in the en format, 1 February to a British reader), nor "p.m.."."""
-    course = make_course(starts_at=datetime(2027, 1, 2, 9, tzinfo=OSLO))
-    html = client.get(
-        f"/courses/{course.slug}/register/", headers={"accept-language": lang}
-    ).content.decode()
-    assert expected in " ".join(html.split())
-    assert "p.m." not in html
+    """The month in words and a 24-hour clock: not 01/02/2027 (2 January in the en
+    format, 1 February to a British reader), nor "p.m..". On the course page, where
+    the registration form is, and in the course list."""
+    course = make_course(starts_at=datetime(2031, 1, 2, 9, tzinfo=OSLO))
+    for path in (f"/courses/{course.slug}/", "/courses/"):
+        html = client.get(path, headers={"accept-language": lang}).content.decode()
+        assert expected in " ".join(html.split()), path
+        assert "p.m." not in html and "01/02/2031" not in html
 
 
 @pytest.mark.xfail(strict=True, reason=(
