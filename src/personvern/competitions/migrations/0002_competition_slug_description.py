@@ -32,7 +32,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="competition",
             name="slug",
-            field=models.SlugField(default="", max_length=80, verbose_name="address"),
+            # No index yet: the unique one comes with the AlterField below (adding
+            # both made PostgreSQL's "_like" index twice).
+            field=models.SlugField(
+                db_index=False, default="", max_length=80, verbose_name="address"
+            ),
             preserve_default=False,
         ),
         migrations.RunPython(fill_slugs, migrations.RunPython.noop),
