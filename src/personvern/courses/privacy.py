@@ -68,6 +68,7 @@ register(
             # The stay (diet, nights) is shown once, under its own holder (HotelStay).
             ("attended", _("attended")),
             ("cancelled_at", _("cancelled")),
+            ("language", _("language")),
         ],
         portable=True,
         erase="delete",
@@ -80,6 +81,7 @@ register(
             "overnight_stay": False,
             "arrival_date": None,
             "departure_date": None,
+            "language": "",
         },
         erasure_exceptions={
             "mandatory-continuing-education": (
