@@ -44,6 +44,8 @@ class SecureMessageForm(forms.Form):
     attachment = forms.FileField(
         label=_("File (optional)"),
         required=False,
+        help_text=_("Not with a privacy question: the data protection officer asks for "
+                    "documents if they are needed."),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(sorted(ALLOWED))}),
     )
 
