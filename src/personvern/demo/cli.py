@@ -7,10 +7,16 @@ import importlib
 import inspect
 import os
 import random
+import re
 import secrets
 import subprocess
 import sys
+import threading
 from datetime import date, datetime, time
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +36,8 @@ DEMO_MODULES = [
     "personvern.mailbox.demo",
     "personvern.rights.demo",
     "personvern.webstats.demo",
+    # Last: the known participant's record uses the services of the apps above.
+    "personvern.demo.participant",
 ]
 OSLO = "Europe/Oslo"
 
@@ -69,6 +77,7 @@ def _demo(args: argparse.Namespace) -> int:
     call_command("migrate", verbosity=0, interactive=False)
     if args.serve and Person.objects.exists() and not args.fresh:
         console.print("Demo data already present (use --fresh to rebuild).")
+        _ensure_known_participant(_as_of(args.as_of))
     else:
         if args.fresh:
             call_command("flush", verbosity=0, interactive=False)
@@ -79,29 +88,149 @@ def _demo(args: argparse.Namespace) -> int:
     if not args.serve:
         return 0
     url = f"http://127.0.0.1:{args.port}/"
+    _links_to_this_port(url)
     console.print(f"\n[bold]Personvern is running at {url}[/bold]")
     console.print(f"Back office: {url}admin/  (staff logins below)")
     for username, password, role in logins:
         console.print(f"  {username:<12} {password:<20} {role}")
     console.print(f"Privacy notice: {url}privacy/   Cookie policy: {url}privacy/cookies/")
-    from django.conf import settings
-
-    if getattr(settings, "EMAIL_FILE_PATH", None):
-        console.print(f"Mail the system sends is written to {settings.EMAIL_FILE_PATH}/")
+    mail_dir = getattr(settings, "EMAIL_FILE_PATH", None)
+    if mail_dir:
+        console.print(f"Mail the system sends is written to {mail_dir}/")
+    _print_min_side(console, url, mail_dir)
     console.print("A worker runs beside the web server: it sends the mail, and runs reminders, "
                   "retention and the other jobs on their schedule (`personvern jobs list`).")
     console.print()
+    watcher = SignInLinkWatcher(Path(mail_dir), console) if mail_dir else None
     worker = _start_worker()
+    if watcher is not None:
+        watcher.start()
     try:
         call_command("runserver", f"127.0.0.1:{args.port}", use_reloader=False,
                      skip_checks=False)
     finally:
+        if watcher is not None:
+            watcher.stop()
         worker.terminate()
         try:
             worker.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
     return 0
+
+
+def _ensure_known_participant(now: datetime) -> None:
+    """Add the known participant to demo data made before she existed (idempotent)."""
+    from personvern.core.audit import seal_pending
+    from personvern.core.models import Person
+    from personvern.demo import participant
+
+    if participant.generate(rng=random.Random(0), now=now,
+                            persons=Person.objects.order_by("pk")) is not None:
+        seal_pending(now=timezone.now())
+
+
+#: The address links in mail point to when nothing else is configured (config.py).
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def _links_to_this_port(url: str) -> None:
+    """Links in mail (sign-in, unsubscribe) point to the port the demo serves on.
+
+    Only when the base URL is the development default: a configured one is kept.
+    The worker, a child process, inherits it through the environment.
+    """
+    base = url.rstrip("/")
+    if settings.PERSONVERN_BASE_URL == DEFAULT_BASE_URL and base != DEFAULT_BASE_URL:
+        settings.PERSONVERN_BASE_URL = base
+        os.environ["PERSONVERN_BASE_URL"] = base
+
+
+def _print_min_side(console: Console, url: str, mail_dir: str | None) -> None:
+    """How to try Min side as the demo's known participant."""
+    from personvern.demo.participant import EMAIL, FAMILY_NAME, GIVEN_NAME
+
+    console.print(f"\n[bold]Min side (My page)[/bold]: {url}me/")
+    console.print(f"  Sign in as {GIVEN_NAME} {FAMILY_NAME} with {EMAIL}: courses, CLE hours "
+                  "and certificates, newsletter and consents, privacy requests (a file ready "
+                  "to download).")
+    if mail_dir:
+        console.print("  The sign-in link is printed here when the worker sends it; it is also "
+                      f"in the newest file in {mail_dir}/")
+    else:
+        console.print("  The sign-in link is sent by e-mail to that address.")
+    console.print()
+
+
+class SignInLinkWatcher(threading.Thread):
+    """Prints each sign-in link to Min side as the worker writes it to the mail folder.
+
+    Demo only (``personvern demo --serve`` with mail written to files): the
+    links are in files on this machine anyway; this saves opening them. Reads
+    only what is written after it starts.
+    """
+
+    def __init__(self, folder: Path, console: Console, interval: float = 1.0) -> None:
+        super().__init__(name="demo-sign-in-links", daemon=True)
+        self.folder, self.console, self.interval = folder, console, interval
+        self._stop_event = threading.Event()
+        self._read: dict[Path, int] = {f: f.stat().st_size for f in self._files()}
+
+    def _files(self) -> list[Path]:
+        try:
+            return sorted(f for f in self.folder.iterdir() if f.is_file())
+        except OSError:
+            return []
+
+    def new_links(self) -> list[tuple[str, str]]:
+        """(recipient, link) of each sign-in mail written since the last call."""
+        found: list[tuple[str, str]] = []
+        for path in self._files():
+            start = self._read.get(path, 0)
+            try:
+                with path.open("rb") as stream:
+                    stream.seek(start)
+                    data = stream.read()
+            except OSError:
+                continue
+            # Only whole messages: the backend ends each with a line of 79 dashes.
+            end = data.rfind(MESSAGE_END)
+            if end < 0:
+                continue
+            self._read[path] = start + end + len(MESSAGE_END)
+            found += sign_in_links(data[: end + len(MESSAGE_END)])
+        return found
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            for to, link in self.new_links():
+                self.console.print(f"[bold]Sign-in link for {to}[/bold]: {link}")
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+#: What Django's file mail backend writes after each message.
+MESSAGE_END = b"\n" + b"-" * 79 + b"\n"
+
+
+def sign_in_links(data: bytes) -> list[tuple[str, str]]:
+    """(recipient, link) of each Min side sign-in mail in ``data`` (file backend output)."""
+    from django.urls import reverse
+
+    marker = "__token__"
+    prefix = settings.PERSONVERN_BASE_URL + reverse("portal:sign-in-link", args=[marker])
+    pattern = re.compile(re.escape(prefix.split(marker)[0]) + r"\S+")
+    links = []
+    for raw in data.split(MESSAGE_END):
+        if not raw.strip():
+            continue
+        message = message_from_bytes(raw.lstrip(b"\n"), policy=email_policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        links += [(str(message["To"]), match) for match in pattern.findall(text)]
+    return links
 
 
 def _start_worker() -> subprocess.Popen[bytes]:
@@ -151,7 +280,8 @@ def generate(*, persons: int, seed: int, now: datetime, console: Console | None 
                 if exc.name == name:
                     continue
                 raise
-            step = progress.add_task(name.split(".")[1], total=None)
+            step = progress.add_task(name.removeprefix("personvern.").removesuffix(".demo"),
+                                     total=None)
             kwargs: dict[str, Any] = {"rng": random.Random(f"{seed}:{name}"), "now": now}
             accepted = inspect.signature(module.generate).parameters
             if "persons" in accepted:
