@@ -12,6 +12,7 @@ from personvern.core.selectors import has_consent
 from personvern.core.services import consent_record, membership_add
 from personvern.newsletter import services as newsletter
 from personvern.newsletter.models import Subscription
+from personvern.portal.auth import SELF_ACTOR
 from tests.portal.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_a_consent_based_subscription_shows_its_basis_and_ends_in_one_step(
     latest = ConsentEvent.objects.filter(person=person, scope="newsletter").latest("at", "pk")
     assert (latest.action, latest.channel) == ("withdrawn", "portal")
     assert AuditEntry.objects.filter(
-        action="consent.withdrawn", actor=f"person:{person.public_id}"
+        action="consent.withdrawn", actor=SELF_ACTOR
     ).exists()
     assert "You unsubscribed on" in _main(client)
 

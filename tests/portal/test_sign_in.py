@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from personvern.core.models import AuditEntry, Person
-from personvern.portal.auth import SESSION_PERSON, SESSION_SIGNED_IN_AT, portal_person
+from personvern.portal.auth import SELF_ACTOR, SESSION_PERSON, SESSION_SIGNED_IN_AT, portal_person
 from personvern.portal.models import UsedSignInLink
 from personvern.portal.signin import sign_in_token, used_links_purge
 from personvern.worker.models import OutgoingMail
@@ -63,7 +63,7 @@ def test_a_known_address_gets_a_link_that_signs_in_once(
     assert client.session[SESSION_PERSON] == str(person.public_id)
     assert client.session.session_key != key_before  # a new session key: no fixation
     assert AuditEntry.objects.filter(action="portal.signed_in",
-                                     actor=f"person:{person.public_id}").count() == 1
+                                     actor=SELF_ACTOR).count() == 1
     home = client.get("/me/", headers={"accept-language": "en"})
     assert home.status_code == 200
     assert b"My page: Kari Nordmann" in home.content

@@ -35,14 +35,8 @@ from personvern.courses import services
 from personvern.courses.certificates import certificate_download, certificate_registration
 from personvern.courses.cle import cle_record
 from personvern.courses.models import Registration, RegistrationStatus
-from personvern.portal.auth import person_required
+from personvern.portal.auth import person_actor, person_required
 from personvern.portal.registry import Section, register_pages, register_section
-
-
-def portal_actor(person: Person) -> str:
-    """The audit actor of a person acting on Min side (as the portal names it)."""
-    return f"person:{person.public_id}"
-
 
 # -- reads -------------------------------------------------------------------------
 
@@ -160,7 +154,7 @@ def cancel(request: HttpRequest, registration_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.participant_cancel(
-                registration=registration, actor=portal_actor(person), now=now
+                registration=registration, actor=person_actor(person), now=now
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
@@ -194,7 +188,7 @@ def certificate(request: HttpRequest, registration_id: int) -> HttpResponse:
     if registration is None:
         raise Http404("no certificate of yours")
     lang = "en" if (translation.get_language() or "").startswith("en") else "nb"
-    pdf = certificate_download(registration=registration, lang=lang, actor=portal_actor(person))
+    pdf = certificate_download(registration=registration, lang=lang, actor=person_actor(person))
     response = HttpResponse(pdf.content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf.filename}"'
     return response

@@ -36,6 +36,7 @@ from django.db.models import QuerySet
 
 from personvern.core.models import EmailIdentity, Organisation, Person
 from personvern.core.services import membership_add, person_create
+from personvern.portal.auth import SELF_ACTOR
 
 if TYPE_CHECKING:
     from personvern.courses.models import Venue
@@ -229,7 +230,7 @@ def _course(kari: Person, plan: Plan, *, now: datetime, others: list[Person]) ->
     )
     if plan.outcome == "cancelled":
         services.participant_cancel(
-            registration=registration, actor=f"person:{kari.public_id}",
+            registration=registration, actor=SELF_ACTOR,
             now=now - timedelta(days=3),
         )
     if plan.outcome in ("attended", "missed"):

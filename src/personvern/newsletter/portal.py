@@ -27,15 +27,12 @@ from personvern.core.services import consent_record
 from personvern.newsletter.models import Subscription, SubscriptionStatus
 from personvern.newsletter.services import ACTIVITY, newsletter_unsubscribe
 from personvern.policy.models import normalise_lang
-from personvern.portal.auth import person_required
+from personvern.portal.auth import person_actor, person_required
 from personvern.portal.registry import Section, register_pages, register_section
 
 #: Where a withdrawal on Min side came from, in the ledger and on the subscription.
 PORTAL_CHANNEL = "portal"
 
-
-def _actor(person: Person) -> str:
-    return f"person:{person.public_id}"
 
 
 def _latest_consents(person: Person) -> list[ConsentEvent]:
@@ -91,7 +88,7 @@ def unsubscribe(request: HttpRequest) -> HttpResponse:
     subscription = Subscription.objects.filter(person=person).first()
     if subscription is not None:
         newsletter_unsubscribe(
-            subscription=subscription, channel=PORTAL_CHANNEL, actor=_actor(person)
+            subscription=subscription, channel=PORTAL_CHANNEL, actor=person_actor(person)
         )
     return _back()
 
@@ -107,7 +104,7 @@ def withdraw(request: HttpRequest, scope: str) -> HttpResponse:
     if latest is not None and latest.action == ConsentAction.GIVEN:
         consent_record(
             person=person, scope=scope, action=ConsentAction.WITHDRAWN,
-            channel=PORTAL_CHANNEL, actor=_actor(person),
+            channel=PORTAL_CHANNEL, actor=person_actor(person),
         )
     return _back()
 

@@ -28,12 +28,22 @@ from personvern.core.models import Person
 #: A view function (a file download answers with a ``FileResponse``, not an ``HttpResponse``).
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
+#: The audit actor of whatever a person does themselves on Min side. Not their
+#: public id: the entry names the person through ``audit_log(person=...)``, whose
+#: keyed pseudonym erasure cuts off, while an actor text is never cleared.
+SELF_ACTOR = "person:min-side"
+
 SESSION_PERSON = "portal_person"
 SESSION_SIGNED_IN_AT = "portal_signed_in_at"
 
 
 def _max_age() -> timedelta:
     return timedelta(minutes=int(getattr(settings, "PORTAL_SESSION_MINUTES", 30)))
+
+
+def person_actor(person: Person) -> str:
+    """The audit actor of something ``person`` did on Min side (pass ``person=`` too)."""
+    return SELF_ACTOR
 
 
 def portal_person(request: HttpRequest, *, now: datetime | None = None) -> Person | None:

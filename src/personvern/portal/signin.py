@@ -36,6 +36,7 @@ from personvern.core.audit import audit_log
 from personvern.core.models import EmailIdentity, Person
 from personvern.core.ratelimits import allow
 from personvern.core.services import normalise_email
+from personvern.portal.auth import SELF_ACTOR
 from personvern.portal.models import UsedSignInLink
 from personvern.worker.outbox import queue_mail
 
@@ -161,7 +162,7 @@ def sign_in_link_use(token: str, *, now: datetime | None = None) -> SignInLink:
         with transaction.atomic():
             UsedSignInLink.objects.create(nonce_digest=_nonce_digest(link.nonce), used_at=now)
             audit_log(
-                actor=f"person:{link.person.public_id}", action="portal.signed_in",
+                actor=SELF_ACTOR, action="portal.signed_in",
                 person=link.person, now=now,
             )
     except IntegrityError as exc:  # used by another request in the meantime
@@ -173,7 +174,7 @@ def signed_out_audit(person: Person, *, now: datetime | None = None) -> None:
     """Record that ``person`` signed out of Min side."""
     with transaction.atomic():
         audit_log(
-            actor=f"person:{person.public_id}", action="portal.signed_out", person=person,
+            actor=SELF_ACTOR, action="portal.signed_out", person=person,
             now=now or timezone.now(),
         )
 

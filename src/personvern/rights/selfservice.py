@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
 from personvern.core.models import Person
+from personvern.portal.auth import person_actor
 from personvern.rights.common import _person_address
 from personvern.rights.engine.files import export_path
 from personvern.rights.models import Channel, Request, RequestStatus, RequestType
@@ -38,10 +39,6 @@ from personvern.worker.outbox import queue_mail
 FILE_TYPES = (RequestType.ACCESS, RequestType.PORTABILITY)
 SUBJECT_READY = _("Your privacy request: your data is ready on My page")
 
-
-def person_actor(person: Person) -> str:
-    """The audit actor of something the person did themselves on Min side."""
-    return f"person:{person.public_id}"
 
 
 def bundle_days() -> timedelta:
