@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument("--serve", action="store_true", help="then serve the system")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument(
-        "--fresh", action="store_true", help="with --serve: rebuild even if data exists"
+        "--fresh", action="store_true", help="rebuild even if data exists"
     )
     demo.set_defaults(func=_demo)
 
@@ -75,7 +75,9 @@ def _demo(args: argparse.Namespace) -> int:
     console = Console()
     _ensure_directories()
     call_command("migrate", verbosity=0, interactive=False)
-    if args.serve and Person.objects.exists() and not args.fresh:
+    # Run again on a database with data, the demo adds nothing (the app modules write
+    # set-based and would collide with their own rows): --fresh rebuilds instead.
+    if Person.objects.exists() and not args.fresh:
         console.print("Demo data already present (use --fresh to rebuild).")
         _ensure_known_participant(_as_of(args.as_of))
     else:
