@@ -123,7 +123,7 @@ def test_registering_for_a_digital_course_in_norwegian(
     page = context.new_page()
     try:
         page.goto(f"{base}/courses/")
-        page.get_by_label("Form").select_option("digital")
+        page.get_by_label("Kursform").select_option("digital")
         page.get_by_role("button", name="Vis kurs").click()
         expect(page.locator("main h2")).to_have_text(["Personvern på nett"])
         page.get_by_role("link", name="Personvern på nett").click()

@@ -86,8 +86,7 @@ class CatalogueFilterForm(forms.Form):
     month = forms.ChoiceField(label=_("Month"), required=False)
     kind = forms.ChoiceField(
         label=_("Format"), required=False,
-        choices=[("", _("Digital and physical")), ("physical", _("Physical (on site)")),
-                 ("digital", _("Digital"))],
+        choices=[("", _("All formats")), ("physical", _("On site")), ("digital", _("Digital"))],
     )
 
     def __init__(
