@@ -101,6 +101,8 @@ def test_the_demo_makes_kari_nordmann_with_every_kind_of_record(db: None) -> Non
         assert period.courses >= 2, period
         assert period.legal > 0 and period.non_legal > 0 and period.ethics > 0, period
     assert record.periods[0].current and not record.periods[1].current
+    # The previous period's requirement met, the current one's under way.
+    assert record.periods[1].met and not record.periods[0].met
 
     # The newsletter on her consent; the ledger shows given, withdrawn, given again.
     subscription = Subscription.objects.get(person=kari)

@@ -73,6 +73,9 @@ def _demo(args: argparse.Namespace) -> int:
     from personvern.core.models import AuditEntry, Person
 
     console = Console()
+    url = f"http://127.0.0.1:{args.port}/"
+    if args.serve:
+        _links_to_this_port(url)  # before the demo data: its mails carry links too
     _ensure_directories()
     call_command("migrate", verbosity=0, interactive=False)
     # Run again on a database with data, the demo adds nothing (the app modules write
@@ -89,8 +92,6 @@ def _demo(args: argparse.Namespace) -> int:
     logins = ensure_demo_staff()
     if not args.serve:
         return 0
-    url = f"http://127.0.0.1:{args.port}/"
-    _links_to_this_port(url)
     console.print(f"\n[bold]Personvern is running at {url}[/bold]")
     console.print(f"Back office: {url}admin/  (staff logins below)")
     for username, password, role in logins:
@@ -206,7 +207,9 @@ class SignInLinkWatcher(threading.Thread):
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
             for to, link in self.new_links():
-                self.console.print(f"[bold]Sign-in link for {to}[/bold]: {link}")
+                # Not wrapped: a link broken over lines cannot be copied.
+                self.console.print(f"[bold]Sign-in link for {to}[/bold]: {link}",
+                                   soft_wrap=True, highlight=False)
 
     def stop(self) -> None:
         self._stop_event.set()

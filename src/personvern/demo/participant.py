@@ -118,16 +118,25 @@ def _plans(now: datetime) -> list[Plan]:
         Plan("strafferett-bevis", "Strafferett: bevis og straffutmåling", "Strafferett",
              "Bevisvurdering og straffutmåling i ny rettspraksis.",
              _local(this_period(200)), 0, None, legal="3", outcome="missed"),
+        # The previous period: the requirement met (80 hours, 5 in ethics), the
+        # current one under way.
         Plan("personvernrett-grunnkurs", "Personvernrett: grunnkurs", "Personvern",
              "Behandlingsgrunnlag, innsyn og sletting etter personvernforordningen.",
              _local(date(previous.first_year + 1, 3, 12)), 0, None, legal="6", ethics="1"),
+        Plan("forvaltningsrett-fordypning", "Forvaltningsrett: fordypning", "Forvaltningsrett",
+             "Tre dager om saksbehandling, begrunnelse og klage i forvaltningen.",
+             _local(date(previous.first_year + 2, 4, 20)), 2, HOTEL_VENUE,
+             legal="24", ethics="2", stay=True),
         Plan("prosedyre-sivile-saker", "Prosedyre i sivile saker", "Prosess",
              "Tre dager om saksforberedelse og prosedyre, med øvelser i rettssal.",
              _local(date(previous.first_year + 3, 10, 8)), 2, MOUNTAIN_VENUE,
-             legal="12", non_legal="1.5", ethics="2", stay=True),
+             legal="18", non_legal="1.5", ethics="2", stay=True),
+        Plan("arverett-skifte", "Arverett og skifte", "Arverett",
+             "Arveloven i praksis: testamenter, pliktdel og skifte av dødsbo.",
+             _local(date(previous.last_year, 2, 6)), 1, OSLO_VENUE, legal="14"),
         Plan("ledelse-advokatfirma", "Ledelse av advokatfirma", "Ledelse",
              "Økonomi, rekruttering og ledelse for partnere og kontorsjefer.",
-             _local(date(previous.last_year, 5, 20)), 0, OSLO_VENUE, legal="0", non_legal="6"),
+             _local(date(previous.last_year, 5, 20)), 0, OSLO_VENUE, legal="0", non_legal="12"),
     ]
 
 
