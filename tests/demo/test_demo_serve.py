@@ -3,13 +3,16 @@ happen on their own, and stopping the demo stops the worker too."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -75,6 +78,31 @@ def test_the_demo_runs_a_worker_that_does_the_scheduled_work(tmp_path: Path) -> 
 
         _wait("the site answered", serving, demo, log)
         _wait("the worker ran the jobs", jobs_ran, demo, log)
+
+        # Min side as the printed instructions say: ask for a link as Kari, and the demo
+        # prints it when the worker has written the mail; the link points to this port.
+        printed = log.read_text()
+        assert f"http://127.0.0.1:{port}/me/" in printed
+        assert "kari.nordmann@example.no" in printed
+        browser = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        sign_in = f"http://127.0.0.1:{port}/me/sign-in/"
+        with browser.open(sign_in, timeout=30) as page:
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
+        assert token is not None
+        form = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token.group(1), "email": "kari.nordmann@example.no"}
+        ).encode()
+        browser.open(urllib.request.Request(sign_in, data=form, headers={"Referer": sign_in}),
+                     timeout=30).close()
+        link = re.compile(rf"Sign-in link for kari\.nordmann@example\.no: "
+                          rf"(http://127\.0\.0\.1:{port}/me/sign-in/link/\S+/)\n")
+        _wait("the sign-in link was printed", lambda: link.search(log.read_text()), demo, log)
+        found = link.search(log.read_text())
+        assert found is not None
+        with browser.open(found.group(1), timeout=30) as page:
+            assert page.status == 200
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=60)
