@@ -208,6 +208,7 @@ def test_kept_registration_of_a_lawyer_keeps_course_and_attendance_and_loses_the
         "overnight_stay",
         "arrival_date",
         "departure_date",
+        "language",
     }
     assert kept[("courses.Registration", "hold")]["count"] == 1
     assert "cleared" not in kept[("courses.Registration", "hold")]
