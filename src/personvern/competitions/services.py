@@ -27,6 +27,8 @@ FEEDBACK_NEEDED = _("Feedback cannot be empty.")
 SLUG_TAKEN = _("Another competition already has this address.")
 SLUG_INVALID = _("Use only letters a–z, digits and hyphens in the address.")
 SUBJECT_RECEIPT = _("Your entry in %(title)s")
+ENTRY_GONE = _("The entry no longer exists.")
+NOT_WITHDRAWN_ENDED = _("The competition has ended: the entry can no longer be withdrawn.")
 
 
 def _unique_slug(title: str) -> str:
@@ -134,6 +136,35 @@ def entry_give_feedback(
             now=now,
         )
     return entry
+
+
+def entry_withdraw(
+    *, entry: Entry, actor: str, now: datetime | None = None
+) -> None:
+    """Withdraw ``entry`` at its entrant's request: it is deleted, with its contribution.
+
+    Only while the competition runs (``ValidationError`` on ``competition``
+    after it has ended, when the entry may already be judged). Audited with the
+    person; the entry's text is not kept in the audit entry.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = (
+            Entry.objects.select_for_update()
+            .select_related("competition", "person")
+            .filter(pk=entry.pk)
+            .first()
+        )
+        if current is None:
+            raise ValidationError({"entry": ENTRY_GONE})
+        if now >= current.competition.ends_at:
+            raise ValidationError({"competition": NOT_WITHDRAWN_ENDED})
+        data = {"competition": current.competition_id, "entry": current.pk}
+        current.delete()
+        audit_log(
+            actor=actor, action="competition.entry_withdrawn", person=current.person,
+            activity=ACTIVITY, data=data, now=now,
+        )
 
 
 def is_already_entered(exc: ValidationError) -> bool:

@@ -65,6 +65,15 @@ def _with_waiting_position(rows: Any) -> Any:
     )
 
 
+def _nights(registration: Registration) -> int:
+    """How many hotel nights the registration booked (0 without a stay)."""
+    if not registration.overnight_stay or not registration.arrival_date or not (
+        registration.departure_date
+    ):
+        return 0
+    return (registration.departure_date - registration.arrival_date).days
+
+
 def person_registrations(person: Person, now: datetime) -> dict[str, list[Registration]]:
     """The person's registrations split into ``upcoming`` (not ended) and ``past``."""
     rows = _with_waiting_position(
@@ -82,6 +91,7 @@ def person_registrations(person: Person, now: datetime) -> dict[str, list[Regist
             registration.attended is True
             and registration.status != RegistrationStatus.CANCELLED
         )
+        registration.nights = _nights(registration)
         if registration.status == RegistrationStatus.WAITLISTED:
             registration.waiting_position = (
                 registration.waiting_ahead + 1
@@ -170,6 +180,7 @@ def cancel(request: HttpRequest, registration_id: int) -> HttpResponse:
             "registration": registration,
             "course": registration.course,
             "may_cancel": services.participant_may_cancel(registration, now=now),
+            "nights": _nights(registration),
             "done": request.GET.get("done") == "1"
             and registration.status == RegistrationStatus.CANCELLED,
             "error": error,
