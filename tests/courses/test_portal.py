@@ -116,7 +116,7 @@ def test_min_side_shows_registrations_and_the_cle_record(
                   "Advokatetikk og årsoppgjør", "Kontraktsrett"):
         assert title in html
     assert "On the waiting list, number 2" in text
-    assert "Cancelled" in text and "Not attended." in text and "Attended." in text
+    assert "Cancelled" in text and ">Not attended<" in text and ">Attended<" in text
     cancel = f"/me/courses/registrations/{history['upcoming'].pk}/cancel/"
     assert cancel in html
     assert f"/me/courses/registrations/{history['cancelled'].pk}/cancel/" not in html
@@ -277,3 +277,71 @@ def test_no_certificate_without_attendance(
     sign_in(client, person())
     assert client.get(f"/me/courses/certificate/{history[which].pk}.pdf").status_code == 404
     assert not AuditEntry.objects.filter(action="registration.certificate_downloaded").exists()
+
+
+@pytest.mark.req("R13")
+def test_min_side_cards_show_attendance_only_and_name_each_link_by_its_course(
+    client: Client, history: dict[str, Registration]
+) -> None:
+    html = sign_in(client, person()).get("/me/", headers={"accept-language": "en"}).content.decode()
+    text = " ".join(html.split())
+    past = text[text.index("Past courses"):]
+    # A past course shows whether it was attended, not the (redundant) confirmation.
+    assert ">Attended<" in past and "Confirmed" not in past
+    upcoming = text[:text.index("Past courses")]
+    assert ">Confirmed<" in upcoming
+    # The certificate link's name includes the course (visually hidden), so links differ.
+    assert ('Course certificate (PDF)<span class="ds-sr-only">: Advokatetikk og årsoppgjør'
+            '</span>') in text
+    assert 'Cancel registration<span class="ds-sr-only">: Arverett i praksis</span>' in text
+    # An upcoming course's title links to its page; a past one's does not.
+    upcoming_course = history["upcoming"].course
+    assert f'href="/courses/{upcoming_course.slug}/"' in html
+    assert f'href="/courses/{history["attended"].course.slug}/"' not in html
+
+
+@pytest.mark.req("R13")
+def test_hours_are_shown_without_trailing_zeros(
+    client: Client, history: dict[str, Registration]
+) -> None:
+    text = " ".join(sign_in(client, person()).get(
+        "/me/", headers={"accept-language": "en"}).content.decode().split())
+    assert "9.5" in text and "9.50" not in text
+    assert "of 80<" in text and "80.00" not in text and "1.50" not in text
+    assert 'class="ds-table cle-hours"' in text
+
+
+@pytest.mark.req("R11", "R13")
+def test_a_booked_hotel_stay_is_shown_and_cancelled_with_the_registration() -> None:
+    email = "hotellgjest@example.no"
+    course = make_course(kind=CourseKind.PHYSICAL, starts_at=day(21), days=3,
+                         hotel_stay_offered=True, title="Prosedyre over tre dager")
+    arrival, departure = day(21).date(), day(23).date()
+    registration = register(course, email=email, now=timezone.now(), overnight_stay=True,
+                            arrival_date=arrival, departure_date=departure)
+    client = sign_in(Client(), Person.objects.get(emails__address=email))
+    text = " ".join(client.get("/me/", headers={"accept-language": "en"}).content.decode().split())
+    stay = (f"Hotel stay booked: 2 nights, {arrival.day} {arrival:%B} {arrival.year}"
+            f"–{departure.day} {departure:%B} {departure.year}")
+    assert stay in text
+    url = f"/me/courses/registrations/{registration.pk}/cancel/"
+    page = " ".join(client.get(url, headers={"accept-language": "en"}).content.decode().split())
+    assert stay in page
+    assert "The hotel stay you booked is cancelled with the registration." in page
+    done = client.post(url)
+    assert done.status_code == 302
+    receipt = client.get(done["Location"], headers={"accept-language": "en"}).content.decode()
+    assert "Your registration is cancelled, and the hotel stay booked with it." in receipt
+    nb = client.get("/me/", headers={"accept-language": "nb"}).content.decode()
+    assert "Hotellopphold bestilt: 2 netter" in nb
+
+
+def test_a_registration_without_a_hotel_stay_says_nothing_of_one(
+    client: Client, history: dict[str, Registration]
+) -> None:
+    client = sign_in(client, person())
+    text = client.get("/me/", headers={"accept-language": "en"}).content.decode()
+    assert "Hotel stay booked" not in text
+    page = client.get(f"/me/courses/registrations/{history['upcoming'].pk}/cancel/",
+                      headers={"accept-language": "en"}).content.decode()
+    assert "hotel stay" not in page.lower()

@@ -11,7 +11,7 @@ from io import BytesIO
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from personvern.core.models import AuditEntry, Person
 from personvern.portal.auth import SELF_ACTOR
@@ -19,7 +19,12 @@ from personvern.rights import services
 from personvern.rights.deadlines import received_date, response_deadline
 from personvern.rights.models import Channel, Request, RequestStatus, VerificationMethod
 from personvern.rights.selectors import request_list
-from personvern.rights.selfservice import bundles_expire, request_make_signed_in
+from personvern.rights.selfservice import (
+    available_until,
+    bundles_expire,
+    request_make_signed_in,
+)
+from personvern.site.templatetags.site_tags import day as day_text
 from personvern.worker.models import OutgoingMail
 from tests.mail import SMTPTestServer
 from tests.portal.helpers import sign_in
@@ -74,8 +79,10 @@ def test_a_signed_in_person_makes_a_request_of_any_type_verified_by_the_sign_in(
     receipt = client.get(response["Location"]).content.decode()
     assert "We have received your request and will answer by" in receipt
     page = client.get("/me/").content.decode()
-    assert str(request.get_type_display()) in page
-    assert "in progress" in page
+    # The table shows type and status with a capital letter (the form's choices do not).
+    shown = str(request.get_type_display())
+    assert f">{shown[0].upper()}{shown[1:]}</a>" in page
+    assert ">In progress</td>" in page
 
 
 @pytest.mark.parametrize(("kind", "message"), [
@@ -120,8 +127,14 @@ def test_requests_made_elsewhere_show_with_status_and_legal_deadline(
     request = make_request(type="erasure", person=person)
     sign_in(client, person)
     html = client.get("/me/", headers={"accept-language": "en"}).content.decode()
-    assert "erasure (Art. 17)" in html
-    assert "pending" in html
+    assert ">Erasure (Art. 17)</a>" in html
+    assert ">Pending</td>" in html
+    # The case page: type and status capitalised, the full case number (what the data
+    # protection officer's search finds) in a readable, wrapping monospace.
+    detail = client.get(f"/me/rights/requests/{request.public_id}/",
+                        headers={"accept-language": "en"}).content.decode()
+    assert "<dd>Erasure (Art. 17)</dd>" in detail and "<dd>Pending</dd>" in detail
+    assert f'<dd class="case-number">{request.public_id}</dd>' in detail
     day = request.due_legal
     assert f"{day.day} {day:%B} {day.year}" in " ".join(html.split()) or day.isoformat() in html
 
@@ -152,6 +165,14 @@ def test_the_file_of_a_fulfilled_request_is_downloaded_on_min_side_and_the_mail_
     html = client.get("/me/").content.decode()
     url = f"/me/rights/requests/{request.public_id}/download/"
     assert url in html
+    # The table says until when the file can be downloaded.
+    request.refresh_from_db()
+    until = available_until(request)
+    assert until is not None
+    with translation.override("en"):
+        shown = day_text(until)
+    table = " ".join(client.get("/me/", headers={"accept-language": "en"}).content.decode().split())
+    assert f"(available until {shown})" in table
     response = client.get(url)
     assert response.status_code == 200
     content = b"".join(response.streaming_content)  # type: ignore[attr-defined]
@@ -185,6 +206,8 @@ def test_the_file_is_deleted_after_the_download_period(
     assert "file_deleted" in request.result
     detail = client.get(f"/me/rights/requests/{request.public_id}/").content.decode()
     assert "no longer kept" in detail
+    table = client.get("/me/", headers={"accept-language": "en"}).content.decode()
+    assert "The file is no longer kept." in table and url not in table
     assert bundles_expire(now=later) == 0
 
 
