@@ -64,7 +64,7 @@ def test_min_side_lists_the_entries_with_when_and_how_long_they_are_kept() -> No
     assert f"/me/competitions/entries/{entry.pk}/withdraw/" in html
     assert f"/me/competitions/entries/{old.pk}/withdraw/" not in html
     assert f"/me/competitions/entries/{other.pk}/withdraw/" not in html
-    assert 'Withdraw the entry<span class="ds-sr-only">: Årets juridiske quiz</span>' in text
+    assert 'Withdraw the entry<span class="ds-sr-only"> – Årets juridiske quiz</span>' in text
     nb = " ".join(client.get("/me/", headers={"accept-language": "nb"}).content.decode().split())
     assert "Mine konkurransebidrag" in nb and "Trekk bidraget" in nb
     assert all(line["text"] in nb for line in selectors.entry_retention("nb"))

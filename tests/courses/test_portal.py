@@ -291,9 +291,9 @@ def test_min_side_cards_show_attendance_only_and_name_each_link_by_its_course(
     upcoming = text[:text.index("Past courses")]
     assert ">Confirmed<" in upcoming
     # The certificate link's name includes the course (visually hidden), so links differ.
-    assert ('Course certificate (PDF)<span class="ds-sr-only">: Advokatetikk og årsoppgjør'
+    assert ('Course certificate (PDF)<span class="ds-sr-only"> – Advokatetikk og årsoppgjør'
             '</span>') in text
-    assert 'Cancel registration<span class="ds-sr-only">: Arverett i praksis</span>' in text
+    assert 'Cancel registration<span class="ds-sr-only"> – Arverett i praksis</span>' in text
     # An upcoming course's title links to its page; a past one's does not.
     upcoming_course = history["upcoming"].course
     assert f'href="/courses/{upcoming_course.slug}/"' in html
