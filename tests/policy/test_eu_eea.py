@@ -101,14 +101,14 @@ def test_without_the_promise_no_text_may_still_claim_eu_eea_only(tmp_path: Path)
 @pytest.mark.req("R7")
 def test_a_processor_outside_whose_name_says_eu_eea_is_an_error(tmp_path: Path) -> None:
     hosting = 'id = "hosting"'
-    text = edit(DEFAULT_TEXT, 'name = "', 'name = "Driftsleverandør i EU/EØS, tidligere ',
+    text = edit(DEFAULT_TEXT, 'name.nb = "', 'name.nb = "Driftsleverandør i EU/EØS, tidligere ',
                 after=hosting)
     text = _without_promise(edit(text, 'country = "NO"', SCC, after=hosting))
     path = write(tmp_path, text)
 
-    problem = find(problems(path), "processor[1].name")
+    problem = find(problems(path), "processor[1].name.nb")
 
-    assert problem.line == line_of(text, 'name = "Driftsleverandør i EU/EØS')
+    assert problem.line == line_of(text, 'name.nb = "Driftsleverandør i EU/EØS')
 
 
 @pytest.mark.req("R7")

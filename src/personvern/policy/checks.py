@@ -245,6 +245,8 @@ def _check_processor(
     """One processor's entry; ``promise`` says where the EU/EEA-only promise is (or None)."""
     here: Loc = ("processor", index)
     name = processor.get("name", processor.get("id", f"#{index}"))
+    if isinstance(name, dict):  # a description per language: name it in English
+        name = name.get("en") or processor.get("id", f"#{index}")
     mechanism = processor.get("transfer_mechanism")
     if mechanism is not None and mechanism not in TRANSFER_MECHANISMS:
         yield _error(
@@ -331,7 +333,11 @@ def _check_eu_eea_texts(raw: dict[str, Any]) -> Iterator[Finding]:
             else:
                 texts.append((("notice", key), value))
     for index, processor, _codes in outside:
-        texts.append((("processor", index, "name"), processor.get("name")))
+        name = processor.get("name")
+        if isinstance(name, dict):
+            texts += [(("processor", index, "name", lang), t) for lang, t in name.items()]
+        else:
+            texts.append((("processor", index, "name"), name))
         service = processor.get("service")
         if isinstance(service, dict):
             texts += [(("processor", index, "service", lang), t) for lang, t in service.items()]

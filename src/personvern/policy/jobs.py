@@ -39,7 +39,8 @@ def _processor_audits(ctx: JobContext) -> Counts:
     with translation.override(settings.LANGUAGE_CODE):
         lines = [
             str(LINE_OVERDUE if p.audit_overdue(today) else LINE_DUE) % {
-                "name": p.name, "date": formats.date_format(p.next_audit_due(), "DATE_FORMAT"),
+                "name": p.name_in(settings.LANGUAGE_CODE),
+                "date": formats.date_format(p.next_audit_due(), "DATE_FORMAT"),
             }
             for p in sorted(due, key=lambda p: p.next_audit_due())
         ]

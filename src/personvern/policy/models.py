@@ -254,7 +254,9 @@ class Processor(_Model):
     """A processor we use (Art. 28): where it works, its DPA and its audits."""
 
     id: str = Field(pattern=_ID)
-    name: str = Field(min_length=1)
+    #: A company's name (one string), or a description in both languages where
+    #: no company is named yet (``name.nb`` / ``name.en``).
+    name: str | Text
     service: Text
     country: str = Field(pattern=r"^[A-Z]{2}$")
     storage: list[str] = Field(default_factory=list)
@@ -271,6 +273,17 @@ class Processor(_Model):
             if not re.fullmatch(r"[A-Z]{2}", code):
                 raise ValueError(f"storage location {code!r} is not an ISO 3166 country code")
         return value
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str | Text) -> str | Text:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("a processor's name must not be blank")
+        return value.strip() if isinstance(value, str) else value
+
+    def name_in(self, lang: str | None) -> str:
+        """The processor's name as shown to a reader of ``lang``."""
+        return self.name if isinstance(self.name, str) else self.name.get(lang)
 
     def next_audit_due(self) -> dt.date:
         """When the next audit is due: an interval after the last one (or after the DPA)."""

@@ -130,7 +130,7 @@ def _processor_context(processor: Processor, lang: str) -> dict[str, Any]:
     ]
     mechanism = processor.transfer_mechanism
     return {
-        "name": processor.name,
+        "name": processor.name_in(lang),
         "service": processor.service.get(lang),
         "country": country_name(processor.country, lang),
         "storage": [country_name(c, lang) for c in processor.storage],

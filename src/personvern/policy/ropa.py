@@ -73,7 +73,7 @@ def _transfers(policy: Policy, activity: Activity) -> str:
         countries = [c for c in [processor.country, *processor.storage] if c not in EU_EEA]
         if countries:
             outside.append(
-                f"{processor.name}: {', '.join(dict.fromkeys(countries))} "
+                f"{processor.name_in('en')}: {', '.join(dict.fromkeys(countries))} "
                 f"({processor.transfer_mechanism})"
             )
     return "; ".join(outside) or "None: all processing and storage in the EU/EEA"
@@ -202,7 +202,7 @@ def ropa_xlsx(policy: Policy, lang: str = "en") -> bytes:
         ],
         [
             [
-                p.name,
+                p.name_in(lang),
                 p.service.get(lang),
                 p.country,
                 ", ".join(p.storage),
@@ -355,7 +355,7 @@ def ropa_jsonld(policy: Policy) -> dict[str, Any]:
         node = {
             "@id": f"{BASE}processor:{processor.id}",
             "@type": "dpv:DataProcessor",
-            "dpv:hasName": processor.name,
+            "dpv:hasName": processor.name_in("en"),
             "dpv:hasCountry": _ref(f"loc:{processor.country}"),
             "dpv:hasLocation": [_ref(f"loc:{c}") for c in processor.storage],
             "dpv:hasOrganisationalMeasure": {
