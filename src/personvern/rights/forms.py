@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from personvern.rights.models import CLASSIFIED_TYPES, RequestType
@@ -31,7 +32,7 @@ class PortalRequestForm(forms.Form):
 
     type = forms.ChoiceField(
         label=_("What do you ask for?"),
-        choices=[(t.value, t.label) for t in RequestType if t in CLASSIFIED_TYPES],
+        choices=[(t.value, capfirst(t.label)) for t in RequestType if t in CLASSIFIED_TYPES],
         widget=forms.RadioSelect,
     )
     details = forms.CharField(
