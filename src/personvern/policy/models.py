@@ -279,7 +279,7 @@ class Processor(_Model):
     def _name_not_blank(cls, value: str | Text) -> str | Text:
         if isinstance(value, str) and not value.strip():
             raise ValueError("a processor's name must not be blank")
-        return value.strip() if isinstance(value, str) else value
+        return value
 
     def name_in(self, lang: str | None) -> str:
         """The processor's name as shown to a reader of ``lang``."""
