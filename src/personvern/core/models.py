@@ -67,6 +67,9 @@ class Membership(models.Model):
     organisation = models.CharField(
         _("organisation"), max_length=40, choices=Organisation.choices
     )
+    #: The organisation's own member number, as its member feed names the member
+    #: (blank for memberships recorded before the feeds: the first feed adopts them).
+    member_id = personal(models.CharField(_("member number"), max_length=64, blank=True))
     valid_from = models.DateField(_("member from"))
     valid_to = models.DateField(_("member until"), null=True, blank=True)
 
@@ -79,7 +82,18 @@ class Membership(models.Model):
                 condition=models.Q(valid_to__isnull=True)
                 | models.Q(valid_to__gte=models.F("valid_from")),
                 name="membership_period_ordered",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["organisation", "member_id"],
+                condition=~models.Q(member_id=""),
+                name="membership_member_id_unique_per_organisation",
+            ),
+        ]
+        # Each member organisation's feed (file or API, docs/members.md) acts with
+        # its own permission, so its token can touch its own members only (ADR 0023).
+        permissions = [
+            ("feed_advokatforeningen", _("Can send the member feed of Advokatforeningen")),
+            ("feed_juristforbundet", _("Can send the member feed of Juristforbundet")),
         ]
 
     def __str__(self) -> str:

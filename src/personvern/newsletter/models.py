@@ -53,6 +53,12 @@ class Subscription(models.Model):
         _("member organisation"), max_length=40, choices=Organisation.choices, blank=True
     )
     basis_note = models.CharField(_("basis note"), max_length=200, blank=True)
+    #: The consent-ledger entry that grants a consent-based subscription (R17):
+    #: the proof of consent the access report points to. Empty for a membership basis.
+    consent = models.ForeignKey(
+        "core.ConsentEvent", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("consent"),
+    )
     subscribed_at = models.DateTimeField(_("subscribed"), default=timezone.now)
     unsubscribed_at = models.DateTimeField(_("unsubscribed"), null=True, blank=True)
     unsubscribe_channel = models.CharField(_("unsubscribed through"), max_length=40, blank=True)
