@@ -33,7 +33,14 @@ from personvern.core.admin_scoping import PersonScopedMixin, ScopedModelAdmin
 from personvern.core.fields import is_personal
 from personvern.core.models import Membership, Person
 from personvern.core.registry import holder_of
-from personvern.core.roles import COURSE_ADMIN, DPO, HR, MARKETING, ROLE_PERMISSIONS
+from personvern.core.roles import (
+    ACCOUNT_MANAGER,
+    COURSE_ADMIN,
+    DPO,
+    HR,
+    MARKETING,
+    ROLE_PERMISSIONS,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +55,7 @@ VISIBLE: dict[str, set[str]] = {
     MARKETING: {"inquirer", "subscriber", "entrant", "participant"},  # evaluations too
     HR: {"applicant"},
     DPO: set(KINDS),  # handles requests: everyone
+    ACCOUNT_MANAGER: {"inquirer", "contact"},  # inquiries; customers' contacts and invoices
 }
 
 

@@ -15,12 +15,14 @@ COURSE_ADMIN = "course administrator"
 MARKETING = "marketing"
 HR = "hr"
 DPO = "data protection officer"
+ACCOUNT_MANAGER = "account manager"
 
 ROLE_LABELS = {
     COURSE_ADMIN: _("Course administrator"),
     MARKETING: _("Marketing"),
     HR: _("HR"),
     DPO: _("Data protection officer"),
+    ACCOUNT_MANAGER: _("Account manager"),
 }
 
 
@@ -77,6 +79,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("customers.invoice", "view"),
         *_crud("worker.jobrun", "view"),
         *_crud("worker.outgoingmail", "view", "change"),
+    ],
+    # Registers inquiries (R15) and keeps the customers, partners and suppliers with
+    # their contact persons and invoices (R22). Contacts are added by name and
+    # e-mail through the services, so the role needs no view of every person.
+    ACCOUNT_MANAGER: [
+        *_crud("inquiries.inquiry"),
+        *_crud("customers.customer"),
+        *_crud("customers.customercontact"),
+        *_crud("customers.invoice", "view", "add"),
     ],
 }
 
