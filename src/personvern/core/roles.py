@@ -92,11 +92,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
+#: Every role has these besides its own (R40: any staff member may receive a privacy
+#: request and register it for the data protection officer; registering shows no
+#: other request: listing and opening them is ``rights.view_request``, the DPO's).
+EVERY_ROLE_PERMISSIONS = ["rights.add_request"]
+
+
 def ensure_roles(**kwargs: Any) -> None:
     """post_migrate: create the role groups and give each exactly its permissions."""
     from django.contrib.auth.models import Group, Permission
 
-    for role, perms in ROLE_PERMISSIONS.items():
+    for role, own in ROLE_PERMISSIONS.items():
+        perms = [*own, *EVERY_ROLE_PERMISSIONS]
         group, _created = Group.objects.get_or_create(name=role)
         wanted: list[Permission] = []
         for perm in perms:
