@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "personvern.retention",
     "personvern.rights",
     "personvern.newsletter",
+    "personvern.members",
     "personvern.inquiries",
     "personvern.recruitment",
     "personvern.competitions",

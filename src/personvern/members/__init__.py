@@ -1,0 +1,1 @@
+"""Member feeds of the member organisations (Advokatforeningen, Juristforbundet)."""
