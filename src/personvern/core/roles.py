@@ -40,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("courses.venue"),
         *_crud("courses.registration"),
         *_crud("courses.hoteltransfer", "view", "change"),
+        *_crud("courses.clereport", "view"),
         *_crud("courses.evaluation", "view"),
         *_crud("customers.customer", "view"),
         # A customer's contact persons are part of its record (the customer admin's
@@ -73,6 +74,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("core.objection"),
         *_crud("core.auditentry", "view"),
         *_crud("courses.hoteltransfer", "view"),
+        *_crud("courses.clereport", "view"),
         *_crud("rights.request"),
         *_crud("webstats.analyticsconsent", "view"),
         *_crud("mailbox.mailmessage", "view", "change"),
