@@ -4,7 +4,7 @@ The probe found nothing limited: 40 registrations in 6 s, 30 secure messages,
 30 wrong admin passwords followed by a successful login, and 20 repeat
 registrations mailing the address's owner 20 times. Each surface is tested here
 in process, and the counters are shown to live in the shared cache by two real
-``personvern manage runserver`` processes answering alternate requests.
+``personvern serve`` servers answering alternate requests.
 
 Counting windows are fixed (django-ratelimit); tests that use a short window
 first wait for a fresh one (:func:`_fresh_window`), so a boundary never falls
@@ -373,7 +373,8 @@ def _free_port() -> int:
 def two_servers(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[int]]:
-    """Two ``personvern manage runserver`` processes on the test database."""
+    """Two ``personvern serve`` servers (gunicorn, two workers each) on the test database:
+    four processes that share nothing but the database and its cache table."""
     with django_db_blocker.unblock():
         url = database_url()
     logs = tmp_path_factory.mktemp("servers")
@@ -392,8 +393,8 @@ def two_servers(
     ports = [_free_port(), _free_port()]
     processes = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "personvern", "manage", "runserver", "--noreload",
-             "--skip-checks", f"127.0.0.1:{port}"],
+            [sys.executable, "-m", "personvern", "serve", "--bind", f"127.0.0.1:{port}",
+             "--workers", "2"],
             env=env, stdout=(logs / f"{port}.log").open("wb"), stderr=subprocess.STDOUT,
         )
         for port in ports

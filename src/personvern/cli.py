@@ -27,6 +27,7 @@ CLI_MODULES = [
     "personvern.webstats.cli",
     "personvern.worker.cli",
     "personvern.demo.cli",
+    "personvern.serve",
 ]
 
 
