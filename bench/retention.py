@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -98,8 +99,11 @@ def _build(database_url: str, persons: int) -> None:
 class Sqlite:
     name = "sqlite"
 
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
     def base(self, persons: int) -> str:
-        path = DATA / f"base-{persons}.sqlite3"
+        path = DATA / f"{self.prefix}-base-{persons}.sqlite3"
         if not path.exists():
             DATA.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".partial")
@@ -109,7 +113,7 @@ class Sqlite:
         return str(path)
 
     def copy(self, base: str, label: str) -> str:
-        target = DATA / f"run-{label}.sqlite3"
+        target = DATA / f"{self.prefix}-run-{label}.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
         shutil.copyfile(base, target)
@@ -124,8 +128,11 @@ class Sqlite:
 class Postgres:
     name = "postgresql"
 
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
     def base(self, persons: int) -> str:
-        name = f"bench_base_{persons}"
+        name = f"{self.prefix}_base_{persons}"
         if not _pg_exists(name):
             partial = f"{name}_partial"
             _pg_admin(f"DROP DATABASE IF EXISTS {partial}")
@@ -135,7 +142,7 @@ class Postgres:
         return name
 
     def copy(self, base: str, label: str) -> str:
-        name = f"bench_run_{label}"
+        name = f"{self.prefix}_run_{label}"
         _pg_admin(f"DROP DATABASE IF EXISTS {name}")
         _pg_admin(f"CREATE DATABASE {name} TEMPLATE {base}")
         return _pg_url(name)
@@ -405,6 +412,14 @@ def _write(result: dict[str, Any]) -> None:
             DOC.write_text(f"{head}{MARK_BEGIN}\n{table}{MARK_END}{tail}", encoding="utf-8")
 
 
+def _prefix(value: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", value):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: lower-case letters, digits and _ (not first a digit), at most 40"
+        )
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--persons", type=int, action="append",
@@ -417,6 +432,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="CI: 2,000 persons, SQLite, one round, no files written")
     parser.add_argument("--no-write", action="store_true",
                         help="check and print only; leave bench/results and the docs alone")
+    parser.add_argument("--db-prefix", type=_prefix, default="bench", metavar="NAME",
+                        help="the databases this run creates are named NAME_base_N and "
+                        "NAME_run_… (SQLite: files NAME-… in bench/data), so two runs on one "
+                        "server do not collide; a base of the same name and size is reused "
+                        "(default: bench)")
     parser.add_argument("--worker", choices=["engine", "raw", "raw-opt"], help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -430,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         sizes = args.persons or [1_000_000]
         engines, repeat = args.engines.split(","), args.repeat
-    backends = {"sqlite": Sqlite(), "postgres": Postgres()}
+    backends = {"sqlite": Sqlite(args.db_prefix), "postgres": Postgres(args.db_prefix)}
     for name in engines:
         for persons in sizes:
             result = bench(backends[name], persons, repeat, args.batch_size)
