@@ -169,13 +169,14 @@ def generate(persons: int, seed: int = 2031) -> dict[str, int]:
         for pid in range(1, persons + 1):
             draw = rng.random()
             if draw < MEMBER_SHARE:
-                memberships.append(
-                    (len(memberships) + 1, pid, "advokatforeningen", date(2000, 1, 1), None)
-                )
+                memberships.append((
+                    len(memberships) + 1, pid, "advokatforeningen", f"A{pid}",
+                    date(2000, 1, 1), None,
+                ))
             elif draw < MEMBER_SHARE + JURIST_SHARE:
-                memberships.append(
-                    (len(memberships) + 1, pid, "juristforbundet", date(2000, 1, 1), None)
-                )
+                memberships.append((
+                    len(memberships) + 1, pid, "juristforbundet", f"J{pid}", date(2000, 1, 1), None
+                ))
             if rng.random() < LAPSED_SHARE:
                 chosen = rng.sample(lapsed_courses, 3)
             else:
@@ -189,7 +190,8 @@ def generate(persons: int, seed: int = 2031) -> dict[str, int]:
                      "Firma AS", "", "", False, None, None, True, None, relationship_end)
                 )
         counts["core_membership"] = writer.insert(
-            "core_membership", ["id", "person_id", "organisation", "valid_from", "valid_to"],
+            "core_membership",
+            ["id", "person_id", "organisation", "member_id", "valid_from", "valid_to"],
             memberships,
         )
         # Registrations in id order are course-random, as in real life.
