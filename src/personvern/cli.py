@@ -20,6 +20,7 @@ CLI_MODULES = [
     "personvern.core.cli",
     "personvern.courses.cli",
     "personvern.newsletter.cli",
+    "personvern.members.cli",
     "personvern.recruitment.cli",
     "personvern.retention.cli",
     "personvern.rights.cli",

@@ -40,7 +40,7 @@ from personvern.newsletter.models import (
     SubscriptionStatus,
 )
 from personvern.newsletter.selectors import recipients
-from personvern.newsletter.services import ACTIVITY
+from personvern.newsletter.services import ACTIVITY, link_granting_consents
 
 #: Share of persons who have (or had) a subscription.
 SUBSCRIBER_SHARE = 0.45
@@ -210,6 +210,9 @@ def generate(
             )
         bulk_insert(Subscription, subscriptions, progress)
         bulk_insert(ConsentEvent, consents, progress)
+        link_granting_consents(
+            Subscription.objects.filter(person_id__in=[s.person_id for s in subscriptions])
+        )
 
         # Monthly mailings on the 10th at 09:00, the latest one last month; one draft.
         mailings: list[Newsletter] = []

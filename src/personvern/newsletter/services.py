@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from personvern.core.audit import audit_log
 from personvern.core.models import (
     ConsentAction,
+    ConsentEvent,
     EmailIdentity,
     Membership,
     Organisation,
@@ -78,6 +79,23 @@ def _has_active_membership(person: Person, organisation: str, now: datetime) -> 
     )
 
 
+def link_granting_consents(subscriptions: QuerySet[Subscription]) -> int:
+    """Point each consent-based subscription of ``subscriptions`` that has no link yet
+    to the ledger entry that granted it: the latest consent given to the newsletter at
+    or before it started (one UPDATE; for bulk-written rows, like the demo's)."""
+    granting = (
+        ConsentEvent.objects.filter(
+            person_id=OuterRef("person_id"), scope=ACTIVITY, action=ConsentAction.GIVEN,
+            at__lte=OuterRef("subscribed_at"),
+        )
+        .order_by("-at", "-pk")
+        .values("pk")[:1]
+    )
+    return subscriptions.filter(basis=SubscriptionBasis.CONSENT, consent__isnull=True).update(
+        consent=Subquery(granting)
+    )
+
+
 def newsletter_subscribe(
     *,
     person: Person,
@@ -124,8 +142,9 @@ def newsletter_subscribe(
         subscription = Subscription.objects.select_for_update().filter(person=person).first()
         if subscription is not None and subscription.status == SubscriptionStatus.ACTIVE:
             return subscription
+        consent = None
         if basis == SubscriptionBasis.CONSENT:
-            consent_record(
+            consent = consent_record(
                 person=person,
                 scope=ACTIVITY,
                 action=ConsentAction.GIVEN,
@@ -140,6 +159,7 @@ def newsletter_subscribe(
             "basis": basis,
             "organisation": organisation,
             "basis_note": basis_note,
+            "consent": consent,
             "subscribed_at": now,
             "unsubscribed_at": None,
             "unsubscribe_channel": "",
@@ -781,3 +801,75 @@ def interaction_record(
             now=now,
         )
     return interaction
+
+
+#: The unsubscribe channel of a membership-based subscription whose membership ended.
+MEMBERSHIP_ENDED_CHANNEL = "membership-ended"
+
+
+def newsletter_end_lapsed_membership_basis(
+    *,
+    person_ids: Iterable[int],
+    organisation: Organisation | str,
+    actor: str,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+) -> int:
+    """End the active membership-based subscriptions of ``person_ids`` whose basis is gone.
+
+    A subscription on the basis of a membership of ``organisation`` (R17) loses it
+    when the person is no longer an active member on ``now``'s day, unless a
+    consent to the newsletter stands (the latest ledger event for it is a
+    consent given: then the consent carries it on). Such a subscription is
+    ended at ``now`` with the channel ``membership-ended``; no consent
+    withdrawal is recorded, as none was given. Set-based: one UPDATE and one
+    bulk insert of audit entries (one per person) per batch of persons; call it
+    inside the transaction that ended the memberships. Returns how many ended.
+    """
+    from personvern.core.audit import entry_key, new_entry, pseudonym
+    from personvern.core.models import AuditEntry
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    size = batch_size or settings.PERSONVERN_BATCH_SIZE
+    ids = sorted(set(person_ids))
+    active_member = Membership.objects.filter(
+        person_id=OuterRef("person_id"), organisation=OuterRef("organisation"),
+        valid_from__lte=today,
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    latest_consent = Subquery(
+        ConsentEvent.objects.filter(person_id=OuterRef("person_id"), scope=ACTIVITY)
+        .order_by("-at", "-pk")
+        .values("action")[:1]
+    )
+    key = entry_key()
+    ended = 0
+    for start in range(0, len(ids), size):
+        lapsed = list(
+            Subscription.objects.filter(
+                person_id__in=ids[start:start + size], status=SubscriptionStatus.ACTIVE,
+                basis=SubscriptionBasis.MEMBERSHIP, organisation=str(organisation),
+            )
+            .annotate(member=Exists(active_member), consent_action=latest_consent)
+            .filter(member=False)
+            .exclude(consent_action=ConsentAction.GIVEN)
+            .values_list("pk", "person__public_id")
+        )
+        if not lapsed:
+            continue
+        Subscription.objects.filter(pk__in=[pk for pk, _public in lapsed]).update(
+            status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=now,
+            unsubscribe_channel=MEMBERSHIP_ENDED_CHANNEL,
+        )
+        AuditEntry.objects.bulk_create([
+            new_entry(
+                actor=actor, action="newsletter.basis_lapsed", subject=pseudonym(str(public)),
+                activity=ACTIVITY,
+                data={"subscription": pk, "organisation": str(organisation),
+                      "channel": MEMBERSHIP_ENDED_CHANNEL},
+                now=now, key=key,
+            )
+            for pk, public in lapsed
+        ])
+        ended += len(lapsed)
+    return ended
