@@ -73,6 +73,10 @@ Too many calls with a wrong token from one address are answered with 429
 and `Retry-After` until the limit's window ends.
 Responses carry no personal data except the access bundle, whose download is
 audited.
+
+The member organisations push their member lists and the newsletter opt-outs
+made on their member pages to `/members/{organisation}/…`, with a token whose
+user holds that organisation's feed permission (`core.feed_<organisation>`).
 """
 
 ERROR_FORBIDDEN = _("Your user lacks the permission for this (%(permissions)s).")
@@ -341,6 +345,11 @@ def request_bundle(request: HttpRequest, request_id: UUID, lang: Language = "nb"
 
 
 
+
+# The member organisations' feeds (members and opt-outs), in a module of their own.
+from personvern.api.members import router as members_router  # noqa: E402
+
+api.add_router("/members", members_router)
 
 #: Where the project mounts the API (personvern.urls includes it at "api/").
 MOUNT_PATH = "/api/"
