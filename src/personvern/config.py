@@ -47,6 +47,20 @@ Keys (see docs/operations.md for the operator's view):
                    disabled; ``personvern rights intake URL`` still works by hand.
 ``INTAKE_IMAP_PASSWORD``  Password of that mailbox (and of the one ``personvern
                    rights intake imaps://user@host/mailbox`` reads).
+``MAILBOX_IMAP_URLS``  The staff mailboxes the nightly ``mailbox-sweep`` job
+                   (and ``personvern mailbox sweep``) keeps e-mail retention in (R19):
+                   ``imaps://user@host[:port]/INBOX`` addresses, separated by commas
+                   (no password in them; one address per folder: ``…/INBOX``,
+                   ``…/Sent``). Empty (the default) leaves the job disabled.
+``MAILBOX_IMAP_PASSWORD``  Password the sweep logs in to each of them with (a
+                   service account with access to the staff mailboxes, or a Dovecot
+                   master user written ``user*master`` in each address).
+``MAILBOX_MOVE_TO``  Empty (default): the sweep deletes due mail (``UID EXPUNGE``).
+                   A folder name: due mail is moved there instead, and the mail
+                   server's own policy must empty that folder (Dovecot ``autoexpunge``).
+``MAILBOX_OWN_DOMAINS``  Our e-mail domains, separated by commas: mail from them is
+                   "sent", its recipients are the correspondents. Empty means the
+                   domain of ``DEFAULT_FROM_EMAIL``.
 ``BATCH_SIZE``     Rows per transaction in bulk engines (retention, exports).
 ``SQLITE_RETENTION_WAL_PAGES``  SQLite only: during a retention run the
                    write-ahead log may grow to this many pages (4 KiB each;
@@ -141,6 +155,10 @@ DEFAULTS: dict[str, Any] = {
     "CLAMD_URL": "",
     "INTAKE_IMAP_URL": "",
     "INTAKE_IMAP_PASSWORD": "",
+    "MAILBOX_IMAP_URLS": "",
+    "MAILBOX_IMAP_PASSWORD": "",
+    "MAILBOX_MOVE_TO": "",
+    "MAILBOX_OWN_DOMAINS": "",
     "BATCH_SIZE": "5000",
     "SQLITE_RETENTION_WAL_PAGES": "50000",
     "WORKER_STALE_SECONDS": "120",

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import imaplib
-import ssl
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
-from django.conf import settings
 from django.utils import timezone
 
+from personvern.core.imap import (
+    NEITHER_MOVE_NOR_UIDPLUS,
+    IMAPAddress,
+    IMAPError,
+    logged_in,
+    move_uids,
+    quote,
+    select,
+)
 from personvern.core.scanning import Verdict
 from personvern.rights.intake.message import parse_message, scan_parts
 from personvern.rights.intake.registration import check_type, privacy_marker, take_message
@@ -25,40 +29,8 @@ from personvern.rights.intake.sources import ERROR_UNREADABLE, Source
 IMAP_WINDOW_DAYS = 100
 
 
-class IMAPIntakeError(Exception):
-    """The mailbox could not be read (address, login, mailbox or connection)."""
-
-
-@dataclass(frozen=True)
-class IMAPAddress:
-    """``imap[s]://user@host[:port]/mailbox``, parsed."""
-
-    secure: bool
-    user: str
-    host: str
-    port: int
-    mailbox: str
-
-    @classmethod
-    def parse(cls, url: str) -> IMAPAddress:
-        parts = urlsplit(url)
-        if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
-            raise IMAPIntakeError(
-                # Not repeated back: a password written into it would end up in logs.
-                "the address given is not an IMAP address: imaps://user@host[:port]/mailbox"
-            )
-        secure = parts.scheme == "imaps"
-        return cls(
-            secure=secure,
-            user=unquote(parts.username),
-            host=parts.hostname,
-            port=parts.port or (993 if secure else 143),
-            mailbox=unquote(parts.path.lstrip("/")) or "INBOX",
-        )
-
-    def __str__(self) -> str:
-        scheme = "imaps" if self.secure else "imap"
-        return f"{scheme}://{self.user}@{self.host}:{self.port}/{self.mailbox}"
+#: The intake's errors are the shared IMAP errors (address, login, mailbox, connection).
+IMAPIntakeError = IMAPError
 
 
 def intake_imap(
@@ -86,31 +58,15 @@ def intake_imap(
     now = now or timezone.now()
     check_type(request_type)
     address = IMAPAddress.parse(url)
-    if not address.secure and settings.PERSONVERN_ENV == "production":
-        raise IMAPIntakeError("imap:// sends the password in clear: use imaps:// in production")
     marker = privacy_marker()
     report = IntakeReport(path=Path(str(address)), dry_run=dry_run)
-    try:
-        client = (
-            imaplib.IMAP4_SSL(address.host, address.port, ssl_context=ssl.create_default_context(),
-                              timeout=30)
-            if address.secure else imaplib.IMAP4(address.host, address.port, timeout=30)
-        )
-    except OSError as exc:
-        raise IMAPIntakeError(f"cannot reach {address.host}:{address.port}: {exc}") from exc
-    try:
-        try:
-            client.login(address.user, password)
-        except imaplib.IMAP4.error as exc:
-            raise IMAPIntakeError(f"the server refused the login of {address.user!r}") from exc
-        status, _ = client.select(_quote(address.mailbox), readonly=dry_run or not move_to)
-        if status != "OK":
-            raise IMAPIntakeError(f"there is no mailbox {address.mailbox!r}")
+    with logged_in(address, password) as client:
+        select(client, address.mailbox, readonly=dry_run or not move_to)
         since = (now - timedelta(days=window_days)).strftime("%d-%b-%Y")
         criteria = ["SINCE", since]
         if marker.isascii():
             # The server narrows it down; take_message checks the marker again either way.
-            criteria += ["SUBJECT", _quote(marker)]
+            criteria += ["SUBJECT", quote(marker)]
         status, found = client.uid("SEARCH", *criteria)
         if status != "OK":
             raise IMAPIntakeError(f"the server refused the search: {found!r}")
@@ -124,16 +80,7 @@ def intake_imap(
                 taken.append(uid)
         if move_to and taken and not dry_run:
             _move(client, ",".join(taken), move_to)
-    except (OSError, imaplib.IMAP4.abort) as exc:
-        raise IMAPIntakeError(f"the connection to {address.host} failed: {exc}") from exc
-    finally:
-        with contextlib.suppress(OSError, imaplib.IMAP4.error):
-            client.logout()
     return report
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _imap_source(client: imaplib.IMAP4, mailbox: str, uid: str) -> Source:
@@ -172,22 +119,9 @@ def _move(client: imaplib.IMAP4, uids: str, folder: str) -> None:
     message someone marked deleted in a shared mailbox, so a server with
     neither gets an error instead.
     """
-    client.create(_quote(folder))  # NO when it exists, which is fine
-    # Asked after login: servers announce MOVE and UIDPLUS to logged-in clients only.
-    status, data = client.capability()
-    capabilities = set(data[-1].decode().upper().split()) if status == "OK" and data else set()
-    if "MOVE" in capabilities:
-        status, data = client.uid("MOVE", uids, _quote(folder))
-    elif "UIDPLUS" in capabilities:
-        status, data = client.uid("COPY", uids, _quote(folder))
-        if status == "OK":
-            status, data = client.uid("STORE", uids, "+FLAGS.SILENT", "(\\Deleted)")
-        if status == "OK":
-            status, data = client.uid("EXPUNGE", uids)
-    else:
-        raise IMAPIntakeError(
-            "the server can neither MOVE nor expunge single messages (UIDPLUS): "
-            "run without --move-to"
-        )
-    if status != "OK":
-        raise IMAPIntakeError(f"could not move the registered messages to {folder!r}: {data!r}")
+    try:
+        move_uids(client, uids, folder)
+    except IMAPError as exc:
+        if str(exc) == NEITHER_MOVE_NOR_UIDPLUS:
+            raise IMAPError(f"{exc}: run without --move-to") from exc
+        raise IMAPError(f"could not move the registered messages to {folder!r} ({exc})") from exc
