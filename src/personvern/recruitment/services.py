@@ -33,6 +33,9 @@ ACTIVITY = "recruitment"
 #: The policy's retention rule of open applications (R27): the site shows its period.
 OPEN_APPLICATION_RULE = "open-application"
 SUBJECT_RECEIPT = _("We have received your application")
+DOCUMENT_NOT_CLEAN = _(
+    "This document has not been found clean by the virus scanner and cannot be opened."
+)
 #: Where a document came from, in the audit entries of its virus scan.
 SCAN_CHANNEL = "recruitment"
 
@@ -306,25 +309,87 @@ def application_set_status(
     return application
 
 
-def application_end_employment(
-    *, application: Application, ended_at: datetime, actor: str
+def application_hire(
+    *, application: Application, actor: str, now: datetime | None = None
 ) -> Application:
-    """Record the end of a hired applicant's employment: their retention period starts."""
-    if application.hired_at is None:
+    """Hire the applicant (R27): the application leaves its recruitment rule.
+
+    Hiring records ``hired_at``, which puts the application (with its documents
+    and notes) in the ``hired`` cohort: no retention clock runs for it until
+    :func:`application_end_employment` records the end of the employment.
+    """
+    return application_set_status(
+        application=application, status=ApplicationStatus.HIRED, actor=actor, now=now
+    )
+
+
+def application_end_employment(
+    *,
+    application: Application,
+    ended_at: datetime,
+    actor: str,
+    now: datetime | None = None,
+) -> Application:
+    """Record the end of a hired applicant's employment: their retention period starts (R27).
+
+    The ``hired`` rule counts from ``employment_ended_at`` (its anchor
+    ``employment-end``); until this is recorded nothing about a hired applicant
+    can fall due. An end already recorded is not moved: that would shift a
+    retention clock that is already running.
+    """
+    now = now or timezone.now()
+    if timezone.is_naive(ended_at):
+        raise ValidationError({"ended_at": "The end of the employment needs a time zone."})
+    current = Application.objects.filter(pk=application.pk).values(
+        "hired_at", "employment_ended_at"
+    ).first()
+    if current is None or current["hired_at"] is None:
         raise ValidationError({"application": "Only a hired applicant has an employment to end."})
-    if ended_at < application.hired_at:
+    if current["employment_ended_at"] is not None:
+        raise ValidationError({"ended_at": "The end of this employment is already recorded."})
+    if ended_at < current["hired_at"]:
         raise ValidationError({"ended_at": "The employment cannot end before the hiring."})
     with transaction.atomic():
-        Application.objects.filter(pk=application.pk).update(employment_ended_at=ended_at)
+        updated = Application.objects.filter(
+            pk=application.pk, hired_at__isnull=False, employment_ended_at__isnull=True
+        ).update(employment_ended_at=ended_at)
+        if not updated:
+            raise ValidationError({"ended_at": "The end of this employment is already recorded."})
         application.employment_ended_at = ended_at
         audit_log(
             actor=actor,
             action="recruitment.employment_ended",
             person=application.person,
             activity=ACTIVITY,
-            data={"application": application.pk},
+            data={"application": application.pk, "ended_on": ended_at.date().isoformat()},
+            now=now,
         )
     return application
+
+
+def application_document_open(
+    *, document: ApplicationDocument, actor: str, now: datetime | None = None
+) -> bytes:
+    """The bytes of an application document, for HR to read (R24); audited as an access.
+
+    Only a document the virus scanner found clean is handed out (R21): one not
+    yet scanned, or one whose content was removed as infected, is refused.
+    """
+    now = now or timezone.now()
+    if document.scan_status != ScanStatus.CLEAN:
+        raise ValidationError({"document": str(DOCUMENT_NOT_CLEAN)})
+    application = document.application
+    with transaction.atomic():
+        audit_log(
+            actor=actor,
+            action="recruitment.document_opened",
+            person=application.person,
+            activity=ACTIVITY,
+            data={"application": application.pk, "document": document.pk,
+                  "kind": document.kind},
+            now=now,
+        )
+    return bytes(document.content)
 
 
 def open_application_keep(lang: str | None = None) -> str:
