@@ -27,6 +27,7 @@ CLI_MODULES = [
     "personvern.api.cli",
     "personvern.webstats.cli",
     "personvern.worker.cli",
+    "personvern.mailbox.cli",
     "personvern.demo.cli",
     "personvern.serve",
 ]
