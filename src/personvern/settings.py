@@ -119,7 +119,10 @@ WSGI_APPLICATION = "personvern.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The back office's own admin templates (base_site.html and the like): a
+        # directory is searched before the apps, and django.contrib.admin comes first
+        # in INSTALLED_APPS, so an app could not override them.
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -191,6 +194,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "nb"
+# Norwegian for the admin strings Django's own nb catalogue lacks ("Show counts",
+# "Start typing to filter…"): LOCALE_PATHS wins over every app's catalogue.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGES = [("nb", "Norsk bokmål"), ("en", "English")]
 TIME_ZONE = CONFIG["TIME_ZONE"]
 USE_I18N = True

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personvern.core import services
 from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
+from personvern.core.audit_labels import action_choices, action_label
 from personvern.core.models import (
     AuditEntry,
     ConsentEvent,
@@ -20,6 +21,11 @@ from personvern.core.models import (
     Person,
     Restriction,
 )
+
+# The back office's name in its header, the browser tab and on its front page.
+admin.site.site_header = _("Personvern – back office")
+admin.site.site_title = _("Personvern back office")
+admin.site.index_title = _("Back office")
 
 
 def _actor(request: HttpRequest) -> str:
@@ -139,9 +145,66 @@ class ObjectionAdmin(ScopedModelAdmin):
         obj.pk = placed.pk
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """Filter by action, offered in words (the codes' labels), not as codes."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        # The label registry, not a DISTINCT over the whole log: the log only grows.
+        return action_choices()
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The audit log, newest first, each action in words (:mod:`personvern.core.audit_labels`)."""
+
     # chain_seq is empty until the worker has sealed the entry into the chain.
-    list_display = ("id", "chain_seq", "at", "actor", "action", "activity", "subject")
-    list_filter = ("action",)
-    exclude = ("personal",)
+    list_display = ("id", "chain_seq_shown", "at_shown", "actor_shown", "action_shown",
+                    "activity_shown", "subject_shown")
+    list_display_links = ("id", "at_shown")
+    list_filter = (AuditActionFilter,)
+    ordering = ("-id",)
+    fields = ("id", "at_shown", "actor_shown", "action_shown", "action_code", "activity_shown",
+              "subject_shown", "data_shown", "chain_seq_shown", "sealed_at_shown")
+    readonly_fields = fields
+
+    @admin.display(description=_("sealed as no."), ordering="chain_seq")
+    def chain_seq_shown(self, entry: AuditEntry) -> Any:
+        return entry.chain_seq
+
+    @admin.display(description=_("time"), ordering="at")
+    def at_shown(self, entry: AuditEntry) -> Any:
+        return entry.at
+
+    @admin.display(description=_("done by"))
+    def actor_shown(self, entry: AuditEntry) -> str:
+        return entry.actor
+
+    @admin.display(description=_("action"))
+    def action_shown(self, entry: AuditEntry) -> str:
+        return action_label(entry.action)
+
+    @admin.display(description=_("action code"))
+    def action_code(self, entry: AuditEntry) -> str:
+        return entry.action
+
+    @admin.display(description=_("activity"))
+    def activity_shown(self, entry: AuditEntry) -> str:
+        return entry.activity
+
+    @admin.display(description=_("person (pseudonym)"))
+    def subject_shown(self, entry: AuditEntry) -> str:
+        return entry.subject
+
+    @admin.display(description=_("details"))
+    def data_shown(self, entry: AuditEntry) -> str:
+        return ", ".join(f"{key}: {value}" for key, value in sorted(entry.data.items()))
+
+    @admin.display(description=_("sealed"))
+    def sealed_at_shown(self, entry: AuditEntry) -> Any:
+        return entry.sealed_at
