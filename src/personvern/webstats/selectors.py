@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from personvern.webstats.models import AnalyticsConsent, PageView
+from personvern.webstats.models import AnalyticsConsent, DeviceClass, PageView
 
 
 def analytics_consent_state(visitor_id: uuid.UUID) -> str | None:
@@ -55,3 +55,37 @@ def device_totals(*, start: date, end: date) -> list[Mapping[str, Any]]:
         .annotate(views=Sum("count"))
         .order_by("-views", "device", "browser")
     )
+
+
+def views_by_day(*, start: date, end: date) -> list[tuple[date, int]]:
+    """Views on each day from ``start`` to ``end``, a day without views counted as 0."""
+    counted = dict(
+        _period(start, end).values("day").annotate(views=Sum("count")).values_list("day", "views")
+    )
+    days = (end - start).days + 1
+    return [(start + timedelta(days=i), int(counted.get(start + timedelta(days=i), 0)))
+            for i in range(max(days, 0))]
+
+
+def views_by_hour(*, start: date, end: date) -> list[tuple[int, int]]:
+    """Views in each hour of the day (0–23, the site's time zone) over the period."""
+    counted = dict(
+        _period(start, end).values("hour").annotate(views=Sum("count"))
+        .values_list("hour", "views")
+    )
+    return [(hour, int(counted.get(hour, 0))) for hour in range(24)]
+
+
+def device_class_totals(*, start: date, end: date) -> list[tuple[str, int]]:
+    """Views per device class (desktop, mobile, bot, other), most first; all classes listed."""
+    counted = dict(
+        _period(start, end).values("device").annotate(views=Sum("count"))
+        .values_list("device", "views")
+    )
+    rows = [(device, int(counted.get(device, 0))) for device in DeviceClass.values]
+    return sorted(rows, key=lambda row: -row[1])
+
+
+def total_views(*, start: date, end: date) -> int:
+    """All views counted in the period."""
+    return int(_period(start, end).aggregate(total=Sum("count"))["total"] or 0)
