@@ -30,13 +30,13 @@ def staff_client(client, django_user_model, settings, tmp_path):  # type: ignore
 def test_staff_register_request_received_earlier(staff_client) -> None:  # type: ignore[no-untyped-def]
     received = timezone.localtime(timezone.now() - timedelta(days=10))
     response = staff_client.post(
-        reverse("admin:rights_request_add"),
+        reverse("admin:rights_request_register"),
         {
             "email": "letter@example.org",
             "type": "access",
             "channel": "post",
             "received_at_0": received.date().isoformat(),
-            "received_at_1": "09:00:00",
+            "received_at_1": "09:00",
             "notes": "",
         },
     )
@@ -54,13 +54,13 @@ def test_staff_register_request_received_earlier(staff_client) -> None:  # type:
 def test_future_received_date_is_a_form_error(staff_client) -> None:  # type: ignore[no-untyped-def]
     future = timezone.localtime(timezone.now() + timedelta(days=3))
     response = staff_client.post(
-        reverse("admin:rights_request_add"),
+        reverse("admin:rights_request_register"),
         {
             "email": "a@example.org",
             "type": "access",
             "channel": "post",
             "received_at_0": future.date().isoformat(),
-            "received_at_1": "09:00:00",
+            "received_at_1": "09:00",
         },
     )
     assert response.status_code == 200

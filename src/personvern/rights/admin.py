@@ -1,8 +1,9 @@
 """Back office for privacy requests: work lists by deadline, and every step as an action.
 
-Thin: the add form and each action call :mod:`personvern.rights.services`, which
-audit the step. Parameters an action needs (a note, months, a language, an
-assignee, the type to classify as) are typed in the fields beside the action menu.
+Thin: the register page and the DPO's pages (:mod:`personvern.rights.backoffice`)
+and each action call the services, which audit the step. Parameters an action
+needs (a note, months, a language, an assignee, the type to classify as, an
+address to link) are typed in the fields beside the action menu.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.contrib.admin.widgets import AdminSplitDateTime
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -32,10 +33,15 @@ from personvern.rights.selectors import DUE_SOON_DAYS, today_oslo
 
 ParamHelp = _(
     "Verify: how the identity was confirmed. Extend: the reason. Cancel: the reason. "
-    "Fulfil: restriction ground (a-d), objected activity, or rectification as JSON."
+    "Fulfil: restriction ground (a-d), objected activity, or rectification as JSON. "
+    "Link: the person's e-mail address."
 )
 
 CHOOSE_TYPE = _("Choose the type to classify as in the field beside the action menu.")
+NO_PERSON_WITH_ADDRESS = _(
+    "Write the e-mail address of the person the request concerns in the note field; "
+    "no person holds the address given."
+)
 
 
 def _actor(request: HttpRequest) -> str:
@@ -96,26 +102,10 @@ class RequestActionForm(ActionForm):
     )
 
 
-class RequestCreateForm(forms.ModelForm):
-    email = forms.EmailField(label=_("The person's e-mail address"))
-    received_at = forms.SplitDateTimeField(
-        label=_("Received"),
-        widget=AdminSplitDateTime,
-        help_text=_("When the request reached us, not when it is typed in."),
-    )
-
-    class Meta:
-        model = Request
-        fields = ("type", "channel", "received_at", "notes")
-
-    def clean_email(self) -> str:
-        return normalise_email(self.cleaned_data["email"])
-
-    def clean_received_at(self) -> Any:
-        received = self.cleaned_data["received_at"]
-        if received > timezone.now():
-            raise ValidationError(_("A request cannot be received in the future."))
-        return received
+# The index links every staff member to "Register a privacy request" and the data
+# protection officer to the overview and the record of processing. The template
+# extends the admin's own index, so another app's index changes still apply.
+admin.site.index_template = "admin/rights/index.html"
 
 
 @admin.register(Request)
@@ -138,11 +128,13 @@ class RequestAdmin(ScopedModelAdmin):
     action_form = RequestActionForm
     actions = [
         "classify",
+        "link_person",
         "assign",
         "send_verification",
         "verify_by_staff",
         "extend",
         "fulfil",
+        "publish_file",
         "cancel",
     ]
     readonly_fields = (
@@ -188,37 +180,54 @@ class RequestAdmin(ScopedModelAdmin):
     def result_pretty(self, obj: Request) -> str:
         return json.dumps(obj.result, indent=2, ensure_ascii=False) if obj.result else ""
 
-    # --- Adding: staff register a request on the person's behalf (R40) -----------
+    # --- Pages beside the list: registering, the overview, the record, a file ------
 
-    def get_form(
-        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        from personvern.rights import backoffice
+
+        site = self.admin_site
+
+        def page(view: Callable[..., Any]) -> Any:
+            return site.admin_view(lambda request, **kw: view(request, site, **kw))
+
+        return [
+            path("register/", page(backoffice.register_view), name="rights_request_register"),
+            path("overview/", page(backoffice.overview_view), name="rights_request_overview"),
+            path("record-of-processing/", page(backoffice.ropa_view), name="rights_ropa"),
+            path(
+                "record-of-processing/<str:fmt>/", page(backoffice.ropa_download),
+                name="rights_ropa_download",
+            ),
+            path("<int:pk>/file/", page(backoffice.file_view), name="rights_request_file"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> Any:
+        # One form for everyone who receives a request: the register page (R40).
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return HttpResponseRedirect(reverse(f"{self.admin_site.name}:rights_request_register"))
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> Any:
-        if obj is None:
-            kwargs["form"] = RequestCreateForm
-        return super().get_form(request, obj, change=change, **kwargs)
+        from personvern.rights.engine.files import export_path
+
+        obj = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if obj is not None and export_path(obj) is not None:
+            extra["file_url"] = reverse(
+                f"{self.admin_site.name}:rights_request_file", args=[obj.pk]
+            )
+        return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return () if obj is None else self.readonly_fields
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        if obj is None:
-            return ("email", "type", "channel", "received_at", "notes")
         return self.readonly_fields
 
-    def save_model(self, request: HttpRequest, obj: Request, form: Any, change: bool) -> None:
-        if change:
-            return  # nothing is edited here; steps are actions
-        created = services.request_create(
-            type=form.cleaned_data["type"],
-            email=form.cleaned_data["email"],
-            channel=form.cleaned_data["channel"],
-            received_at=form.cleaned_data["received_at"],
-            notes=form.cleaned_data.get("notes", ""),
-            actor=_actor(request),
-        )
-        obj.pk = created.pk
-        obj.public_id = created.public_id
-        obj.type = created.type
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -333,6 +342,52 @@ class RequestAdmin(ScopedModelAdmin):
             )
 
         self._each(request, queryset, step, str(_("Fulfilled")))
+
+    @admin.action(
+        description=_("Link to the person with the e-mail address in the note field"),
+        permissions=["change"],
+    )
+    def link_person(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        from personvern.core.models import EmailIdentity
+        from personvern.rights.routing import request_link_person
+
+        raw = self._param(request)
+        try:
+            address = normalise_email(raw)
+        except ValidationError:
+            address = ""
+        identity = (
+            EmailIdentity.objects.select_related("person").filter(address=address).first()
+            if address else None
+        )
+        if identity is None:
+            self.message_user(request, str(NO_PERSON_WITH_ADDRESS), messages.ERROR)
+            return
+        self._each(
+            request,
+            queryset,
+            lambda r: request_link_person(
+                request=r, person=identity.person, actor=_actor(request)
+            ),
+            str(_("Linked")),
+        )
+
+    @admin.action(
+        description=_("Make the file available on My page again and tell the person"),
+        permissions=["change"],
+    )
+    def publish_file(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:
+        from personvern.rights.selfservice import NO_ADDRESS_TO_TELL, bundle_publish
+
+        lang = str(request.POST.get("lang") or "nb")
+
+        def step(r: Request) -> object:
+            told = bundle_publish(request=r, actor=_actor(request), lang=lang)
+            if not told:
+                self.message_user(request, f"{r}: {NO_ADDRESS_TO_TELL}", messages.WARNING)
+            return told
+
+        self._each(request, queryset, step, str(_("Available on My page")))
 
     @admin.action(description=_("Cancel (reason)"), permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Request]) -> None:

@@ -123,6 +123,12 @@ class Request(models.Model):
     )
 
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # When the answer's file (access, portability) was last made available on Min side:
+    # at completion, or again when the data protection officer publishes it anew. The
+    # download period runs from here (NULL: from ``completed_at``).
+    file_available_from = models.DateTimeField(
+        _("file available from"), null=True, blank=True
+    )
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     # What was done, what was kept and why: counts and labels, never identifiers.
     result = models.JSONField(_("result"), default=dict, blank=True)

@@ -11,6 +11,11 @@
   (audited), while it is kept: ``PORTAL_BUNDLE_DAYS`` (default 30) after the
   request was completed; then :func:`bundles_expire` (the worker's
   ``rights-bundles-expire`` job) deletes it and notes that on the request.
+- :func:`bundle_publish`: the data protection officer makes the file of a
+  fulfilled request available on Min side again (written afresh if it was
+  deleted) for another period, and the person is told by the same mail.
+- :func:`bundle_file_for_staff`: the file, for the data protection officer
+  (audited).
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -64,9 +71,15 @@ def request_make_signed_in(
 
 def available_until(request: Request) -> datetime | None:
     """Until when the file of a completed access or portability request is kept."""
-    if request.completed_at is None or request.type not in FILE_TYPES:
+    start = file_available_from(request)
+    if start is None or request.type not in FILE_TYPES:
         return None
-    return request.completed_at + bundle_days()
+    return start + bundle_days()
+
+
+def file_available_from(request: Request) -> datetime | None:
+    """Since when the file is on Min side: completion, or when it was published anew."""
+    return request.file_available_from or request.completed_at
 
 
 def bundle_ready_notify(*, request: Request, now: datetime, lang: str) -> bool:
@@ -79,7 +92,7 @@ def bundle_ready_notify(*, request: Request, now: datetime, lang: str) -> bool:
     address = _person_address(request.person)
     if address is None:
         return False
-    until = request.completed_at or now
+    until = file_available_from(request) or now
     with translation.override(lang):
         body = render_to_string(
             "rights/email/bundle_ready.txt",
@@ -131,10 +144,15 @@ def bundles_expire(*, now: datetime | None = None) -> int:
     """Delete the files of access and portability requests completed over
     ``PORTAL_BUNDLE_DAYS`` ago; returns how many were deleted."""
     now = now or timezone.now()
-    due = Request.objects.filter(
-        status=RequestStatus.COMPLETED, type__in=FILE_TYPES,
-        completed_at__lt=now - bundle_days(), person__isnull=False,
-    ).exclude(result__has_key="file_deleted").select_related("person")
+    due = (
+        Request.objects.alias(since=Coalesce("file_available_from", "completed_at"))
+        .filter(
+            status=RequestStatus.COMPLETED, type__in=FILE_TYPES,
+            since__lt=now - bundle_days(), person__isnull=False,
+        )
+        .exclude(result__has_key="file_deleted")
+        .select_related("person")
+    )
     deleted = 0
     for request in due.iterator():
         path = export_path(request)
@@ -151,3 +169,86 @@ def bundles_expire(*, now: datetime | None = None) -> int:
                 data={"request": str(request.public_id)}, now=now,
             )
     return deleted
+
+
+NOT_A_FILE_ANSWER = _(
+    "Request %(id)s is not a fulfilled access or portability request of a person we still "
+    "hold; it has no file."
+)
+NO_ADDRESS_TO_TELL = _(
+    "The person has no e-mail address: the file is on My page, but tell them by post or phone."
+)
+
+
+def _require_file_answer(request: Request) -> None:
+    if (
+        request.status != RequestStatus.COMPLETED
+        or request.type not in FILE_TYPES
+        or request.person is None
+    ):
+        raise ValidationError(NOT_A_FILE_ANSWER, params={"id": request.public_id})
+
+
+def bundle_publish(
+    *, request: Request, actor: str, lang: str = "nb", now: datetime | None = None
+) -> bool:
+    """Make the file of a fulfilled access or portability request available on Min side
+    for ``PORTAL_BUNDLE_DAYS`` from ``now`` and queue the "ready" mail; audited.
+
+    Used by the data protection officer when the person did not get or lost the
+    mail, or the file was deleted after its period: a deleted file is written
+    afresh from the data we hold now (``result`` records the new name and that it
+    was re-made). Returns whether a mail was queued (False: no address; staff
+    must tell the person another way).
+    """
+    from personvern.rights import engine
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = Request.objects.select_for_update().select_related("person").get(pk=request.pk)
+        _require_file_answer(request)
+        person = request.person
+        assert person is not None  # checked above
+        result = dict(request.result or {})
+        remade = export_path(request) is None
+        if remade:
+            if request.type == RequestType.ACCESS:
+                lang = result.get("lang", lang)
+                path = engine.access_bundle_write(person, request=request, lang=lang, now=now)
+                result["bundle"] = path.name
+            else:
+                path = engine.portability_write(person, request=request, now=now)
+                result["export"] = path.name
+            result.pop("file_deleted", None)
+            result["file_remade"] = now.date().isoformat()
+        Request.objects.filter(pk=request.pk).update(file_available_from=now, result=result)
+        request.file_available_from = now
+        request.result = result
+        told = bundle_ready_notify(request=request, now=now, lang=lang)
+        audit_log(
+            actor=actor, action="rights.request.file_published", person=person,
+            activity="privacy-requests",
+            data={"request": str(request.public_id), "remade": remade, "mailed": told},
+            now=now,
+        )
+    return told
+
+
+def bundle_file_for_staff(
+    *, request: Request, actor: str, now: datetime | None = None
+) -> Download | None:
+    """The file of a fulfilled access or portability request, for the data protection
+    officer (audited); None if it is no longer kept."""
+    now = now or timezone.now()
+    _require_file_answer(request)
+    path = export_path(request)
+    if path is None:
+        return None
+    with transaction.atomic():
+        audit_log(
+            actor=actor, action="rights.request.file_downloaded_by_staff",
+            person=request.person, activity="privacy-requests",
+            data={"request": str(request.public_id)}, now=now,
+        )
+    content_type = "application/zip" if path.suffix == ".zip" else "application/json"
+    return Download(path=path, filename=path.name, content_type=content_type)

@@ -133,6 +133,8 @@ def request_create(
     notes: str = "",
     source_message_id: str | None = None,
     unlinked: bool = False,
+    given_name: str = "",
+    family_name: str = "",
     now: datetime | None = None,
 ) -> Request:
     """Register a request. The deadline runs from ``received_at`` (Europe/Oslo date).
@@ -146,6 +148,8 @@ def request_create(
     ``unlinked``: register it without a person (e-mail intake, when whose
     request it is cannot be told from the message; ``notes`` say why): the
     deadline runs, and it can be neither verified nor fulfilled.
+    ``given_name``/``family_name`` name a person created for ``email`` (an
+    existing person's names are kept).
     """
     now = now or timezone.now()
     if type not in RequestType.values:
@@ -183,7 +187,10 @@ def request_create(
         if digest and Request.objects.filter(source_message_id=digest).exists():
             raise ValidationError({"source_message_id": MESSAGE_ALREADY_REGISTERED})
         if person is None and address is not None:
-            person, _created = person_get_or_create(email=address, actor=actor, now=now)
+            person, _created = person_get_or_create(
+                email=address, given_name=given_name.strip(), family_name=family_name.strip(),
+                actor=actor, now=now,
+            )
         request = Request.objects.create(
             type=type,
             status=RequestStatus.PENDING,
