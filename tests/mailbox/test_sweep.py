@@ -118,7 +118,7 @@ def test_old_mail_goes_unless_a_ground_keeps_it_and_the_rest_is_left(
     assert {r.person.emails.get().address for r in rows if r.subject.endswith("kunde")} == {
         "kunde@firma.no"
     }
-    assert all(r.mailbox == f"personvern@127.0.0.1/INBOX" and r.uid for r in rows)
+    assert all(r.mailbox == "personvern@127.0.0.1/INBOX" and r.uid for r in rows)
     assert not MailMessage.objects.filter(person__emails__address="ukjent@example.org").exists()
     # Every deletion audited, none with the subject; the unknown one without a person.
     deleted = AuditEntry.objects.filter(action="mail.deleted")

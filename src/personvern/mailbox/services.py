@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from personvern.core.audit import audit_log
@@ -140,3 +141,25 @@ def mail_message_release(
             now=now,
         )
     return message
+
+
+def mail_correspondents_keep(
+    *,
+    messages: QuerySet[MailMessage],
+    reason: KeepReason | str,
+    actor: str,
+    now: datetime | None = None,
+) -> int:
+    """Keep every message in ``messages`` not kept yet, until released; how many.
+
+    The back office passes all mail of the chosen correspondents: a hold on a
+    correspondent is a hold on each of their messages (one row hold each), so
+    it ends message by message or all at once with the release action.
+    """
+    now = now or timezone.now()
+    kept = 0
+    with transaction.atomic():
+        for message in messages.filter(keep_reason="").select_related("person"):
+            mail_message_keep(message=message, reason=reason, actor=actor, now=now)
+            kept += 1
+    return kept
