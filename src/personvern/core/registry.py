@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from django.db import models
@@ -147,3 +148,38 @@ def ancestors(holder: Holder) -> list[tuple[str, type[models.Model]]]:
 def unregister(model: type[models.Model]) -> None:
     """Remove a declaration (tests of the system check use it)."""
     _REGISTRY.pop(model, None)
+    _SORTED.clear()
+
+
+@dataclass(frozen=True)
+class PersonBasis:
+    """The legal basis one activity's processing of one person really rests on.
+
+    An activity declares one basis in the policy (R2), but some rest, person by
+    person, on one of two grounds the statement names (R17: the newsletter goes
+    to members of Advokatforeningen on their active membership, to everyone else
+    on consent). ``basis`` is the Art. 6(1) letter, ``note`` says what in words
+    (in the active language), ``evidence`` points to the record that proves it
+    (a consent-ledger entry, a membership), for the machine-readable report.
+    """
+
+    basis: str
+    note: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+BasisResolver = Callable[[int, datetime], PersonBasis | None]
+_BASES: dict[str, BasisResolver] = {}
+
+
+def register_basis(activity: str, resolver: BasisResolver) -> BasisResolver:
+    """Declare how ``activity``'s basis for one person is found (``resolver(person_id,
+    now)``, ``None`` when the activity's declared basis applies as it is)."""
+    _BASES[activity] = resolver
+    return resolver
+
+
+def person_basis(activity: str, person_id: int, now: datetime) -> PersonBasis | None:
+    """The basis ``activity`` processes this person on, where an app declared one."""
+    resolver = _BASES.get(activity)
+    return resolver(person_id, now) if resolver is not None else None

@@ -10,12 +10,16 @@ newsletter's date), so an operator's policy may shorten their life with a rule
 of its own.
 """
 
+from datetime import datetime
+from typing import Any
+
 from django.db.models import Case, DateField, OuterRef, Q, Subquery, Value, When
 from django.db.models.lookups import Exact
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from personvern.core.models import ConsentAction, ConsentEvent, Membership
-from personvern.core.registry import Holder, register
+from personvern.core.models import ConsentAction, ConsentEvent, Membership, Organisation
+from personvern.core.registry import Holder, PersonBasis, register, register_basis
 from personvern.newsletter.models import Interaction, Subscription, SubscriptionBasis
 
 ACTIVITY = "newsletter"
@@ -90,3 +94,83 @@ register(
         portable=True,
     )
 )
+
+
+BASIS_MEMBERSHIP = _(
+    "You receive the newsletter because of your active membership of %(organisation)s "
+    "(member since %(since)s): we send it on %(organisation)s's behalf, and no consent of "
+    "yours is needed or recorded."
+)
+BASIS_MEMBERSHIP_ENDED = _(
+    "You received the newsletter because of your membership of %(organisation)s, which "
+    "has ended: it is no longer sent to you on that basis."
+)
+BASIS_CONSENT = _(
+    "You consented on %(at)s through %(channel)s (text version %(version)s); the consent "
+    "ledger keeps that entry as proof."
+)
+BASIS_CONSENT_WITHDRAWN = _("You withdrew your consent on %(at)s.")
+
+
+def _day(value: datetime) -> str:
+    return timezone.localtime(value).date().isoformat()
+
+
+def newsletter_basis(person_id: int, now: datetime) -> PersonBasis | None:
+    """The basis the person's newsletter subscription really rests on (R17).
+
+    Membership of Advokatforeningen (Art. 6(1)(b), on its behalf: the processor
+    activity ``advokatforeningen-course-data``) or consent with its ledger entry
+    (Art. 6(1)(a)): the subscription's own link to the entry that granted it,
+    and the latest newsletter event of the ledger, which says whether it stands.
+    """
+    subscription = Subscription.objects.filter(person_id=person_id).first()
+    if subscription is None:
+        return None
+    if subscription.basis == SubscriptionBasis.MEMBERSHIP:
+        today = timezone.localdate(now)
+        membership = (
+            Membership.objects.filter(person_id=person_id,
+                                      organisation=subscription.organisation,
+                                      valid_from__lte=today)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+            .order_by("valid_from")
+            .first()
+        )
+        organisation = Organisation(subscription.organisation).label
+        evidence: dict[str, Any] = {"basis": "membership",
+                                    "organisation": subscription.organisation}
+        if membership is None:
+            return PersonBasis(
+                basis="b", note=str(BASIS_MEMBERSHIP_ENDED % {"organisation": organisation}),
+                evidence={**evidence, "active": False},
+            )
+        return PersonBasis(
+            basis="b",
+            note=str(BASIS_MEMBERSHIP % {"organisation": organisation,
+                                         "since": membership.valid_from.isoformat()}),
+            evidence={**evidence, "active": True, "member_from": membership.valid_from.isoformat()},
+        )
+    granted = subscription.consent or (
+        ConsentEvent.objects.filter(person_id=person_id, scope=ACTIVITY,
+                                    action=ConsentAction.GIVEN, at__lte=subscription.subscribed_at)
+        .order_by("-at", "-pk").first()
+    )
+    latest = (
+        ConsentEvent.objects.filter(person_id=person_id, scope=ACTIVITY).order_by("-at", "-pk")
+        .first()
+    )
+    evidence = {"basis": "consent"}
+    notes = []
+    if granted is not None:
+        evidence.update({"consent_entry": granted.pk, "given_at": granted.at.isoformat(),
+                         "channel": granted.channel, "text_version": granted.text_version})
+        notes.append(str(BASIS_CONSENT % {"at": _day(granted.at), "channel": granted.channel,
+                                          "version": granted.text_version or "–"}))
+    if latest is not None and latest.action == ConsentAction.WITHDRAWN:
+        evidence.update({"withdrawn_at": latest.at.isoformat()})
+        notes.append(str(BASIS_CONSENT_WITHDRAWN % {"at": _day(latest.at)}))
+    return PersonBasis(basis="a", note=" ".join(notes), evidence=evidence)
+
+
+register_basis(ACTIVITY, newsletter_basis)

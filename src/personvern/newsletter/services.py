@@ -852,7 +852,8 @@ def newsletter_end_lapsed_membership_basis(
             )
             .annotate(member=Exists(active_member), consent_action=latest_consent)
             .filter(member=False)
-            .exclude(consent_action=ConsentAction.GIVEN)
+            # No ledger event (NULL) or a withdrawal: no consent carries it on.
+            .filter(Q(consent_action__isnull=True) | Q(consent_action=ConsentAction.WITHDRAWN))
             .values_list("pk", "person__public_id")
         )
         if not lapsed:

@@ -102,6 +102,9 @@ def _rows(policy: Policy, lang: str) -> list[dict[str, str]]:
         basis = str(labels.BASIS_LABELS[activity.basis])
         if activity.national_law:
             basis += f"; {activity.national_law}"
+        if activity.basis_note:
+            # Where the basis differs between subjects (the newsletter, R17) the note says how.
+            basis += f". {activity.basis_note.get(lang)}"
         recipients = []
         for recipient in activity.recipients:
             text = f"{recipient.name.get(lang)} ({recipient.kind})"

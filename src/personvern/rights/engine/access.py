@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from personvern.core.exports import spreadsheet_cell
 from personvern.core.models import Person
 from personvern.core.policy import current_policy
-from personvern.core.registry import person_holders
+from personvern.core.registry import person_basis, person_holders
 from personvern.rights.engine.files import exports_dir, write_private
 from personvern.rights.engine.rows import (
     IDENTITY,
@@ -80,6 +80,8 @@ class ActivityInfo:
     source: str
     sections: list[HolderSection] = field(default_factory=list)
     disclosures: list[dict[str, str]] = field(default_factory=list)
+    #: The record that proves this person's basis, where it differs per person (R17).
+    basis_evidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -119,6 +121,8 @@ class AccessReport:
                     "title": a.title,
                     "purposes": a.purposes,
                     "legal_basis": a.basis,
+                    **({"legal_basis_note": a.basis_note} if a.basis_note else {}),
+                    **({"basis_evidence": a.basis_evidence} if a.basis_evidence else {}),
                     "data_categories": a.data_categories,
                     "recipients": a.recipients,
                     "recorded_disclosures": a.disclosures,
@@ -234,6 +238,13 @@ def access_report(person: Person, *, lang: str = "nb", now: datetime | None = No
             if activity.id not in by_activity:
                 continue
             info = _activity_info(policy, activity, lang)
+            # Where the basis differs person by person (the newsletter, R17), the
+            # report states this person's, with the record that proves it.
+            own = person_basis(activity.id, person.pk, now)
+            if own is not None:
+                info.basis = str(_BASIS_LABELS[own.basis])
+                info.basis_note = own.note
+                info.basis_evidence = dict(own.evidence)
             info.sections = by_activity[activity.id]
             info.disclosures = _disclosures(info.sections)
             activities.append(info)
