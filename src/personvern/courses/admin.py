@@ -5,17 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
 from personvern.courses import services
+from personvern.courses.forms import StaffRegistrationForm
 from personvern.courses.models import (
+    CleReport,
+    CleReportEntry,
     Course,
     Evaluation,
     HotelTransfer,
@@ -24,7 +30,13 @@ from personvern.courses.models import (
     RegistrationStatus,
     Venue,
 )
-from personvern.courses.selectors import course_overview
+from personvern.courses.selectors import (
+    CHECKIN_LIST_FIELDS,
+    DIETARY_LIST_FIELDS,
+    HOTEL_LIST_FIELDS,
+    course_overview,
+    waitlist_position,
+)
 
 
 def _actor(request: HttpRequest) -> str:
@@ -84,10 +96,220 @@ class CourseAdmin(admin.ModelAdmin):
             "legal_hours", "non_legal_hours", "ethics_hours",
         )}),
     )
-    actions = ["export_participants_csv", "export_participants_xlsx", "produce_hotel_list"]
+    actions = [
+        "export_participants_csv", "export_participants_xlsx", "produce_hotel_list",
+        "report_cle_hours", "report_cle_hours_again",
+    ]
+    change_form_template = "admin/courses/course/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         return course_overview()
+
+    # -- the course's pages for running it (ADR 0026) ------------------------------
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:course_id>/register/", view(self.register_view),
+                 name="courses_course_register"),
+            path("<int:course_id>/check-in/", view(self.checkin_view),
+                 name="courses_course_checkin"),
+            path("<int:course_id>/dietary/", view(self.dietary_view),
+                 name="courses_course_dietary"),
+            path("<int:course_id>/hotel-list/", view(self.hotel_list_view),
+                 name="courses_course_hotel_list"),
+            *super().get_urls(),
+        ]
+
+    def _page(
+        self, request: HttpRequest, course: Course, template: str, title: Any,
+        **context: Any,
+    ) -> TemplateResponse:
+        return TemplateResponse(request, f"admin/courses/course/{template}", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "course": course,
+            "title": title,
+            "subtitle": str(course),
+            "change_url": reverse("admin:courses_course_change", args=[course.pk]),
+            **context,
+        })
+
+    def _course(self, request: HttpRequest, course_id: int, perm: str) -> Course:
+        if not request.user.has_perm(perm):
+            raise PermissionDenied
+        return get_object_or_404(Course.objects.select_related("venue"), pk=course_id)
+
+    def register_view(self, request: HttpRequest, course_id: int) -> HttpResponse:
+        """A phone booking: the public form's rules and mail, made by staff."""
+        course = self._course(request, course_id, "courses.add_registration")
+        form = StaffRegistrationForm(request.POST or None, course=course)
+        if request.method == "POST" and form.is_valid():
+            kwargs = form.service_kwargs()
+            try:
+                registration = services.registration_book(
+                    course=course, actor=_actor(request), **kwargs
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc)
+            else:
+                self._booked_message(request, registration, kwargs)
+                if "_addanother" in request.POST:
+                    return HttpResponseRedirect(request.path)
+                return HttpResponseRedirect(
+                    reverse("admin:courses_course_change", args=[course.pk])
+                )
+        return self._page(
+            request, course, "register.html", _("Register a participant"),
+            form=form, adminform_errors=form.errors,
+        )
+
+    def _booked_message(
+        self, request: HttpRequest, registration: Registration, kwargs: dict[str, Any]
+    ) -> None:
+        name = f"{kwargs['given_name']} {kwargs['family_name']}"
+        if registration.status == RegistrationStatus.CONFIRMED:
+            text = _("%(name)s has a seat.") % {"name": name}
+        else:
+            text = _("The course is full: %(name)s is number %(place)s on the waiting list.") % {
+                "name": name, "place": waitlist_position(registration)}
+        if kwargs["send_confirmation"]:
+            text = _("%(text)s The confirmation is sent to %(email)s.") % {
+                "text": text, "email": kwargs["email"]}
+        else:
+            text = _("%(text)s No e-mail was sent.") % {"text": text}
+        self.message_user(request, text, messages.SUCCESS)
+
+    def checkin_view(self, request: HttpRequest, course_id: int) -> HttpResponse:
+        """The printable check-in list; once the course has started, attendance is
+        marked on it (checked: showed up; a check removed clears the mark)."""
+        course = self._course(request, course_id, "courses.view_registration")
+        now = timezone.now()
+        if request.method == "POST":
+            if not request.user.has_perm("courses.change_registration"):
+                raise PermissionDenied
+            return self._record_checkin(request, course, now)
+        try:
+            rows = services.checkin_list_view(course=course, actor=_actor(request), now=now)
+        except ValidationError as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:courses_course_change", args=[course.pk]))
+        return self._page(
+            request, course, "checkin.html", _("Check-in list"),
+            rows=rows, headers=[label for _name, label in CHECKIN_LIST_FIELDS],
+            started=now >= course.starts_at,
+            may_mark=request.user.has_perm("courses.change_registration"),
+        )
+
+    def _record_checkin(self, request: HttpRequest, course: Course, now: Any) -> HttpResponse:
+        listed = {int(i) for i in request.POST.getlist("listed") if i.isdigit()}
+        present = {int(i) for i in request.POST.getlist("attended") if i.isdigit()} & listed
+        were = set(
+            Registration.objects.filter(pk__in=listed, course=course, attended=True)
+            .values_list("pk", flat=True)
+        )
+        try:
+            with transaction.atomic():
+                marked = services.attendance_record(
+                    course=course, registration_ids=present, attended=True,
+                    actor=_actor(request), now=now,
+                )
+                services.attendance_record(
+                    course=course, registration_ids=were - present, attended=None,
+                    actor=_actor(request), now=now,
+                )
+        except ValidationError as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                ngettext("%(count)d participant marked as present.",
+                         "%(count)d participants marked as present.", marked)
+                % {"count": marked},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(request.path)
+
+    def dietary_view(self, request: HttpRequest, course_id: int) -> HttpResponse:
+        """The internal dietary list for the venue, only while the course is not over."""
+        course = self._course(request, course_id, "courses.view_registration")
+        try:
+            rows = services.dietary_list_view(course=course, actor=_actor(request))
+        except ValidationError as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:courses_course_change", args=[course.pk]))
+        return self._page(
+            request, course, "dietary.html", _("Dietary needs"),
+            rows=rows, headers=[label for _name, label in DIETARY_LIST_FIELDS],
+        )
+
+    def hotel_list_view(self, request: HttpRequest, course_id: int) -> HttpResponse:
+        """What goes to the hotel, and the button that mails it and records the hand-over."""
+        course = self._course(request, course_id, "courses.change_course")
+        change_url = reverse("admin:courses_course_change", args=[course.pk])
+        if request.method == "POST":
+            try:
+                transfer = services.hotel_list_send(course=course, actor=_actor(request))
+            except ValidationError as exc:
+                self.message_user(request, _error_text(exc), messages.ERROR)
+                return HttpResponseRedirect(request.path)
+            self.message_user(
+                request,
+                ngettext(
+                    "The hotel list (%(count)d guest) is sent to %(hotel)s (%(email)s); "
+                    "the hand-over is recorded.",
+                    "The hotel list (%(count)d guests) is sent to %(hotel)s (%(email)s); "
+                    "the hand-over is recorded.",
+                    transfer.row_count,
+                ) % {"count": transfer.row_count, "hotel": transfer.hotel_name,
+                     "email": transfer.hotel_email},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(change_url)
+        try:
+            rows = services.hotel_list_preview(course)
+        except ValidationError as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        names = [name for name, _label in HOTEL_LIST_FIELDS]
+        return self._page(
+            request, course, "hotel_list.html", _("Send the hotel list"),
+            rows=[[row[n] for n in names] for row in rows],
+            headers=[label for _name, label in HOTEL_LIST_FIELDS],
+            venue=course.venue,
+            transfers=course.hotel_transfers.order_by("-sent_at")[:5],
+        )
+
+    # -- continuing legal education: the report to Advokatforeningen (R3) -----------
+
+    def _cle(self, request: HttpRequest, queryset: QuerySet[Course], again: bool) -> Any:
+        course = self._one_course(request, queryset)
+        if course is None:
+            return None
+        try:
+            content, report = services.cle_report_export(
+                course=course, actor=_actor(request), again=again
+            )
+        except ValidationError as exc:
+            self.message_user(request, _error_text(exc), messages.ERROR)
+            return None
+        response = _file_response(content, "csv", f"cle-{course.slug}.csv")
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Report CLE hours to Advokatforeningen (CSV, recorded)"),
+                  permissions=["change"])
+    def report_cle_hours(self, request: HttpRequest, queryset: QuerySet[Course]) -> Any:
+        return self._cle(request, queryset, again=False)
+
+    @admin.action(description=_("Report CLE hours to Advokatforeningen again (corrected)"),
+                  permissions=["change"])
+    def report_cle_hours_again(self, request: HttpRequest, queryset: QuerySet[Course]) -> Any:
+        return self._cle(request, queryset, again=True)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("slug",) if obj else ()
@@ -290,4 +512,37 @@ class EvaluationAdmin(ScopedModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class CleReportEntryInline(ScopedTabularInline):
+    model = CleReportEntry
+    fields = ("person", "registration", "sent_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CleReport)
+class CleReportAdmin(ScopedModelAdmin):
+    """The record of reports to Advokatforeningen: read-only by design."""
+
+    list_display = ("course", "recipient", "reported_at", "actor", "row_count")
+    fields = ("course", "recipient", "reported_at", "actor", "row_count", "fields_sent")
+    readonly_fields = fields
+    inlines = [CleReportEntryInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -1,4 +1,4 @@
-"""`personvern courses list | participants | hotel-list | refresh-relationships`."""
+"""`personvern courses list | participants | hotel-list | cle-report | refresh-relationships`."""
 
 from __future__ import annotations
 
@@ -38,6 +38,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     hotel.add_argument("--out", type=Path, required=True, help="file to write")
     hotel.set_defaults(func=_hotel_list)
 
+    cle = sub.add_parser(
+        "cle-report",
+        help="write the report of a course's attended hours for Advokatforeningen (CSV) and "
+        "record it as a disclosure per member",
+    )
+    cle.add_argument("slug", help="the course code")
+    cle.add_argument("--out", type=Path, required=True, help="file to write")
+    cle.add_argument(
+        "--as-of", type=_moment, default=None,
+        help="the moment the report is made (YYYY-MM-DD or an ISO date and time; "
+        "default now): the course must have ended by then",
+    )
+    cle.add_argument(
+        "--again", action="store_true",
+        help="report a course that was already reported (a corrected report; recorded again)",
+    )
+    cle.set_defaults(func=_cle_report)
+
     refresh = sub.add_parser(
         "refresh-relationships",
         help="recompute when each participant's customer relationship ends (after a bulk "
@@ -45,6 +63,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     refresh.add_argument("--batch-size", type=int, default=5000, help="persons per transaction")
     refresh.set_defaults(func=_refresh_relationships)
+
+
+def _moment(text: str) -> object:
+    """``--as-of``: a date (its end, in Norway) or an ISO date and time."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (YYYY-MM-DD) or an ISO date and time"
+        ) from None
+    oslo = ZoneInfo("Europe/Oslo")
+    if len(text) == 10:
+        value = datetime.combine(value.date() + timedelta(days=1), time(), oslo) - timedelta(
+            microseconds=1
+        )
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=oslo)
+    return value
 
 
 def _actor() -> str:
@@ -130,6 +169,39 @@ def _hotel_list(args: argparse.Namespace) -> int:
         Console().print(
             f"Hotel list of {course.slug} ({transfer.row_count} guests) written to {args.out}; "
             f"hand-over to {transfer.hotel_name} recorded."
+        )
+    return code
+
+
+def _cle_report(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ValidationError
+
+    from personvern.courses.models import Course
+    from personvern.courses.services import cle_report_export
+
+    course = _course(args.slug)
+    if not isinstance(course, Course):
+        return 2
+    # Check the file can be written before recording a report that would not be made.
+    try:
+        args.out.touch()
+    except OSError as exc:
+        print(f"Cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        content, report = cle_report_export(
+            course=course, actor=_actor(), again=args.again, now=args.as_of
+        )
+    except ValidationError as exc:
+        hint = " Use --again to report it once more." if "again" in getattr(
+            exc, "error_dict", {}) else ""
+        print("; ".join(exc.messages) + hint, file=sys.stderr)
+        return 1
+    code = _write(args.out, content)
+    if code == 0:
+        Console().print(
+            f"CLE report of {course.slug} ({report.row_count} members of Advokatforeningen) "
+            f"written to {args.out}; recorded as a disclosure to {report.recipient}."
         )
     return code
 

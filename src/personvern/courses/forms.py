@@ -107,3 +107,30 @@ class CatalogueFilterForm(forms.Form):
             "query": data.get("q", ""), "subject": data.get("subject", ""),
             "month": data.get("month", ""), "kind": data.get("kind", ""),
         }
+
+
+class StaffRegistrationForm(RegistrationForm):
+    """A registration made by staff on a participant's behalf (a phone booking).
+
+    The public form's fields for the course, plus the participant's language
+    (the mails are written in it) and whether to send the confirmation or
+    waiting-list mail, on by default.
+    """
+
+    language = forms.ChoiceField(label=_("Language of the participant's mails"))
+    send_confirmation = forms.BooleanField(
+        label=_("Send the confirmation (or waiting-list place) by e-mail"),
+        required=False, initial=True,
+        help_text=_("Leave it on unless the participant has asked for no mail."),
+    )
+
+    def __init__(self, *args: Any, course: Course, **kwargs: Any) -> None:
+        from django.conf import settings
+
+        super().__init__(*args, course=course, **kwargs)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = list(settings.LANGUAGES)
+        language.initial = settings.LANGUAGE_CODE
+        if "overnight_stay" in self.fields:
+            self.fields["overnight_stay"].label = _("Stays overnight at the course hotel")

@@ -14,9 +14,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
@@ -27,16 +29,27 @@ from personvern.courses.selectors import (
     LEGAL_TZ,
     PARTICIPANT_LIST_FIELDS,
     ListField,
+    checkin_rows,
+    dietary_rows,
     hotel_rows,
     list_headers,
     participant_rows,
 )
+from personvern.worker.outbox import queue_mail
 
 ACTIVITY = "course-participation"
 ExportFormat = Literal["csv", "xlsx"]
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx")
 UNKNOWN_FORMAT = _("Unknown format '%(format)s'; use one of: csv, xlsx.")
 NO_HOTEL_STAY = _("The course %(course)s offers no hotel stay.")
+COURSE_OVER = _(
+    "The course %(course)s is over: its check-in and dietary lists are no longer shown."
+)
+NO_DIETARY_DIGITAL_COURSE = _("The course %(course)s is digital: it has no dietary list.")
+NO_HOTEL_EMAIL = _("The hotel of %(course)s has no e-mail address to send the list to.")
+NO_HOTEL_GUESTS = _("No participant of %(course)s stays overnight: there is no list to send.")
+SUBJECT_HOTEL_LIST = _("Room list: %(title)s")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def render_rows(
@@ -165,3 +178,110 @@ def hotel_list_export(
             now=now,
         )
     return content, transfer
+
+
+# -- lists for running the course (check-in, dietary needs) -------------------------
+
+
+def _not_over(course: Course, now: datetime) -> None:
+    """Refuse once the course has ended: the lists serve the course days only."""
+    if now >= course.ends_at:
+        raise ValidationError(
+            {"course": ValidationError(COURSE_OVER, params={"course": course.slug})}
+        )
+
+
+def checkin_list_view(
+    *, course: Course, actor: str, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The check-in list of a course not yet over; the view is audited (R12)."""
+    now = now or timezone.now()
+    _not_over(course, now)
+    rows = checkin_rows(course, now=now)
+    with transaction.atomic():
+        audit_log(
+            actor=actor, action="checkin_list.viewed", activity=ACTIVITY,
+            data={"course": course.pk, "rows": len(rows)}, now=now,
+        )
+    return rows
+
+
+def dietary_list_view(
+    *, course: Course, actor: str, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The internal dietary list for the venue, of a physical course not yet over.
+
+    Refused once the course has ended (data minimisation: the meals are served),
+    and for a digital course (it asks for no dietary needs). The view is audited.
+    """
+    now = now or timezone.now()
+    if not course.is_physical:
+        raise ValidationError(
+            {"course": ValidationError(NO_DIETARY_DIGITAL_COURSE, params={"course": course.slug})}
+        )
+    _not_over(course, now)
+    rows = dietary_rows(course, now=now)
+    with transaction.atomic():
+        audit_log(
+            actor=actor, action="dietary_list.viewed", activity="hotel-stay",
+            data={"course": course.pk, "rows": len(rows)}, now=now,
+        )
+    return rows
+
+
+# -- sending the hotel list to the hotel ---------------------------------------------
+
+
+def hotel_list_preview(course: Course, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """What :func:`hotel_list_send` would send now: the hotel's rows, nothing recorded."""
+    _hotel_ready(course)
+    return hotel_rows(course, now=now)
+
+
+def _hotel_ready(course: Course) -> None:
+    if not course.hotel_stay_offered or course.venue is None or not course.venue.hotel_name:
+        raise ValidationError(
+            {"course": ValidationError(NO_HOTEL_STAY, params={"course": course.slug})}
+        )
+    if not course.venue.hotel_email:
+        raise ValidationError(
+            {"course": ValidationError(NO_HOTEL_EMAIL, params={"course": course.slug})}
+        )
+
+
+def hotel_list_send(
+    *, course: Course, actor: str, now: datetime | None = None
+) -> HotelTransfer:
+    """Mail the hotel list to the course's hotel and record the hand-over (R11, R9).
+
+    The hand-over is recorded as :func:`hotel_list_export` records it (a
+    ``HotelTransfer`` with one entry per guest), and the mail with the list
+    attached (XLSX) is queued through the outbox in the same transaction; the
+    outbox scans the attachment before sending. Refused when the course's hotel
+    has no address or no participant stays overnight. Written in the site's
+    language: the hotel is a Norwegian business, not a participant.
+    """
+    _hotel_ready(course)
+    assert course.venue is not None
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not hotel_rows(course, now=now):
+            raise ValidationError(
+                {"course": ValidationError(NO_HOTEL_GUESTS, params={"course": course.slug})}
+            )
+        with translation.override(settings.LANGUAGE_CODE):
+            content, transfer = hotel_list_export(course=course, fmt="xlsx", actor=actor, now=now)
+            body = render_to_string("courses/email/hotel_list.txt", {
+                "course": course, "venue": course.venue, "transfer": transfer,
+            }).strip() + "\n"
+            subject = str(SUBJECT_HOTEL_LIST) % {"title": course.title}
+        queue_mail(
+            to=course.venue.hotel_email, subject=subject, body=body, kind="hotel-list",
+            attachments=[(f"hotel-{course.slug}.xlsx", content, XLSX)], now=now,
+        )
+        audit_log(
+            actor=actor, action="hotel_list.mailed", activity=ACTIVITY,
+            data={"course": course.pk, "transfer": transfer.pk, "rows": transfer.row_count},
+            now=now,
+        )
+    return transfer

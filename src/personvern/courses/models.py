@@ -364,3 +364,66 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course} {self.rating}"
+
+
+class CleReport(models.Model):
+    """One report of a course's attended hours to Advokatforeningen (R3, R14).
+
+    Advokatforeningen is the controller of its members' continuing legal
+    education record; we report, after the course, each member's attended hours
+    by category. Membership is judged at the course's end (ADR 0004). Who was
+    included is kept per person in :class:`CleReportEntry`, so Advokatforeningen
+    shows up as a recipient in each member's access report (ADR 0026).
+    """
+
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="cle_reports", verbose_name=_("course")
+    )
+    recipient = not_personal(
+        models.CharField(_("recipient"), max_length=200), "the Bar Association's name"
+    )
+    reported_at = models.DateTimeField(_("reported"))
+    actor = models.CharField(_("reported by"), max_length=150)
+    row_count = models.PositiveIntegerField(_("rows"))
+    fields_sent = models.JSONField(_("fields sent"), default=list)
+
+    class Meta:
+        verbose_name = _("CLE report")
+        verbose_name_plural = _("CLE reports")
+        ordering = ["-reported_at"]
+
+    def __str__(self) -> str:
+        return f"{self.course.slug} {timezone.localtime(self.reported_at):%Y-%m-%d %H:%M}"
+
+
+class CleReportEntry(models.Model):
+    """One member's hours in one CLE report: what the member's access report shows.
+
+    ``recipient``, ``sent_at`` and ``fields_sent`` repeat the report's values
+    so the access report reads the person's own rows without joins.
+    """
+
+    report = models.ForeignKey(
+        CleReport, on_delete=models.CASCADE, related_name="entries", verbose_name=_("CLE report")
+    )
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="cle_report_entries",
+        verbose_name=_("registration"),
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="cle_report_entries",
+        verbose_name=_("person"),
+    )
+    recipient = models.CharField(_("recipient"), max_length=200)
+    sent_at = models.DateTimeField(_("sent"))
+    fields_sent = models.CharField(_("data disclosed"), max_length=300)
+
+    class Meta:
+        verbose_name = _("CLE report entry")
+        verbose_name_plural = _("CLE report entries")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "registration"], name="cle_report_entry_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.sent_at:%Y-%m-%d}"

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from personvern.core.registry import Holder, register
 from personvern.courses.models import (
     HOTEL_STAY_CLEARED,
+    CleReportEntry,
     Evaluation,
     HotelStay,
     HotelTransferEntry,
@@ -95,6 +96,34 @@ register(
 register(
     Holder(
         model=HotelTransferEntry,
+        activity=ACTIVITY,
+        person="person",
+        parent="registration",
+        anchors={
+            "course-end": "registration__course__ends_at",
+            "customer-relationship-end": "registration__relationship_ends_at",
+        },
+        cohorts={
+            "advokatforeningen-member": lambda: advokatforeningen_member_at_course_end(
+                "person", "registration__course__ends_at"
+            ),
+        },
+        fields=[
+            ("recipient", _("recipient")),
+            ("sent_at", _("sent")),
+            ("fields_sent", _("data disclosed")),
+        ],
+        portable=False,
+        erase="delete",
+    )
+)
+
+# Each report of a member's attended hours to Advokatforeningen (R3): a
+# recorded disclosure (the ``recipient`` field), kept as long as the
+# registration whose hours it reported (ADR 0026).
+register(
+    Holder(
+        model=CleReportEntry,
         activity=ACTIVITY,
         person="person",
         parent="registration",

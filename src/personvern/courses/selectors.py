@@ -142,6 +142,34 @@ def hotel_rows(course: Course, *, now: datetime | None = None) -> list[dict[str,
     )
 
 
+#: The check-in list at the door: who is expected, and where they work (R12).
+CHECKIN_LIST_FIELDS: tuple[ListField, ...] = (
+    ("person__given_name", _("Given name")),
+    ("person__family_name", _("Family name")),
+    ("employer", _("Employer")),
+)
+
+#: The internal list for the venue's kitchen: names and dietary needs only. Only
+#: participants who gave any; dietary needs may reveal health or belief (Art. 9).
+DIETARY_LIST_FIELDS: tuple[ListField, ...] = (
+    ("person__given_name", _("Given name")),
+    ("person__family_name", _("Family name")),
+    ("dietary_needs", _("Dietary needs")),
+)
+
+
+def checkin_rows(course: Course, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The check-in list: confirmed, unrestricted participants, with their attendance."""
+    names = [name for name, _label in CHECKIN_LIST_FIELDS]
+    return list(_listed_registrations(course, now).values("id", "attended", *names))
+
+
+def dietary_rows(course: Course, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The dietary list: confirmed, unrestricted participants who stated dietary needs."""
+    names = [name for name, _label in DIETARY_LIST_FIELDS]
+    return list(_listed_registrations(course, now).exclude(dietary_needs="").values(*names))
+
+
 def list_headers(fields: Sequence[ListField]) -> list[str]:
     return [str(label) for _name, label in fields]
 

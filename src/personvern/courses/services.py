@@ -29,14 +29,19 @@ from personvern.core.models import Person
 from personvern.core.ratelimits import allow
 from personvern.core.services import normalise_email, person_get_or_create
 from personvern.courses import mails
+from personvern.courses.cle_report import cle_report_export
 from personvern.courses.lists import (
     ACTIVITY,
     EXPORT_FORMATS,
     NO_HOTEL_STAY,
     UNKNOWN_FORMAT,
     ExportFormat,
+    checkin_list_view,
+    dietary_list_view,
     hotel_deletion_date,
     hotel_list_export,
+    hotel_list_preview,
+    hotel_list_send,
     hotel_transfer_confirm_deletion,
     participant_list_export,
     render_rows,
@@ -59,7 +64,8 @@ from personvern.worker.outbox import queue_mail
 __all__ = [
     "ACTIVITY", "EXPORT_FORMATS", "NO_HOTEL_STAY", "UNKNOWN_FORMAT", "ExportFormat",
     "hotel_deletion_date", "hotel_list_export", "hotel_transfer_confirm_deletion",
-    "participant_list_export", "render_rows",
+    "participant_list_export", "render_rows", "checkin_list_view", "dietary_list_view",
+    "hotel_list_preview", "hotel_list_send", "cle_report_export",
 ]
 
 
@@ -397,6 +403,41 @@ def registration_receipt_send(
         activity=ACTIVITY,
         data={"registration": registration.pk, "status": registration.status}, now=now,
     )
+
+
+def registration_book(
+    *,
+    course: Course,
+    email: str,
+    actor: str,
+    send_confirmation: bool = True,
+    language: str = "",
+    now: datetime | None = None,
+    **fields: Any,
+) -> Registration:
+    """Register a participant on their behalf (a phone booking by staff, ADR 0026).
+
+    The same rules as the public form (:func:`registration_create`: the fields
+    the course asks for, the seat or the waiting list) and, unless staff opt
+    out for this booking, the same mail (confirmation or waiting-list place) in
+    the participant's language, queued in the same transaction. Unlike the
+    public form, an address already registered is refused with the reason:
+    staff see the registrations anyway. Opting out is audited too.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration = registration_create(
+            course=course, email=email, actor=actor, language=language, now=now, **fields
+        )
+        if send_confirmation:
+            registration_receipt_send(registration=registration, email=email, actor=actor, now=now)
+        else:
+            audit_log(
+                actor=actor, action="registration.receipt_not_sent", person=registration.person,
+                activity=ACTIVITY,
+                data={"registration": registration.pk, "status": registration.status}, now=now,
+            )
+    return registration
 
 
 def registration_duplicate_notice_send(
