@@ -142,3 +142,21 @@ def test_a_bad_opt_out_is_422_with_its_index(bar: Client) -> None:
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "opt_outs", 1, "email"]
     assert Subscription.objects.get(person=person).status == "active"
+
+
+@pytest.mark.req("R3")
+def test_the_token_command_makes_a_token_for_one_organisation_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tests.members.conftest import run
+
+    assert run("members", "token", "--organisation", AV) == 0
+    plain = capsys.readouterr().out.strip()
+    user = User.objects.get(username="feed-advokatforeningen")
+    assert not user.has_usable_password()
+    client = Client(headers={"Authorization": f"Bearer {plain}"})
+    assert _post(client, FEED, {"members": MEMBERS}).status_code == 200
+    assert _post(client, "/api/members/juristforbundet/feed",
+                 {"members": MEMBERS}).status_code == 403
+    # The user holds no other permission: the requests API is closed to it.
+    assert client.get("/api/requests").status_code == 403

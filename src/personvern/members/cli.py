@@ -51,6 +51,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     optouts.add_argument("--organisation", required=True, choices=ORGANISATIONS)
     optouts.set_defaults(func=_optouts)
 
+    token = sub.add_parser(
+        "token", help="an API token for an organisation's feed: its own user, holding only "
+        "that organisation's feed permission (printed once)"
+    )
+    token.add_argument("--organisation", required=True, choices=ORGANISATIONS)
+    token.add_argument("--user", default=None,
+                       help="the integration's user name (default: feed-ORGANISATION)")
+    token.add_argument("--name", default="member feed", help="what the token is for")
+    token.set_defaults(func=_token)
+
 
 def _read(path: Path) -> bytes | None:
     try:
@@ -131,4 +141,28 @@ def _optouts(args: argparse.Namespace) -> int:
                       + ", ".join(map(str, summary.stale)))
     if summary.nothing_changed:
         console.print("Nothing changed.")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ValidationError
+
+    from personvern.api.services import api_token_create
+    from personvern.members.services import cli_actor, feed_user_ensure
+
+    user = feed_user_ensure(organisation=args.organisation,
+                            username=args.user or f"feed-{args.organisation}", actor=cli_actor())
+    try:
+        _row, plain = api_token_create(user=user, name=args.name, actor=cli_actor())
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                print(f"{field}: {message}", file=sys.stderr)
+        return 2
+    # The plain token alone on stdout, so that scripts can capture it.
+    print(plain)
+    Console(stderr=True).print(
+        f"Token for {user.get_username()} (feed of {args.organisation} only). Store it now: "
+        "it is not kept and cannot be shown again."
+    )
     return 0

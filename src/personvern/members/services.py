@@ -487,3 +487,27 @@ def member_optouts_apply(
                 summary.unsubscribed += 1
         audit_log(actor=actor, action="members.optouts_applied", data=summary.as_dict(), now=now)
     return summary
+
+
+def feed_user_ensure(*, organisation: Organisation | str, username: str, actor: str) -> Any:
+    """The staff user an organisation's integration acts as, holding only the
+    permission of its own feed (ADR 0023); created with no usable password (it
+    cannot sign in to the back office, only call the API with a token)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    organisation = str(Organisation(organisation))
+    user_model = get_user_model()
+    with transaction.atomic():
+        user, created = user_model.objects.get_or_create(
+            username=username, defaults={"is_staff": True, "is_active": True}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        permission = Permission.objects.get(content_type__app_label="core",
+                                            codename=f"feed_{organisation}")
+        user.user_permissions.add(permission)
+        audit_log(actor=actor, action="members.feed_user_ensured",
+                  data={"user": user.pk, "organisation": organisation, "created": created})
+    return user
