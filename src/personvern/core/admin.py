@@ -65,9 +65,14 @@ class PersonAdmin(ScopedModelAdmin):
 
     list_display = ("__str__", "created_at")
     search_fields = ("family_name", "given_name", "emails__address")
-    readonly_fields = ("public_id", "created_at")
-    fields = ("public_id", "given_name", "family_name", "phone", "created_at")
+    readonly_fields = ("public_id_shown", "created_at")
+    fields = ("public_id_shown", "given_name", "family_name", "phone", "created_at")
     inlines = [EmailInline, MembershipInline]
+    ordering = ("family_name", "given_name", "pk")
+
+    @admin.display(description=_("public reference"))
+    def public_id_shown(self, person: Person) -> str:
+        return str(person.public_id)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # persons come in through registrations, imports and requests
@@ -84,17 +89,20 @@ class PersonAdmin(ScopedModelAdmin):
 class MembershipAdmin(ReadOnlyMixin, ScopedModelAdmin):
     list_display = ("person", "organisation", "valid_from", "valid_to")
     list_filter = ("organisation",)
+    ordering = ("-valid_from", "-pk")
 
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(ReadOnlyMixin, ScopedModelAdmin):
     list_display = ("person", "scope", "action", "text_version", "channel", "at")
     list_filter = ("scope", "action", "channel")
+    ordering = ("-at", "-pk")
 
 
 @admin.register(Hold)
 class HoldAdmin(ScopedModelAdmin):
     list_display = ("scope", "reason", "person", "activity", "expires_at", "lifted_at")
+    ordering = ("-created_at", "-pk")
     fields = ("scope", "reason", "person", "activity", "expires_at")
     raw_id_fields = ("person",)
 
@@ -115,8 +123,9 @@ class HoldAdmin(ScopedModelAdmin):
 
 @admin.register(Restriction)
 class RestrictionAdmin(ScopedModelAdmin):
-    list_display = ("person", "ground", "started_at", "lifted_at")
+    list_display = ("person", "ground", "started", "lifted")
     fields = ("person", "ground", "note")
+    ordering = ("-started_at", "-pk")
     raw_id_fields = ("person",)
     actions = ["lift"]
 
@@ -126,6 +135,14 @@ class RestrictionAdmin(ScopedModelAdmin):
         )
         obj.pk = placed.pk
 
+    @admin.display(description=_("started"), ordering="started_at")
+    def started(self, restriction: Restriction) -> Any:
+        return restriction.started_at
+
+    @admin.display(description=_("lifted"), ordering="lifted_at")
+    def lifted(self, restriction: Restriction) -> Any:
+        return restriction.lifted_at
+
     @admin.action(description=_("Lift the selected restrictions"), permissions=["change"])
     def lift(self, request: HttpRequest, queryset: Any) -> None:
         for restriction in queryset.filter(lifted_at__isnull=True):
@@ -134,8 +151,17 @@ class RestrictionAdmin(ScopedModelAdmin):
 
 @admin.register(Objection)
 class ObjectionAdmin(ScopedModelAdmin):
-    list_display = ("person", "activity", "at", "lifted_at")
+    list_display = ("person", "activity", "recorded", "lifted")
     fields = ("person", "activity", "note")
+    ordering = ("-at", "-pk")
+
+    @admin.display(description=_("recorded"), ordering="at")
+    def recorded(self, objection: Objection) -> Any:
+        return objection.at
+
+    @admin.display(description=_("lifted"), ordering="lifted_at")
+    def lifted(self, objection: Objection) -> Any:
+        return objection.lifted_at
     raw_id_fields = ("person",)
 
     def save_model(self, request: HttpRequest, obj: Objection, form: Any, change: bool) -> None:
