@@ -52,7 +52,7 @@ class EmailInline(ReadOnlyMixin, ScopedTabularInline):
 
 class MembershipInline(ReadOnlyMixin, ScopedTabularInline):
     model = Membership
-    fields = ("organisation", "valid_from", "valid_to")
+    fields = ("organisation", "member_id", "valid_from", "valid_to")
     readonly_fields = fields
     extra = 0
 
@@ -87,8 +87,12 @@ class PersonAdmin(ScopedModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ReadOnlyMixin, ScopedModelAdmin):
-    list_display = ("person", "organisation", "valid_from", "valid_to")
+    list_display = ("person", "organisation", "member_id", "valid_from", "valid_to")
     list_filter = ("organisation",)
+    # Memberships come from the organisations' feeds (docs/members.md): found by
+    # the member number the organisation uses, or the person's name or address.
+    search_fields = ("member_id", "person__family_name", "person__given_name",
+                     "person__emails__address")
     ordering = ("-valid_from", "-pk")
 
 
