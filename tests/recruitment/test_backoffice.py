@@ -33,7 +33,7 @@ CV = DocumentUpload("cv", "cv.pdf", "application/pdf", b"%PDF-1.7 cv")
 def _hr() -> Client:
     user = User.objects.create_user("personal", password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name=HR))
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 

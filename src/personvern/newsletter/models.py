@@ -99,6 +99,21 @@ class Newsletter(models.Model):
     #: While a mailing goes out: the last subscription (in primary-key order) whose
     #: copy was handed to the mail server, so an interrupted send resumes after it.
     send_cursor = models.BigIntegerField(null=True, blank=True, editable=False)
+    #: When staff had the worker send it (the back office's "send"); empty for a CLI send.
+    send_queued_at = models.DateTimeField(_("sending queued"), null=True, blank=True)
+    #: Progress of the send: copies handled so far (delivered, refused or left to the
+    #: outbox's retries) out of the recipients counted when the latest run started.
+    send_done = models.PositiveIntegerField(_("copies handled"), default=0)
+    send_total = models.PositiveIntegerField(_("copies to send"), null=True, blank=True)
+    #: The send gave up (the mail server kept failing): shown as failed, and staff may
+    #: resume it from ``send_cursor``. ``send_error`` names the error's type only.
+    send_failed_at = models.DateTimeField(_("sending failed"), null=True, blank=True)
+    send_error = models.CharField(_("error"), max_length=200, blank=True)
+    #: The run that sends it holds a lease, renewed before every batch: a second run
+    #: (a second worker, the CLI) is refused while the lease holds, so no batch goes
+    #: out twice; a run that died leaves a lease that expires and can be taken over.
+    send_run = models.CharField(max_length=32, blank=True, editable=False)
+    send_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("newsletter")

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core import signing
+from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from personvern.core.models import Membership, Objection
 from personvern.core.selectors import (
@@ -112,3 +114,74 @@ def tracked_from_token(token: str, *, click: bool) -> Tracked | None:
         newsletter=Newsletter.objects.filter(pk=payload.get("n")).first(),
         url=url,
     )
+
+
+def live_send_task(newsletter: Newsletter) -> bool:
+    """Whether a worker task is queued or running to send ``newsletter``."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    pending = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        task_path__endswith=".send_newsletter",
+    ).values_list("args_kwargs", flat=True)
+    return any((args.get("args") or [None])[0] == newsletter.pk for args in pending)
+
+
+class SendState(models.TextChoices):
+    """Where a mailing stands, as the back office shows it."""
+
+    DRAFT = "draft", _("draft")
+    QUEUED = "queued", _("waiting for the worker")
+    SENDING = "sending", _("being sent")
+    FAILED = "failed", _("sending failed")
+    STOPPED = "stopped", _("sending stopped without finishing")
+    SENT = "sent", _("sent")
+
+
+@dataclass(frozen=True)
+class SendProgress:
+    state: SendState
+    done: int
+    total: int | None
+
+    @property
+    def label(self) -> str:
+        return str(self.state.label)
+
+    @property
+    def under_way(self) -> bool:
+        """Still moving by itself: the page refreshes to follow it."""
+        return self.state in (SendState.QUEUED, SendState.SENDING)
+
+    @property
+    def resumable(self) -> bool:
+        return self.state in (SendState.FAILED, SendState.STOPPED)
+
+
+def send_progress(newsletter: Newsletter, *, now: datetime | None = None) -> SendProgress:
+    """How far sending ``newsletter`` has come (copies handled of the total) and its state.
+
+    A send that neither holds a lease nor has a worker task to carry it on is
+    *stopped* (its worker died and the task is gone): shown as such, never as
+    "being sent" for ever.
+    """
+    now = now or timezone.now()
+    if newsletter.sent_at is not None:
+        state = SendState.SENT
+    elif newsletter.send_failed_at is not None:
+        state = SendState.FAILED
+    elif newsletter.send_cursor is None:
+        state = SendState.DRAFT
+    elif newsletter.send_lease_until is not None and newsletter.send_lease_until > now:
+        state = SendState.SENDING
+    elif live_send_task(newsletter):
+        state = SendState.QUEUED if newsletter.send_done == 0 else SendState.SENDING
+    else:
+        state = SendState.STOPPED
+    total = newsletter.send_total
+    if state == SendState.SENT and total is None:
+        total = newsletter.recipient_count  # sent before progress was recorded
+    done = newsletter.send_done if state != SendState.SENT or newsletter.send_total else (
+        newsletter.recipient_count)
+    return SendProgress(state=state, done=done, total=total)

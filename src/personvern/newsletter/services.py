@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from django.core import mail, signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -523,33 +525,89 @@ def newsletter_mark_sent(
     return newsletter
 
 
+class MailingBusy(ValidationError):
+    """Another run holds the mailing's lease: it is being sent right now, elsewhere."""
+
+
+#: How long a run's hold on a mailing lasts without being renewed (it is renewed before
+#: every batch, so one batch must go out within it). A run that died is taken over after.
+SEND_LEASE = timedelta(minutes=10)
+SEND_FAILED = _("Sending stopped: the mail server kept failing. Resume it when the server "
+                "works again; nobody who got a copy gets a second one.")
+
+
 def newsletter_queue_send(
     *, newsletter: Newsletter, actor: str, now: datetime | None = None
 ) -> None:
     """Have the worker send ``newsletter`` (the back office's "send"); nothing goes out here.
 
     Refused now if it is sent, being sent or empty, so staff hear of it at once.
+    A mailing whose send gave up (or whose task is gone) is resumed: the worker
+    goes on after the last batch the mail server accepted.
     """
+    from personvern.newsletter.selectors import live_send_task
     from personvern.newsletter.tasks import send_newsletter
 
+    now = now or timezone.now()
     newsletter.refresh_from_db()
     if newsletter.sent_at is not None:
         raise ValidationError({"newsletter": ALREADY_SENT})
-    if newsletter.send_cursor is not None:
-        raise ValidationError({"newsletter": BEING_SENT})
     if not newsletter.body.strip():
         raise ValidationError({"body": BODY_NEEDED})
+    resuming = newsletter.send_cursor is not None
+    # A send under way (a task waiting or running, or a run holding the lease) is left
+    # alone; one that gave up, or whose run died, is taken up again.
+    if resuming and (
+        live_send_task(newsletter)
+        or (newsletter.send_lease_until is not None and newsletter.send_lease_until > now)
+    ):
+        raise ValidationError({"newsletter": BEING_SENT})
     with transaction.atomic():
-        # Claimed here (cursor 0, compare and set), so a second click or a second
-        # member of staff cannot queue a second send; the task resumes from 0.
-        claimed = Newsletter.objects.filter(
-            pk=newsletter.pk, sent_at__isnull=True, send_cursor__isnull=True
-        ).update(send_cursor=0)
+        if resuming:
+            claimed = Newsletter.objects.filter(
+                pk=newsletter.pk, sent_at__isnull=True, send_cursor=newsletter.send_cursor,
+                send_failed_at=newsletter.send_failed_at,
+                send_queued_at=newsletter.send_queued_at,
+            ).update(send_failed_at=None, send_error="", send_queued_at=now)
+        else:
+            # Claimed here (cursor 0, compare and set), so a second click or a second
+            # member of staff cannot queue a second send; the task resumes from 0.
+            claimed = Newsletter.objects.filter(
+                pk=newsletter.pk, sent_at__isnull=True, send_cursor__isnull=True
+            ).update(send_cursor=0, send_queued_at=now, send_done=0,
+                     send_total=recipients_count(now))
         if not claimed:
             raise ValidationError({"newsletter": BEING_SENT})
         send_newsletter.enqueue(newsletter.pk, actor)
-        audit_log(actor=actor, action="newsletter.send_queued", activity=ACTIVITY,
+        audit_log(actor=actor, action="newsletter.send_resumed" if resuming
+                  else "newsletter.send_queued", activity=ACTIVITY,
                   data={"newsletter": newsletter.pk}, now=now)
+    newsletter.refresh_from_db()
+
+
+def newsletter_send_failed(
+    *, newsletter: Newsletter, error: str, actor: str, now: datetime | None = None
+) -> None:
+    """Record that sending ``newsletter`` gave up; staff see it failed and may resume it.
+
+    ``error`` names the error's type only (messages may carry addresses).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        marked = Newsletter.objects.filter(pk=newsletter.pk, sent_at__isnull=True).update(
+            send_failed_at=now, send_error=error[:200], send_lease_until=None, send_run=""
+        )
+        if marked:
+            audit_log(actor=actor, action="newsletter.send_failed", activity=ACTIVITY,
+                      data={"newsletter": newsletter.pk, "error": error[:200]}, now=now)
+
+
+def recipients_count(now: datetime) -> int:
+    """How many copies a mailing sent at ``now`` would go out in (those with an address)."""
+    from personvern.newsletter.selectors import recipients
+
+    first_address = EmailIdentity.objects.filter(person=OuterRef("person")).values("pk")
+    return recipients(as_of=now).filter(Exists(first_address)).count()
 
 
 def _absolute(path: str) -> str:
@@ -580,6 +638,21 @@ def _tracked_text(text: str, subscription: Subscription, newsletter: Newsletter)
     )
 
 
+def _copy_context(
+    newsletter: Newsletter, subscription: Subscription, *, tracked: bool = True
+) -> dict[str, Any]:
+    from personvern.newsletter.selectors import open_token
+
+    text = _tracked_text(newsletter.body, subscription, newsletter) if tracked else newsletter.body
+    return {
+        "newsletter": newsletter,
+        "text": text,
+        "unsubscribe_url": unsubscribe_url(subscription),
+        "open_url": _absolute(reverse("newsletter:open", args=[open_token(subscription,
+                                                                          newsletter)])),
+    }
+
+
 def _copy(
     newsletter: Newsletter, subscription: Subscription, address: str
 ) -> mail.EmailMultiAlternatives:
@@ -590,17 +663,8 @@ def _copy(
     HTML part carries a 1×1 image whose loading records an open, and both end
     with the unsubscribe link, which the RFC 8058 headers repeat.
     """
-    from personvern.newsletter.selectors import open_token
-
-    url = unsubscribe_url(subscription)
-    text = _tracked_text(newsletter.body, subscription, newsletter)
-    context = {
-        "newsletter": newsletter,
-        "text": text,
-        "unsubscribe_url": url,
-        "open_url": _absolute(reverse("newsletter:open", args=[open_token(subscription,
-                                                                          newsletter)])),
-    }
+    context = _copy_context(newsletter, subscription)
+    url = context["unsubscribe_url"]
     message = mail.EmailMultiAlternatives(
         subject=newsletter.subject,
         body=render_to_string("newsletter/email/newsletter.txt", context),
@@ -618,6 +682,40 @@ def _copy(
     return message
 
 
+#: The made-up recipient a preview is personalised for: no real subscriber's links.
+SAMPLE_RECIPIENT = ("Kari", "Nordmann", "kari.nordmann@example.no")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A mailing as a recipient receives it (subject, address, text and HTML parts)."""
+
+    subject: str
+    to: str
+    text: str
+    #: The HTML part's body (the part without its tracking image), safe to show in a page.
+    html_body: str
+    headers: dict[str, str]
+
+
+def newsletter_preview(*, newsletter: Newsletter) -> Preview:
+    """``newsletter`` rendered for a sample recipient, exactly as a copy is; nothing is sent.
+
+    The sample is :data:`SAMPLE_RECIPIENT`, an unsaved subscription: its
+    unsubscribe and tracked links name no subscription, so following them in
+    the preview unsubscribes nobody and records nothing (a click still leads on).
+    """
+    given, family, address = SAMPLE_RECIPIENT
+    sample = Subscription(person=Person(given_name=given, family_name=family))
+    copy = _copy(newsletter, sample, address)
+    context = _copy_context(newsletter, sample)
+    return Preview(
+        subject=str(copy.subject), to=f"{given} {family} <{address}>", text=str(copy.body),
+        html_body=render_to_string("newsletter/email/_newsletter_body.html", context),
+        headers={k: str(v) for k, v in copy.extra_headers.items()},
+    )
+
+
 def newsletter_send(
     *,
     newsletter: Newsletter,
@@ -631,16 +729,18 @@ def newsletter_send(
     Who receives it is :func:`~personvern.newsletter.selectors.recipients`,
     decided again for each batch: consent or active membership, no objection,
     no restriction. The mailing is claimed first (its text can no longer
-    change, and a second run is refused; a run resuming after a crash checks
-    before each batch that no other run moved on). Each
+    change) and this run takes its lease (:data:`SEND_LEASE`), renewed before
+    every batch: a second run (a second worker, the CLI beside the worker) is
+    refused with :class:`MailingBusy` while the lease holds, so no batch goes
+    out twice; a run that died is taken over once its lease ran out. Each
     copy goes to the person's first e-mail address and ends with their own
     unsubscribe link; the headers let mail programs unsubscribe in one click
     (RFC 8058). Copies go out in batches of ``batch_size`` over one SMTP
-    connection each; after each batch the mailing's ``send_cursor`` and count
-    are committed with an audit entry (counts only). If sending fails, the
-    error is raised and calling this again resumes after the last batch the
-    mail server accepted, so nobody gets two copies except, at worst, the
-    batch that was in flight. ``progress(sent, total)`` follows the batches.
+    connection each; after each batch the mailing's ``send_cursor``, count and
+    progress (``send_done`` of ``send_total``) are committed with an audit
+    entry (counts only). If sending fails, the lease is let go, the error is
+    raised and calling this again resumes after the last batch the mail server
+    accepted. ``progress(sent, total)`` follows the batches of this run.
     """
     from personvern.newsletter.selectors import recipients
 
@@ -654,6 +754,8 @@ def newsletter_send(
     first_address = (
         EmailIdentity.objects.filter(person=OuterRef("person")).order_by("pk").values("address")
     )
+    run = uuid.uuid4().hex
+    mine = Newsletter.objects.filter(pk=newsletter.pk, sent_at__isnull=True, send_run=run)
 
     def pending() -> QuerySet[Any]:
         # Decided again for every batch, as of that moment: whoever unsubscribes,
@@ -662,78 +764,92 @@ def newsletter_send(
         as_of = max(now, timezone.now())
         return recipients(as_of=as_of).annotate(address=Subquery(first_address[:1]))
 
-    if newsletter.send_cursor is None:
-        # Claim the mailing (cursor 0): from now on its text cannot change, and a
-        # second run started meanwhile is refused instead of sending again.
-        claimed = Newsletter.objects.filter(
-            pk=newsletter.pk, sent_at__isnull=True, send_cursor__isnull=True
-        ).update(send_cursor=0)
-        if not claimed:
-            raise ValidationError({"newsletter": SENT_ELSEWHERE})
-    start = cursor = newsletter.send_cursor or 0
+    # Take the mailing (cursor 0 if it was not claimed yet): from now on its text
+    # cannot change, and a run started meanwhile is refused instead of sending again.
+    clock = timezone.now()
+    taken = Newsletter.objects.filter(pk=newsletter.pk, sent_at__isnull=True).filter(
+        Q(send_lease_until__isnull=True) | Q(send_lease_until__lt=clock)
+    ).update(send_run=run, send_lease_until=clock + SEND_LEASE,
+             send_cursor=Coalesce(F("send_cursor"), 0), send_failed_at=None, send_error="")
+    if not taken:
+        newsletter.refresh_from_db()
+        if newsletter.sent_at is not None:
+            raise ValidationError({"newsletter": ALREADY_SENT})
+        raise MailingBusy({"newsletter": SENT_ELSEWHERE})
+    newsletter.refresh_from_db()
+    cursor = newsletter.send_cursor or 0
     total = pending().filter(pk__gt=cursor, address__isnull=False).count()
+    mine.update(send_total=newsletter.send_done + total)
     sent = 0
     if progress:
         progress(0, total)
-    while True:
-        rows = list(pending().filter(pk__gt=cursor)[:size])
-        if not rows:
-            break
-        if not Newsletter.objects.filter(pk=newsletter.pk, sent_at__isnull=True,
-                                         send_cursor=start).exists():
-            raise ValidationError({"newsletter": SENT_ELSEWHERE})
-        # A person without any e-mail address (all erased or never given) gets no copy.
-        batch = [(s, s.address) for s in rows if s.address]
-        delivered = refused = deferred = 0
-        if batch:
-            with mail.get_connection() as connection:
-                for subscription, address in batch:
-                    copy = _copy(newsletter, subscription, address)
-                    try:
-                        connection.send_messages([copy])
-                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                        # An answer about this copy (its recipient, its content): the
-                        # others still get theirs. A temporary one (4xx, greylisting)
-                        # goes to the outbox, which retries it with backoff; a final
-                        # one is recorded against the copy there. Anything about the
-                        # connection or our own configuration stops the batch instead.
-                        outcome = outbox.refusal_of_copy(exc)
-                        if outcome is None:
-                            raise
-                        if outcome.permanent:
-                            outbox.record_refused(copy, kind="newsletter-copy",
-                                                  person=subscription.person,
-                                                  detail=outcome.detail)
-                            refused += 1
-                        else:
-                            outbox.queue_message(copy, kind="newsletter-copy",
-                                                 person=subscription.person)
-                            deferred += 1
-                    else:
-                        delivered += 1
-        previous, cursor = start, rows[-1].pk
-        with transaction.atomic():
-            # Compare and set: if another run of this mailing moved the cursor
-            # meanwhile, stop here (at most this one batch went out twice).
-            moved = Newsletter.objects.filter(
-                pk=newsletter.pk, sent_at__isnull=True, send_cursor=previous
-            )
-            if not moved.update(
-                send_cursor=cursor, recipient_count=F("recipient_count") + delivered + deferred
+    try:
+        while True:
+            rows = list(pending().filter(pk__gt=cursor)[:size])
+            if not rows:
+                break
+            # Renew the lease before the batch goes out: a run that lost it stops here.
+            if not mine.filter(send_cursor=cursor).update(
+                send_lease_until=timezone.now() + SEND_LEASE
             ):
-                raise ValidationError({"newsletter": SENT_ELSEWHERE})
-            start = cursor
-            audit_log(
-                actor=actor, action="newsletter.batch_sent", activity=ACTIVITY,
-                data={"newsletter": newsletter.pk, "copies": delivered, "refused": refused,
-                      "retried_later": deferred},
-                now=now,
-            )
-        sent += delivered + refused + deferred
-        if progress:
-            progress(sent, total)
+                raise MailingBusy({"newsletter": SENT_ELSEWHERE})
+            # A person without any e-mail address (all erased or never given) gets no copy.
+            batch = [(s, s.address) for s in rows if s.address]
+            delivered = refused = deferred = 0
+            if batch:
+                with mail.get_connection() as connection:
+                    for subscription, address in batch:
+                        copy = _copy(newsletter, subscription, address)
+                        try:
+                            connection.send_messages([copy])
+                        except (smtplib.SMTPRecipientsRefused,
+                                smtplib.SMTPResponseException) as exc:
+                            # An answer about this copy (its recipient, its content):
+                            # the others still get theirs. A temporary one (4xx,
+                            # greylisting) goes to the outbox, which retries it with
+                            # backoff; a final one is recorded against the copy there.
+                            # Anything about the connection or our own configuration
+                            # stops the batch instead.
+                            outcome = outbox.refusal_of_copy(exc)
+                            if outcome is None:
+                                raise
+                            if outcome.permanent:
+                                outbox.record_refused(copy, kind="newsletter-copy",
+                                                      person=subscription.person,
+                                                      detail=outcome.detail)
+                                refused += 1
+                            else:
+                                outbox.queue_message(copy, kind="newsletter-copy",
+                                                     person=subscription.person)
+                                deferred += 1
+                        else:
+                            delivered += 1
+            previous, cursor = cursor, rows[-1].pk
+            handled = delivered + refused + deferred
+            with transaction.atomic():
+                # Compare and set: only the run holding the lease, from where it left off.
+                if not mine.filter(send_cursor=previous).update(
+                    send_cursor=cursor,
+                    recipient_count=F("recipient_count") + delivered + deferred,
+                    send_done=F("send_done") + handled,
+                ):
+                    raise MailingBusy({"newsletter": SENT_ELSEWHERE})
+                audit_log(
+                    actor=actor, action="newsletter.batch_sent", activity=ACTIVITY,
+                    data={"newsletter": newsletter.pk, "copies": delivered,
+                          "refused": refused, "retried_later": deferred},
+                    now=now,
+                )
+            sent += handled
+            if progress:
+                progress(sent, total)
+    except BaseException:
+        mine.update(send_lease_until=None, send_run="")  # let a later run resume at once
+        raise
     with transaction.atomic():
-        Newsletter.objects.filter(pk=newsletter.pk).update(sent_at=now, send_cursor=None)
+        if not mine.update(sent_at=now, send_cursor=None, send_lease_until=None, send_run="",
+                           send_total=F("send_done")):
+            raise MailingBusy({"newsletter": SENT_ELSEWHERE})
         newsletter.refresh_from_db()
         audit_log(
             actor=actor, action="newsletter.sent", activity=ACTIVITY,
