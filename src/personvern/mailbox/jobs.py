@@ -39,7 +39,7 @@ def run_sweep(ctx: JobContext) -> Counts:
 register(
     Job(
         name="mailbox-sweep",
-        schedule=daily("03:15"),
+        schedule=daily("02:00"),  # before retention-run (02:30): mail and rows go together
         run=run_sweep,
         description=_("Delete staff e-mail the policy no longer lets us keep (nightly)"),
         enabled=sweep_configured,

@@ -34,7 +34,7 @@ class KeepReason(models.TextChoices):
 class ScanState(models.TextChoices):
     """What the virus scanner said of a message's parts when the sweep first saw it (R21)."""
 
-    NONE = "", _("not from a mailbox")
+    NONE = "", _("not scanned by the sweep")  # filed by hand, or found again after its row went
     CLEAN = "clean", _("clean")
     INFECTED = "infected", _("malware found: do not open")
     UNSCANNED = "unscanned", _("not scanned yet")

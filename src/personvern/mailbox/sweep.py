@@ -259,14 +259,17 @@ def _sweep_one(
         last_uid = state.last_uid if state and state.uid_validity == validity else 0
         rows = MailMessage.objects.filter(mailbox=label, uid_validity=validity,
                                           uid__isnull=False)
-        recorded = set(rows.values_list("uid", flat=True))
-        unscanned = set(rows.filter(scan=ScanState.UNSCANNED).values_list("uid", flat=True))
+        recorded: set[int] = {uid for uid in rows.values_list("uid", flat=True) if uid}
+        unscanned: set[int] = {
+            uid for uid in rows.filter(scan=ScanState.UNSCANNED).values_list("uid", flat=True)
+            if uid
+        }
         new = sorted(uid for uid in on_server if uid > last_uid)
         # Older messages not recorded: an unknown correspondent's, or a known one's whose
         # row the retention run removed. The server's BEFORE is a day in its own time
         # zone: two days more are asked for, and the exact time is decided here.
         until = cutoff + timedelta(days=2)
-        old = set(_search(client, "BEFORE", f"{until.day}-{until:%b}-{until.year}"))
+        old = set(_search(client, "BEFORE", _imap_date(until)))
         look = sorted(set(new) | (old - recorded) | (unscanned & on_server))
         total = len(look)
         unknown_due: list[_Seen] = []
@@ -309,6 +312,14 @@ def _sweep_one(
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _imap_date(day: date) -> str:
+    """``day`` as IMAP's SEARCH writes dates (English month names whatever the locale)."""
+    return f"{day.day}-{_MONTHS[day.month - 1]}-{day.year}"
 
 
 def _search(client: imaplib.IMAP4, *criteria: str) -> list[int]:
@@ -466,9 +477,10 @@ def _record(
         if message.infected:
             result.infected += 1
             for part, verdict in message.infected:
-                for person_id in matched or [None]:
+                subjects: list[Person | None] = [persons[p] for p in matched] or [None]
+                for subject in subjects:
                     audit_scan(verdict, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL,
-                               size=0, person=persons.get(person_id) if person_id else None,
+                               size=0, person=subject,
                                data={"mailbox": label, "uid": message.uid, "part": part},
                                now=now)
         elif message.scan == ScanState.UNSCANNED:
@@ -502,6 +514,7 @@ def _remove(
     for pk, uid, person_id, direction, received_at in rows.values_list(
         "pk", "uid", "person_id", "direction", "received_at"
     ):
+        assert uid is not None  # rows is filtered on it
         by_uid.setdefault(uid, []).append((pk, person_id, direction, received_at))
     due_uids = {
         uid for uid, members in by_uid.items()

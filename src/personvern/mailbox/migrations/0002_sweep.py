@@ -33,7 +33,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='mailmessage',
             name='scan',
-            field=models.CharField(blank=True, choices=[('', 'not from a mailbox'), ('clean', 'clean'), ('infected', 'malware found: do not open'), ('unscanned', 'not scanned yet'), ('disabled', 'scanning disabled')], max_length=10, verbose_name='virus scan'),
+            field=models.CharField(blank=True, choices=[('', 'not scanned by the sweep'), ('clean', 'clean'), ('infected', 'malware found: do not open'), ('unscanned', 'not scanned yet'), ('disabled', 'scanning disabled')], max_length=10, verbose_name='virus scan'),
         ),
         migrations.AddField(
             model_name='mailmessage',
