@@ -63,7 +63,9 @@ def test_inquiry_is_deleted_a_year_after_the_last_contact_not_the_first() -> Non
     services.inquiry_record_contact(
         inquiry=inquiry, actor="staff:anne", now=T0 + timedelta(days=60)
     )
-    services.inquiry_close(inquiry=inquiry, actor="staff:anne", now=T0 + timedelta(days=90))
+    services.inquiry_record_contact(
+        inquiry=inquiry, actor="staff:anne", now=T0 + timedelta(days=90)
+    )
     last_contact = T0 + timedelta(days=90)
 
     retention_run(as_of=T0 + timedelta(days=400))  # a year after receipt, not after last contact

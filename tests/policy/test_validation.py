@@ -335,6 +335,9 @@ def test_stored_data_without_retention_rule_is_refused(tmp_path: Path) -> None:
     text = edit(
         text, 'note.en = "The period follows section 13 of the Norwegian Bookkeeping Act."\n', ""
     )
+    # ... and the rule for a retention term agreed with the organisation (a cohort).
+    start = text.index('[[activity.retention]]\nid = "agreed-term"')
+    text = text[: start] + text[text.index("[[activity]]", start):]
     path = write(tmp_path, text)
     index = _activity_index("customers-suppliers")
 

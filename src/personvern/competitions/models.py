@@ -47,6 +47,9 @@ class Entry(models.Model):
     contribution = personal(models.TextField(_("entry")))
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     feedback = personal(models.TextField(_("feedback"), blank=True))
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    is_winner = models.BooleanField(_("winner"), default=False)
+    feedback_sent_at = models.DateTimeField(_("feedback sent"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("entry")

@@ -1,13 +1,14 @@
-"""Writes of competitions: create, enter, give feedback. Each is audited."""
+"""Writes of competitions: create, close, enter, review and give feedback. Each is audited."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +30,9 @@ SLUG_INVALID = _("Use only letters a–z, digits and hyphens in the address.")
 SUBJECT_RECEIPT = _("Your entry in %(title)s")
 ENTRY_GONE = _("The entry no longer exists.")
 NOT_WITHDRAWN_ENDED = _("The competition has ended: the entry can no longer be withdrawn.")
+ALREADY_CLOSED = _("The competition has already ended.")
+NO_ADDRESS = _("The entrant has no e-mail address to send the feedback to.")
+SUBJECT_FEEDBACK = _("Feedback on your entry in %(title)s")
 
 
 def _unique_slug(title: str) -> str:
@@ -64,6 +68,29 @@ def competition_create(
             action="competition.created",
             activity=ACTIVITY,
             data={"competition": competition.pk},
+        )
+    return competition
+
+
+def competition_close(
+    *, competition: Competition, actor: str, now: datetime | None = None
+) -> Competition:
+    """End a running competition now: it takes no more entries, and the retention
+    period of its entries (counted from its end, R23) starts."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = Competition.objects.select_for_update().get(pk=competition.pk)
+        if current.ends_at <= now:
+            raise ValidationError({"ends_at": ALREADY_CLOSED})
+        planned = current.ends_at
+        Competition.objects.filter(pk=current.pk).update(ends_at=now)
+        competition.ends_at = now
+        audit_log(
+            actor=actor,
+            action="competition.closed",
+            activity=ACTIVITY,
+            data={"competition": competition.pk, "planned_end": planned.isoformat()},
+            now=now,
         )
     return competition
 
@@ -135,6 +162,81 @@ def entry_give_feedback(
             data={"entry": entry.pk},
             now=now,
         )
+    return entry
+
+
+def entry_review(
+    *,
+    entry: Entry,
+    actor: str,
+    feedback: str = "",
+    is_winner: bool = False,
+    send_feedback: bool = False,
+    lang: str | None = None,
+    now: datetime | None = None,
+) -> Entry:
+    """Mark ``entry`` reviewed, as winner or not, with the feedback to its entrant (R23).
+
+    With ``send_feedback`` the feedback is mailed to the entrant through the
+    outbox (in ``lang``, default the site's language) and the time it was queued
+    is kept. Audited with the person; the feedback's text is not in the audit entry.
+    """
+    now = now or timezone.now()
+    feedback = feedback.strip()
+    if send_feedback and not feedback:
+        raise ValidationError({"feedback": FEEDBACK_NEEDED})
+    with transaction.atomic():
+        current = (
+            Entry.objects.select_for_update()
+            .select_related("competition", "person")
+            .filter(pk=entry.pk)
+            .first()
+        )
+        if current is None:
+            raise ValidationError({"entry": ENTRY_GONE})
+        current.feedback = feedback
+        current.is_winner = is_winner
+        current.reviewed_at = now
+        fields = ["feedback", "is_winner", "reviewed_at"]
+        audit_log(
+            actor=actor,
+            action="competition.entry_reviewed",
+            person=current.person,
+            activity=ACTIVITY,
+            data={"entry": current.pk, "winner": is_winner},
+            now=now,
+        )
+        if send_feedback:
+            address = (
+                current.person.emails.order_by("pk").values_list("address", flat=True).first()
+            )
+            if address is None:
+                raise ValidationError({"feedback": NO_ADDRESS})
+            with translation.override(lang or settings.LANGUAGE_CODE):
+                subject = str(SUBJECT_FEEDBACK % {"title": current.competition.title})
+                body = render_to_string(
+                    "competitions/email/feedback.txt",
+                    {"competition": current.competition, "entry": current},
+                )
+            queue_mail(
+                to=address, subject=subject, body=body, kind="competition-feedback",
+                person=current.person, now=now,
+            )
+            current.feedback_sent_at = now
+            fields.append("feedback_sent_at")
+            audit_log(
+                actor=actor,
+                action="competition.feedback_sent",
+                person=current.person,
+                activity=ACTIVITY,
+                data={"entry": current.pk},
+                now=now,
+            )
+        current.save(update_fields=fields)
+    entry.feedback, entry.is_winner, entry.reviewed_at = (
+        current.feedback, current.is_winner, current.reviewed_at
+    )
+    entry.feedback_sent_at = current.feedback_sent_at
     return entry
 
 

@@ -1,15 +1,24 @@
-"""Back office for customers, partners and suppliers. Writes go through the services."""
+"""Back office for customers, partners and suppliers. Writes go through the services.
+
+An organisation's page holds its whole record (R22): its contact persons and
+invoices, newest first, a form row to add a contact by e-mail address (the
+person is linked or created by the service) and one to record an invoice, the
+retention term agreed with it, and the action that ends the relationship.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
+from personvern.core.models import Person
+from personvern.core.services import normalise_email
 from personvern.customers import services
 from personvern.customers.models import Customer, CustomerContact, Invoice
 
@@ -22,10 +31,14 @@ class ContactInline(ScopedTabularInline):
     model = CustomerContact
     fields = ("person", "role", "added_at")
     readonly_fields = fields
+    ordering = ("-added_at", "-pk")
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # added through NewContactInline, by the service
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -33,31 +46,147 @@ class ContactInline(ScopedTabularInline):
         return request.user.has_perm("customers.view_customer")
 
 
-@admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("name", "org_no", "kind", "relationship_started_at", "relationship_ended_at")
-    list_filter = ("kind",)
-    search_fields = ("name", "org_no")
-    fields = ("name", "org_no", "kind", "relationship_started_at", "relationship_ended_at")
-    readonly_fields = ("relationship_ended_at",)
-    inlines = [ContactInline]
-    actions = ["end_relationship"]
+class NewContactForm(forms.ModelForm):
+    given_name = forms.CharField(label=_("given name"), max_length=100, required=False)
+    family_name = forms.CharField(label=_("family name"), max_length=100, required=False)
+    email = forms.EmailField(label=_("e-mail address"))
+    phone = forms.CharField(label=_("phone"), max_length=40, required=False)
+
+    class Meta:
+        model = CustomerContact
+        fields = ("role",)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        email = data.get("email")
+        customer_id = self.instance.customer_id
+        if email and customer_id and CustomerContact.objects.filter(
+            customer_id=customer_id, person__emails__address=normalise_email(email)
+        ).exists():
+            self.add_error("email", services.ALREADY_CONTACT)
+        return data
+
+
+class _AddOnlyInline(ScopedTabularInline):
+    """A form row that only adds (its rows are listed by the read-only inline)."""
+
+    extra = 1
+    max_num = 1
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).none()
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return obj is None and super().has_change_permission(request, obj)
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_add_permission(request, obj)
+
+
+class NewContactInline(_AddOnlyInline):
+    model = CustomerContact
+    form = NewContactForm
+    fields = ("given_name", "family_name", "email", "phone", "role")
+    verbose_name = _("new contact person")
+    verbose_name_plural = _("add a contact person")
+
+
+class InvoiceInline(ScopedTabularInline):
+    model = Invoice
+    fields = ("number", "issued_on", "amount", "person")
+    readonly_fields = fields
+    ordering = ("-issued_on", "-pk")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class NewInvoiceInline(_AddOnlyInline):
+    model = Invoice
+    fields = ("number", "issued_on", "amount", "person")
+    verbose_name = _("new invoice")
+    verbose_name_plural = _("record an invoice")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        # The person on an invoice is one of this organisation's contact persons.
+        persons = Person.objects.filter(customer_roles__customer=obj) if obj else Person.objects
+        if obj is None:
+            persons = persons.none()
+        field = formset.form.base_fields["person"]
+        field.queryset = field.queryset.filter(pk__in=persons.values("pk"))
+        field.label = _("contact person")
+        field.help_text = ""
+        return formset
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = (
+        "name", "org_no", "kind", "relationship_started_at", "relationship_ended_at",
+        "agreed_retention_until",
+    )
+    list_filter = ("kind",)
+    search_fields = ("name", "org_no")
+    ordering = ("-relationship_started_at", "-pk")
+    fields = (
+        "name", "org_no", "kind", "relationship_started_at", "relationship_ended_at",
+        "agreed_retention_until",
+    )
+    inlines = [ContactInline, NewContactInline, InvoiceInline, NewInvoiceInline]
+    actions = ["end_relationship"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ("relationship_ended_at",)
+        # Only the agreed retention term changes after registration (audited).
+        return ("name", "org_no", "kind", "relationship_started_at", "relationship_ended_at")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # bookkeeping records refer to it
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        if change:
+            services.customer_set_agreed_term(
+                customer=obj, until=obj.agreed_retention_until, actor=_actor(request)
+            )
+            return
         created = services.customer_create(
             name=obj.name,
             org_no=obj.org_no,
             kind=obj.kind,
             started_at=obj.relationship_started_at,
+            agreed_retention_until=obj.agreed_retention_until,
             actor=_actor(request),
         )
         obj.pk = created.pk
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        customer = form.instance
+        created: list[Any] = []
+        for row in formset.forms:
+            if not row.has_changed() or not row.is_valid():
+                continue
+            data = row.cleaned_data
+            if formset.model is CustomerContact:
+                created.append(services.contact_register(
+                    customer=customer, email=data["email"], given_name=data["given_name"],
+                    family_name=data["family_name"], phone=data["phone"], role=data["role"],
+                    actor=_actor(request),
+                ))
+            elif formset.model is Invoice:
+                created.append(services.invoice_record(
+                    customer=customer, number=data["number"], issued_on=data["issued_on"],
+                    amount=data["amount"], person=data.get("person"), actor=_actor(request),
+                ))
+        # What the admin's change message reads, as formset.save() would leave it.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = created, [], []
 
     @admin.action(
         description=_("End the relationship with the selected organisations"),
@@ -73,6 +202,7 @@ class InvoiceAdmin(ScopedModelAdmin):
     list_display = ("number", "customer", "issued_on", "amount")
     list_filter = ("customer__kind",)
     search_fields = ("number", "customer__name")
+    ordering = ("-issued_on", "-pk")
     fields = ("customer", "person", "number", "issued_on", "amount")
     raw_id_fields = ("person",)
 

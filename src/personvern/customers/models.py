@@ -40,6 +40,20 @@ class Customer(models.Model):
     books_fiscal_year_end = models.DateField(
         _("end of the last fiscal year with business"), null=True, blank=True, db_index=True
     )
+    # A retention term agreed with the organisation (R22: "or as agreed between
+    # the companies"): its data is kept until this date once the relationship has
+    # ended, longer or shorter than the bookkeeping period; invoices never go
+    # before the Bookkeeping Act allows (see privacy.py and ADR 0027).
+    agreed_retention_until = models.DateField(
+        _("data kept until (agreed with the organisation)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Only where a retention term is agreed with the organisation. Its contact "
+            "persons are kept until this date once the relationship has ended; invoices "
+            "are never deleted before the Bookkeeping Act allows."
+        ),
+    )
 
     class Meta:
         verbose_name = _("customer, partner or supplier")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log
 from personvern.core.models import Person
+from personvern.core.services import person_get_or_create
 from personvern.customers.models import Customer, CustomerContact, CustomerKind, Invoice
 
 ACTIVITY = "customers-suppliers"
@@ -26,6 +27,7 @@ ENDS_BEFORE_START = _("A relationship cannot end before it started.")
 ALREADY_CONTACT = _("The person is already a contact of this customer.")
 INVOICE_NUMBER_NEEDED = _("An invoice needs a number.")
 INVOICE_RECORDED = _("Invoice %(number)s is already recorded.")
+AGREED_BEFORE_START = _("An agreed retention term cannot end before the relationship started.")
 
 
 def fiscal_year_end(issued_on: date) -> date:
@@ -40,9 +42,15 @@ def customer_create(
     actor: str,
     org_no: str = "",
     started_at: datetime | None = None,
+    agreed_retention_until: date | None = None,
 ) -> Customer:
-    """Register an organisation as customer, partner or supplier."""
+    """Register an organisation as customer, partner or supplier.
+
+    ``agreed_retention_until``: the date until which a retention term agreed with
+    the organisation keeps its data after the relationship (R22; ``privacy.py``).
+    """
     started_at = started_at or timezone.now()
+    _check_agreed_term(agreed_retention_until, started_at)
     org_no = re.sub(r"\s", "", org_no)
     if not name.strip():
         raise ValidationError({"name": NAME_NEEDED})
@@ -53,19 +61,67 @@ def customer_create(
     try:
         with transaction.atomic():
             customer = Customer.objects.create(
-                name=name.strip(), org_no=org_no, kind=kind, relationship_started_at=started_at
+                name=name.strip(),
+                org_no=org_no,
+                kind=kind,
+                relationship_started_at=started_at,
+                agreed_retention_until=agreed_retention_until,
             )
             audit_log(
                 actor=actor,
                 action="customer.created",
                 activity=ACTIVITY,
-                data={"customer": customer.pk, "kind": str(kind)},
+                data={
+                    "customer": customer.pk,
+                    "kind": str(kind),
+                    "agreed_retention_until": _iso(agreed_retention_until),
+                },
                 now=started_at,
             )
     except IntegrityError as exc:
         raise ValidationError(
             {"org_no": ValidationError(ORG_NO_TAKEN, params={"org_no": org_no})}
         ) from exc
+    return customer
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _check_agreed_term(until: date | None, started_at: datetime) -> None:
+    if until is not None and until < timezone.localdate(started_at):
+        raise ValidationError({"agreed_retention_until": AGREED_BEFORE_START})
+
+
+def customer_set_agreed_term(
+    *, customer: Customer, until: date | None, actor: str, now: datetime | None = None
+) -> Customer:
+    """Record (or, with ``None``, remove) the retention term agreed with the organisation.
+
+    From then on its contact persons are kept until ``until`` once the
+    relationship has ended, and invoices past their bookkeeping period until
+    then (see ``privacy.py``).
+    """
+    now = now or timezone.now()
+    _check_agreed_term(until, customer.relationship_started_at)
+    with transaction.atomic():
+        before = (
+            Customer.objects.select_for_update()
+            .values_list("agreed_retention_until", flat=True)
+            .get(pk=customer.pk)
+        )
+        if before == until:
+            return customer
+        Customer.objects.filter(pk=customer.pk).update(agreed_retention_until=until)
+        customer.agreed_retention_until = until
+        audit_log(
+            actor=actor,
+            action="customer.agreed_term_set",
+            activity=ACTIVITY,
+            data={"customer": customer.pk, "before": _iso(before), "until": _iso(until)},
+            now=now,
+        )
     return customer
 
 
@@ -129,6 +185,35 @@ def contact_add(
     except IntegrityError as exc:
         raise ValidationError({"person": ALREADY_CONTACT}) from exc
     return contact
+
+
+def contact_register(
+    *,
+    customer: Customer,
+    email: str,
+    actor: str,
+    given_name: str = "",
+    family_name: str = "",
+    phone: str = "",
+    role: str = "",
+    now: datetime | None = None,
+) -> CustomerContact:
+    """Add a contact person by e-mail address, creating the person if the address is new.
+
+    One transaction: a refused contact (already one of this customer's) leaves no
+    new person behind.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        person, _created = person_get_or_create(
+            email=email,
+            given_name=given_name,
+            family_name=family_name,
+            phone=phone,
+            actor=actor,
+            now=now,
+        )
+        return contact_add(customer=customer, person=person, role=role, actor=actor, now=now)
 
 
 def invoice_record(

@@ -25,6 +25,7 @@ class Inquiry(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="inquiries")
     channel = models.CharField(_("channel"), max_length=20, choices=InquiryChannel.choices)
+    company = personal(models.CharField(_("company"), max_length=200, blank=True))
     subject = personal(models.CharField(_("subject"), max_length=200))
     message = personal(models.TextField(_("message")))
     received_at = models.DateTimeField(_("received"), default=timezone.now)

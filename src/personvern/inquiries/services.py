@@ -31,9 +31,13 @@ def inquiry_receive(
     actor: str,
     given_name: str = "",
     family_name: str = "",
+    company: str = "",
     received_at: datetime | None = None,
 ) -> Inquiry:
     """Register an inquiry; creates the person (customer profile) if the address is new.
+
+    An existing person is linked, names unchanged. ``company`` is where the
+    inquirer works (the activity's "workplace" data).
 
     ``received_at`` is when the inquiry arrived (staff may register one that came
     in earlier through an account manager); it defaults to now.
@@ -58,6 +62,7 @@ def inquiry_receive(
         inquiry = Inquiry.objects.create(
             person=person,
             channel=channel,
+            company=company.strip(),
             subject=subject.strip(),
             message=message.strip(),
             received_at=received_at,
@@ -94,7 +99,12 @@ def inquiry_record_contact(*, inquiry: Inquiry, actor: str, now: datetime | None
 
 
 def inquiry_close(*, inquiry: Inquiry, actor: str, now: datetime | None = None) -> Inquiry:
-    """Close an inquiry that needs no more follow-up (closing is a contact too)."""
+    """Close an inquiry that needs no more follow-up: it is no longer relevant (R15).
+
+    Closing is a contact too. From now the policy's ``closed-inquiry`` rule
+    governs it (a shorter period after ``closed_at``) instead of the period
+    after the last contact.
+    """
     now = now or timezone.now()
     if inquiry.closed_at is not None:
         return inquiry

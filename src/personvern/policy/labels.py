@@ -41,6 +41,8 @@ ANCHOR_AFTER: dict[str, Promise] = {
     "last-contact": _("after our last contact with you"),
     "sent": _("after it was sent"),
     "membership-end": _("after the membership has ended"),
+    "inquiry-closed": _("after the inquiry was closed"),
+    "agreed-term-end": _("after the term agreed with the organisation has run out"),
 }
 
 #: "Kept <until the event>" (a rule that keeps nothing after its anchor).
@@ -56,6 +58,8 @@ ANCHOR_UNTIL: dict[str, Promise] = {
     "last-contact": _("until our last contact with you"),
     "sent": _("until it is sent"),
     "membership-end": _("until the membership ends"),
+    "inquiry-closed": _("until the inquiry is closed"),
+    "agreed-term-end": _("until the end of the term agreed with the organisation"),
 }
 
 COHORT_LABELS: dict[str, Promise] = {
@@ -63,6 +67,8 @@ COHORT_LABELS: dict[str, Promise] = {
     "open-application": _("Open (unsolicited) applications"),
     "posted-position": _("Applications for an advertised position"),
     "hired": _("Applicants we hire"),
+    "closed-inquiry": _("Closed inquiries"),
+    "agreed-term": _("Organisations we have agreed a retention term with"),
 }
 
 #: Label of a rule without cohort when the activity's other rules have cohorts.

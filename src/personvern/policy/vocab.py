@@ -27,12 +27,23 @@ ANCHORS: frozenset[str] = frozenset(
         "sent",
         # The processor role for Advokatforeningen ends with the membership.
         "membership-end",
+        # R15: a closed inquiry is no longer relevant.
+        "inquiry-closed",
+        # R22: a retention term agreed with a customer, partner or supplier.
+        "agreed-term-end",
     }
 )
 
 #: Named subsets of an activity's rows that get a retention rule of their own.
 COHORTS: frozenset[str] = frozenset(
-    {"advokatforeningen-member", "open-application", "posted-position", "hired"}
+    {
+        "advokatforeningen-member",
+        "open-application",
+        "posted-position",
+        "hired",
+        "closed-inquiry",
+        "agreed-term",
+    }
 )
 
 #: GDPR Art. 6(1) letters.

@@ -61,6 +61,8 @@ ANCHOR_LABELS: dict[str, Any] = {
     "last-contact": _("after our last contact with you"),
     "sent": _("after it was sent"),
     "membership-end": _("after the membership ends"),
+    "inquiry-closed": _("after the inquiry was closed"),
+    "agreed-term-end": _("after the term agreed with the organisation runs out"),
 }
 
 
