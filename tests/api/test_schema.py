@@ -45,6 +45,8 @@ def test_served_schema_is_openapi_3_with_the_request_endpoints(client: Client) -
         "/api/requests/{request_id}",
         "/api/requests/{request_id}/cancel",
         "/api/requests/{request_id}/bundle",
+        "/api/members/{organisation}/feed",
+        "/api/members/{organisation}/opt-outs",
     }
     assert schema == json.loads(openapi_json())
     create = schema["components"]["schemas"]["RequestCreateIn"]

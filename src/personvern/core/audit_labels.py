@@ -24,6 +24,7 @@ LABELS: dict[str, Promise] = {
     "person.email_added": _("E-mail address added to a person"),
     "membership.added": _("Membership added"),
     "membership.ended": _("Membership ended"),
+    "membership.changed": _("Membership changed"),
     "consent.given": _("Consent given"),
     "consent.withdrawn": _("Consent withdrawn"),
     "hold.placed": _("Hold placed"),
@@ -135,6 +136,7 @@ LABELS: dict[str, Promise] = {
     # Member organisations
     "members.imported": _("Member list imported"),
     "members.optouts_applied": _("Opt-outs from a member organisation applied"),
+    "members.feed_user_ensured": _("Member organisation's feed user set up"),
     # Min side
     "portal.sign_in_link_sent": _("Min side sign-in link sent"),
     "portal.signed_in": _("Signed in to Min side"),

@@ -42,8 +42,8 @@ register(
         model=Membership,
         activity=None,
         person="person",
-        fields=[("organisation", _("organisation")), ("valid_from", _("member from")),
-                ("valid_to", _("member until"))],
+        fields=[("organisation", _("organisation")), ("member_id", _("member number")),
+                ("valid_from", _("member from")), ("valid_to", _("member until"))],
     )
 )
 register(
