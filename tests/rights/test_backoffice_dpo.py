@@ -244,12 +244,13 @@ def test_the_overview_lists_due_requests_soonest_first_with_overdue_highlighted(
     assert OVERVIEW in client.get("/admin/").content.decode()
     html = client.get(OVERVIEW).content.decode()
 
-    due = _rows(html, "requests-due")[1:]  # after the header row
-    assert all(str(r) in row for r, row in zip((overdue, soon), due, strict=True))
-    assert len(due) == 2 and str(later) not in html and str(done) not in html
+    due = _rows(html, "requests-due")[1:]  # after the header row: soonest deadline first
+    assert all(str(r) in row for r, row in zip((overdue, soon, later), due, strict=True))
+    assert str(done) not in html
     assert 'class="privacy-overdue"' in due[0] and "Overdue by" in due[0]
-    assert "privacy-overdue" not in due[1] and "days left" in due[1]
-    assert "4 open requests" not in html and "3 open requests in all" in html
+    assert 'class="privacy-due-soon"' in due[1] and "Due soon:" in due[1]
+    assert "class=" not in due[2].split(">", 1)[0] and "days left" in due[2]
+    assert "3 open requests in all" in html
 
     holds = "".join(_rows(html, "holds"))
     assert "Tvist om kursavgift" in holds and "Old lifted hold" not in holds

@@ -1,7 +1,7 @@
 """Reads for the data protection officer's overview page: one place for the day's work.
 
 Each part reuses the selector that owns its subject: request deadlines
-(:func:`personvern.rights.selectors.requests_to_remind`), processor audits
+(:func:`personvern.rights.selectors.request_list`, the reminders' buckets), processor audits
 (the policy's processors and the reminder job's notice period), the retention
 engine's forecast (:func:`personvern.retention.engine.retention_forecast`, a
 rehearsal rolled back), the worker's job runs and the consent ledgers. Counts
@@ -19,9 +19,11 @@ from django.db.models import Count, Q
 from django.utils import translation
 
 from personvern.rights.deadlines import days_left, received_date
-from personvern.rights.models import Request
-from personvern.rights.selectors import DUE_SOON_DAYS, ReminderBucket, requests_to_remind
+from personvern.rights.models import OPEN_STATUSES, Request
+from personvern.rights.selectors import DUE_SOON_DAYS, ReminderBucket, request_list
 
+#: How many open requests the page lists (the list in the admin has them all).
+REQUESTS_SHOWN = 50
 #: How many of the newest job runs the page lists.
 JOB_RUNS_SHOWN = 15
 #: The period the consent figures count over.
@@ -31,7 +33,7 @@ CONSENT_DAYS = 30
 @dataclass(frozen=True)
 class DueRequest:
     request: Request
-    bucket: ReminderBucket
+    bucket: ReminderBucket | None
     days_left: int
 
     @property
@@ -73,15 +75,23 @@ class Overview:
     consents: ConsentFigures
 
 
-def due_requests(*, today: dt.date, within_days: int = DUE_SOON_DAYS) -> list[DueRequest]:
-    """Open requests overdue, due today or within ``within_days``; soonest deadline first."""
-    buckets = requests_to_remind(today=today, within_days=within_days)
-    rows = [
-        DueRequest(request=r, bucket=bucket, days_left=days_left(r.due_legal, today))
-        for bucket, requests in buckets.items()
-        for r in requests
-    ]
-    return sorted(rows, key=lambda row: (row.request.due_legal, row.request.received_at))
+def due_requests(
+    *, today: dt.date, soon_days: int = DUE_SOON_DAYS, limit: int = REQUESTS_SHOWN
+) -> list[DueRequest]:
+    """Open requests, soonest legal deadline first (overdue ones lead), each marked
+    overdue, due today, due within ``soon_days`` or not yet (``bucket`` None)."""
+    rows = []
+    for request in request_list(today=today).filter(status__in=OPEN_STATUSES)[:limit]:
+        left = days_left(request.due_legal, today)
+        bucket: ReminderBucket | None = None
+        if left < 0:
+            bucket = ReminderBucket.OVERDUE
+        elif left == 0:
+            bucket = ReminderBucket.DUE_TODAY
+        elif left <= soon_days:
+            bucket = ReminderBucket.DUE_SOON
+        rows.append(DueRequest(request=request, bucket=bucket, days_left=left))
+    return rows
 
 
 def active_holds(*, now: datetime) -> list[Any]:
@@ -151,7 +161,6 @@ def recent_job_runs(*, limit: int = JOB_RUNS_SHOWN) -> list[Any]:
 def dpo_overview(*, now: datetime) -> Overview:
     """Everything on the data protection officer's overview page, as of ``now``."""
     from personvern.retention.engine import retention_forecast
-    from personvern.rights.models import OPEN_STATUSES
     from personvern.worker.models import JobRun, JobRunState
 
     today = received_date(now)
