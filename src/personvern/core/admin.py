@@ -95,6 +95,20 @@ class MembershipAdmin(ReadOnlyMixin, ScopedModelAdmin):
                      "person__emails__address")
     ordering = ("-valid_from", "-pk")
 
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        from personvern.members.admin_views import member_upload_view
+
+        upload = self.admin_site.admin_view(lambda request: member_upload_view(self, request))
+        return [path("upload/", upload, name="core_membership_upload"), *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        from personvern.members.admin_views import UPLOAD_PERMISSIONS
+
+        extra = {"can_upload_members": all(request.user.has_perm(p) for p in UPLOAD_PERMISSIONS)}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
+
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(ReadOnlyMixin, ScopedModelAdmin):

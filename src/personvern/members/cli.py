@@ -13,10 +13,14 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from personvern.cli import counting_progress
+
+if TYPE_CHECKING:
+    from personvern.members.feeds import Problem
 
 ORGANISATIONS = ["advokatforeningen", "juristforbundet"]
 
@@ -70,7 +74,7 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _refused(path: Path, problems: list) -> int:  # type: ignore[type-arg]
+def _refused(path: Path, problems: list[Problem]) -> int:
     for p in problems:
         where = f"row {p.where}" if p.where else "the file"
         column = f", column {p.field}" if p.field else ""
