@@ -24,10 +24,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from itertools import islice
+from operator import methodcaller
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
@@ -43,12 +45,24 @@ from personvern.webstats.classify import (
 from personvern.webstats.middleware import EXCLUDED_PREFIXES, counted_path
 from personvern.webstats.services import Bucket
 
-# The first field (the client address) is skipped with \S+, not captured.
-_LINE = re.compile(
-    r'^\S+ \S+ \S+ \[(?P<time>\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] '
-    r'"(?P<method>[A-Z]+) (?P<target>\S+) [^"]*" '
-    r'(?P<status>\d{3}) \S+(?: "[^"]*" "(?P<agent>[^"]*)")?'
+# One line, whole, with its line end: either a request, whose first field (the
+# client address) is skipped with \S+, never captured, or anything else (``other``:
+# a blank or malformed line). Matched over a block of lines at once (findall), so
+# each line costs one tuple of its fields. A minute and an offset are captured (the
+# hour bucket is worked out once per distinct pair); the seconds only checked
+# (00-59, or 60 for a leap second).
+_LINES = re.compile(
+    r'^(?:\S+ \S+ \S+ \[(\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}):(?:[0-5]\d|60) ([+-]\d{4})\] '
+    r'"([A-Z]+) (\S+) [^"]*" (\d{3}) \S+(?: "[^"]*" "([^"]*)")?[^\n]*|([^\n]*))\n',
+    re.MULTILINE,
 )
+#: About how many characters of log are matched at once.
+BLOCK_SIZE = 1 << 18
+#: Distinct targets or User-Agents remembered before the memory is emptied.
+CACHE_MAX = 10_000
+#: Distinct minutes remembered (a log is in time order: it needs the last few).
+MINUTES_MAX = 1_000
+_ENDS_LINE = methodcaller("endswith", "\n")
 #: Requests for files rather than pages are not page views.
 _ASSET = re.compile(r"\.(css|js|png|jpe?g|gif|svg|ico|webp|woff2?|map|txt|xml)$", re.I)
 _MONTHS = {
@@ -74,7 +88,7 @@ class ParsedLog:
     the rest is); ``digest``: the keyed digest of all lines read.
     """
 
-    counts: Counter[Bucket] = field(default_factory=Counter)
+    counts: Mapping[Bucket, int] = field(default_factory=dict)
     lines: int = 0
     counted: int = 0
     bots: int = 0
@@ -108,46 +122,236 @@ def _hour_bucket(stamp: str) -> tuple[date, int]:
 
 
 class _Classifier:
-    """Per-log memory of what each distinct time, User-Agent and target came to."""
+    """Per-log memory of what each distinct minute, User-Agent and target came to.
+
+    Each distinct value is worked out once and given a number, and a line is
+    counted under one integer made of three: its page's number shifted left by
+    32 bits, its hour bucket's by 8, and its client class's (device and browser,
+    fewer than 256). The integers become
+    :class:`~personvern.webstats.services.Bucket` keys once, at the end. Memories
+    are emptied when they grow past :data:`CACHE_MAX` (a log of unique tokens or
+    agents must not grow memory with its length); the numbers stay valid.
+    """
 
     def __init__(self) -> None:
-        self.hours: dict[str, tuple[date, int]] = {}
-        self.agents: dict[str, tuple[str, str] | None] = {}
-        self.targets: dict[str, tuple[str, str] | None] = {}
+        #: (``dd/Mon/yyyy:HH:MM``, ``+hhmm``) → hour number << 8, or -1: no time.
+        self.minutes: dict[tuple[str, str], int] = {}
+        #: User-Agent → client number, or -1: a crawler.
+        self.agents: dict[str, int] = {}
+        #: Request target → page number << 32, or -1: no page.
+        self.targets: dict[str, int] = {}
+        self.hour_ids: dict[tuple[date, int], int] = {}
+        self.page_ids: dict[tuple[str, str], int] = {}
+        self.client_ids: dict[tuple[str, str], int] = {}
 
-    def hour(self, stamp: str) -> tuple[date, int]:
-        # To the minute with the offset: a half-hour offset splits a log hour in two.
-        key = stamp[:17] + stamp[-5:]
-        found = self.hours.get(key)
+    @staticmethod
+    def _number(table: dict[Any, int], value: Any) -> int:
+        found = table.get(value)
         if found is None:
-            found = self.hours[key] = _hour_bucket(key)
-        if int(stamp[18:20]) > 60:  # 60: a leap second
-            raise ValueError(stamp)
+            found = table[value] = len(table)
         return found
 
-    def agent(self, agent: str) -> tuple[str, str] | None:
-        """(device class, browser family), or ``None`` for a crawler."""
-        if agent not in self.agents:
-            self.agents[agent] = (
-                None if is_bot(agent) else (device_class(agent), browser_family(agent))
-            )
-        return self.agents[agent]
+    def minute(self, minute: str, offset: str) -> int:
+        if len(self.minutes) >= MINUTES_MAX:
+            self.minutes.clear()
+        try:
+            bucket = _hour_bucket(f"{minute} {offset}")
+        except (ValueError, KeyError):
+            found = -1
+        else:
+            found = self._number(self.hour_ids, bucket) << 8
+        self.minutes[(minute, offset)] = found
+        return found
 
-    def target(self, target: str) -> tuple[str, str] | None:
-        """(counted path, cleaned search term), or ``None`` if the target is no page."""
-        if target not in self.targets:
-            parts = urlsplit(target)
-            path = parts.path or "/"
-            if path.startswith(EXCLUDED_PREFIXES) or _ASSET.search(path):
-                self.targets[target] = None
-            else:
-                term = parse_qs(parts.query).get("q", [""])[0]
-                self.targets[target] = (counted_path(path)[:PATH_MAX], clean_search_term(term))
-        return self.targets[target]
+    def agent(self, agent: str) -> int:
+        if len(self.agents) >= CACHE_MAX:
+            self.agents.clear()
+        found = -1
+        if not is_bot(agent):
+            found = self._number(self.client_ids, (device_class(agent), browser_family(agent)))
+            assert found < 256, "4 device classes × 7 browser families"  # noqa: S101
+        self.agents[agent] = found
+        return found
+
+    def target(self, target: str) -> int:
+        if len(self.targets) >= CACHE_MAX:
+            self.targets.clear()
+        parts = urlsplit(target)
+        path = parts.path or "/"
+        found = -1
+        if not (path.startswith(EXCLUDED_PREFIXES) or _ASSET.search(path)):
+            term = parse_qs(parts.query).get("q", [""])[0]
+            page = (counted_path(path)[:PATH_MAX], clean_search_term(term))
+            found = self._number(self.page_ids, page) << 32
+        self.targets[target] = found
+        return found
+
+
+class BucketCounts(Mapping[Bucket, int]):
+    """Page views by :class:`~personvern.webstats.services.Bucket`, read-only.
+
+    Kept by packed number (see :class:`_Classifier`), so a log's hundreds of
+    thousands of buckets are not held twice; each bucket is built as it is read.
+    """
+
+    def __init__(self, counts: dict[int, int], seen: _Classifier) -> None:
+        self._counts = counts
+        self._hours = list(seen.hour_ids)
+        self._pages = list(seen.page_ids)
+        self._clients = list(seen.client_ids)
+        self._ids = (seen.hour_ids, seen.page_ids, seen.client_ids)
+
+    def _bucket(self, key: int) -> Bucket:
+        return Bucket(*self._hours[(key >> 8) & 0xFFFFFF], *self._pages[key >> 32],
+                      *self._clients[key & 0xFF])
+
+    def __getitem__(self, bucket: Bucket) -> int:
+        hours, pages, clients = self._ids
+        try:
+            key = pages[bucket[2:4]] << 32 | hours[bucket[:2]] << 8 | clients[bucket[4:]]
+            return self._counts[key]
+        except (KeyError, TypeError):
+            raise KeyError(bucket) from None
+
+    def __iter__(self) -> Iterator[Bucket]:
+        return map(self._bucket, self._counts)
+
+    def __len__(self) -> int:
+        return len(self._counts)
+
+    def items(self) -> Iterator[tuple[Bucket, int]]:  # type: ignore[override]
+        bucket = self._bucket
+        return ((bucket(key), n) for key, n in self._counts.items())
+
+    def __repr__(self) -> str:
+        return f"BucketCounts({dict(self.items())!r})"
+
+
+class _Reader:
+    """The state of one read: counts, caches, the running digest and the line number."""
+
+    def __init__(self, known: Mapping[int, Collection[str]]) -> None:
+        self.known = known
+        self.result = ParsedLog()
+        self.seen = _Classifier()
+        self.counts: dict[int, int] = {}
+        self.running = hmac.new(log_digest_key(), digestmod=hashlib.sha256)
+
+    def block(self, lines: list[str]) -> bool:
+        """Read a block of lines; ``False`` once a line without a line end stopped the read."""
+        text = "".join(lines)
+        whole = text.count("\n") == len(lines) and all(map(_ENDS_LINE, lines))
+        if not whole:
+            for index, one in enumerate(lines):
+                if not one.endswith("\n"):
+                    # A line without its line end (the last line of a log being written,
+                    # or a lone CR, which a text stream takes for a line end): the lines
+                    # before it are read, then the read stops.
+                    if index:
+                        self.block(lines[:index])
+                    self.result.incomplete_last_line = True
+                    return False
+            # Every item ends with a line end but some hold several lines: read those.
+            return self.block([part + "\n" for part in text.split("\n")[:-1]])
+        first = self.result.lines + 1
+        last = self.result.lines + len(lines)
+        cuts = sorted(n for n in self.known if first <= n <= last)
+        if not cuts:
+            self._segment(text, lines, first)
+            return True
+        # A recorded prefix may end inside this block: hash up to it, then compare.
+        done = first - 1
+        for cut in cuts:
+            if cut > done:
+                part = lines[done - first + 1 : cut - first + 1]
+                self._segment("".join(part), part, done + 1)
+                done = cut
+            if self.running.copy().hexdigest() in self.known[cut]:
+                # Everything up to here was counted by an earlier import: start again.
+                self.counts.clear()
+                result = self.result
+                result.counted = result.bots = result.malformed_total = 0
+                result.malformed.clear()
+                result.already_imported = cut
+        if done < last:
+            part = lines[done - first + 1 :]
+            self._segment("".join(part), part, done + 1)
+        return True
+
+    def _segment(self, text: str, lines: list[str], first: int) -> None:
+        """Count whole ``lines`` (joined: ``text``), the first of which is line ``first``."""
+        self.running.update(text.encode("utf-8", "surrogateescape"))
+        self.result.lines = first + len(lines) - 1
+        rows = _LINES.findall(text)
+        if len(rows) != len(lines):
+            # A line without the request's or the agent's closing quote let a match run
+            # on into the next line: match this block line by line instead.
+            rows = [row for one in lines for row in _LINES.findall(one)]
+        self._count(rows, first)
+
+    def _count(self, rows: list[tuple[str, ...]], first: int) -> None:
+        result = self.result
+        seen = self.seen
+        minutes, targets, agents = seen.minutes.get, seen.targets.get, seen.agents.get
+        counts = self.counts
+        counted = counts.get
+        bots = 0
+        for number, (minute, offset, method, target, status, agent, other) in enumerate(
+            rows, first
+        ):
+            if method:
+                hour = minutes((minute, offset))
+                if hour is None:
+                    hour = seen.minute(minute, offset)
+                if hour >= 0:
+                    if method != "GET" or status != "200":
+                        continue
+                    page = targets(target)
+                    if page is None:
+                        page = seen.target(target)
+                    if page < 0:
+                        continue
+                    client = agents(agent)
+                    if client is None:
+                        client = seen.agent(agent)
+                    if client < 0:
+                        bots += 1
+                        continue
+                    key = page | hour | client
+                    counts[key] = counted(key, 0) + 1
+                    continue
+            elif not other.strip():
+                continue  # a blank line is no request
+            result.malformed_total += 1
+            if len(result.malformed) < MALFORMED_SHOWN:
+                result.malformed.append(number)
+        result.bots += bots
+
+    def finish(self) -> ParsedLog:
+        result = self.result
+        result.counts = BucketCounts(self.counts, self.seen)
+        result.counted = sum(self.counts.values())
+        result.digest = self.running.hexdigest()
+        return result
+
+
+def _blocks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    """The lines in blocks of about ``size`` characters (a text file) or ``size // 200`` lines."""
+    readlines = getattr(lines, "readlines", None)
+    if readlines is not None:
+        while block := readlines(size):
+            yield block
+        return
+    iterator = iter(lines)
+    while block := list(islice(iterator, max(1, size // 200))):
+        yield block
 
 
 def parse_access_log(
-    lines: Iterable[str], *, imported: Mapping[int, Collection[str]] | None = None
+    lines: Iterable[str],
+    *,
+    imported: Mapping[int, Collection[str]] | None = None,
+    block_size: int = BLOCK_SIZE,
 ) -> ParsedLog:
     """Aggregate successful page GETs of an access log into page view buckets.
 
@@ -158,49 +362,12 @@ def parse_access_log(
     only the lines after the longest such start are counted now. A last line
     without a line end is being written: it is neither counted nor part of the
     digest, so the next import of the grown log counts it once, whole.
+
+    The log is read in blocks of about ``block_size`` characters, each matched
+    by one regular expression pass, so memory stays flat in the log's length.
     """
-    known = imported or {}
-    result = ParsedLog()
-    seen = _Classifier()
-    running = hmac.new(log_digest_key(), digestmod=hashlib.sha256)
-    for number, line in enumerate(lines, start=1):
-        if not line.endswith("\n"):
-            result.incomplete_last_line = True
+    reader = _Reader(imported or {})
+    for block in _blocks(lines, block_size):
+        if not reader.block(block):
             break
-        result.lines = number
-        running.update(line.encode("utf-8", "surrogateescape"))
-        if number in known and running.copy().hexdigest() in known[number]:
-            # Everything up to here was counted by an earlier import: start again.
-            result.counts.clear()
-            result.counted = result.bots = result.malformed_total = 0
-            result.malformed.clear()
-            result.already_imported = number
-            continue
-        if not line.strip():
-            continue
-        match = _LINE.match(line)
-        bucket_hour: tuple[date, int] | None = None
-        if match:
-            try:
-                bucket_hour = seen.hour(match["time"])
-            except (ValueError, KeyError):
-                bucket_hour = None
-        if match is None or bucket_hour is None:
-            result.malformed_total += 1
-            if len(result.malformed) < MALFORMED_SHOWN:
-                result.malformed.append(number)
-            continue
-        if match["method"] != "GET" or match["status"] != "200":
-            continue
-        page = seen.target(match["target"])
-        if page is None:
-            continue
-        client = seen.agent(match["agent"] or "")
-        if client is None:
-            result.bots += 1
-            continue
-        day, hour = bucket_hour
-        result.counts[Bucket(day, hour, page[0], page[1], client[0], client[1])] += 1
-        result.counted += 1
-    result.digest = running.hexdigest()
-    return result
+    return reader.finish()

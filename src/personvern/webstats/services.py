@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -79,7 +80,7 @@ def pageviews_add(*, counts: Mapping[Bucket, int]) -> int:
             raise ValidationError({"count": f"bucket {bucket!r} has a count of {n}; must be >= 1"})
         if bucket.device not in DeviceClass.values:
             raise ValidationError({"device": f"{bucket.device!r} is not a device class"})
-    items = list(counts.items())
+    items = iter(counts.items())  # in batches: a big log's buckets are not copied at once
     qn = connection.ops.quote_name
     table = qn(PageView._meta.db_table)
     columns = ["day", "hour", "path", "search_term", "device", "browser", "count"]
@@ -88,8 +89,7 @@ def pageviews_add(*, counts: Mapping[Bucket, int]) -> int:
     # No savepoint: a single batch is one statement; several share the caller's
     # transaction (or a new one), all or nothing.
     with transaction.atomic(savepoint=False):
-        for start in range(0, len(items), UPSERT_BATCH_SIZE):
-            batch = items[start : start + UPSERT_BATCH_SIZE]
+        while batch := list(islice(items, UPSERT_BATCH_SIZE)):
             values = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(batch))
             params: list[Any] = []
             for bucket, n in batch:
@@ -100,7 +100,7 @@ def pageviews_add(*, counts: Mapping[Bucket, int]) -> int:
             )
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
-    return len(items)
+    return len(counts)
 
 
 def pageview_count(
