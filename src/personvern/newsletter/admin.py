@@ -84,7 +84,8 @@ class NewsletterAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         if obj is None:
             return ["subject", "body"]
-        return ["subject", "body", "status", "progress", "sent_at", "recipient_count"]
+        # Status and progress are shown above the form (the page follows the send).
+        return ["subject", "body", "sent_at", "recipient_count"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Editable until it starts going out; then its page shows how the send goes.

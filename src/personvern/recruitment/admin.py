@@ -20,7 +20,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
+from personvern.core.admin_scoping import ScopedModelAdmin, ScopedStackedInline, ScopedTabularInline
 from personvern.core.scanning import ScanStatus
 from personvern.recruitment import services
 from personvern.recruitment.models import (
@@ -112,7 +112,7 @@ class NoteInline(ScopedTabularInline):
         return request.user.has_perm("recruitment.view_applicationnote")
 
 
-class NewNoteInline(ScopedTabularInline):
+class NewNoteInline(ScopedStackedInline):
     """A new interview or reference-check note, written on the application's page (R24).
 
     Its rows are always empty forms: ``ApplicationAdmin.save_formset`` hands each
