@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core import services
@@ -21,6 +25,7 @@ from personvern.core.models import (
     Person,
     Restriction,
 )
+from personvern.core.policy import current_policy
 
 # The back office's name in its header, the browser tab and on its front page.
 admin.site.site_header = _("Personvern – back office")
@@ -208,8 +213,8 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit log, newest first, each action in words (:mod:`personvern.core.audit_labels`)."""
 
     # chain_seq is empty until the worker has sealed the entry into the chain.
-    list_display = ("id", "chain_seq_shown", "at_shown", "actor_shown", "action_shown",
-                    "activity_shown", "subject_shown")
+    list_display = ("id", "at_shown", "actor_shown", "action_shown", "activity_shown",
+                    "subject_shown")
     list_display_links = ("id", "at_shown")
     list_filter = (AuditActionFilter,)
     ordering = ("-id",)
@@ -222,8 +227,8 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return entry.chain_seq
 
     @admin.display(description=_("time"), ordering="at")
-    def at_shown(self, entry: AuditEntry) -> Any:
-        return entry.at
+    def at_shown(self, entry: AuditEntry) -> str:
+        return _when(entry.at)
 
     @admin.display(description=_("done by"))
     def actor_shown(self, entry: AuditEntry) -> str:
@@ -239,6 +244,11 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description=_("activity"))
     def activity_shown(self, entry: AuditEntry) -> str:
+        # The processing activity by its title in the statement, as staff know it.
+        lang = get_language()
+        for activity in current_policy().activities:
+            if activity.id == entry.activity:
+                return activity.title.get(lang)
         return entry.activity
 
     @admin.display(description=_("person (pseudonym)"))
@@ -250,5 +260,18 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return ", ".join(f"{key}: {value}" for key, value in sorted(entry.data.items()))
 
     @admin.display(description=_("sealed"))
-    def sealed_at_shown(self, entry: AuditEntry) -> Any:
-        return entry.sealed_at
+    def sealed_at_shown(self, entry: AuditEntry) -> str:
+        return _when(entry.sealed_at)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict[str, Any] | None = None) -> Any:
+        entry = self.get_object(request, object_id)
+        if entry is not None:  # the heading names the action in words, not its code
+            extra_context = {**(extra_context or {}),
+                             "subtitle": f"#{entry.pk} {action_label(entry.action)}"}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _when(at: datetime | None) -> str:
+    """A time in the site's time zone and the page's language ("3. desember 2026 kl. 09:00")."""
+    return date_format(timezone.localtime(at), "DATETIME_FORMAT") if at else "–"

@@ -85,7 +85,7 @@ class PageViewAdmin(_ReadOnly):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": _("Web statistics"),
+            "title": _("Web statistics in charts"),
             "subtitle": None,
             "days": days,
             "periods": [(p, p == days) for p in sorted(PERIODS)],

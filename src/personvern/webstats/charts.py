@@ -16,8 +16,10 @@ WIDTH = 600
 #: Horizontal charts: width of the label column, height of a row.
 LABEL_WIDTH = 230
 ROW_HEIGHT = 26
-#: Vertical charts: height of the bars' area and of the axis labels under it.
+#: Vertical charts: height of the bars' area (the tallest bar leaves HEADROOM above it)
+#: and of the axis labels under it.
 PLOT_HEIGHT = 160
+HEADROOM = 8
 AXIS_HEIGHT = 22
 #: Longest label drawn in a horizontal chart (the table has it whole).
 LABEL_CHARS = 34
@@ -39,6 +41,8 @@ class Bar:
     value_x: float
     value_y: float
     show_label: bool
+    #: How the label sits on its x: "middle", or "start"/"end" at the chart's edges.
+    anchor: str = "end"
 
 
 @dataclass(frozen=True)
@@ -83,13 +87,16 @@ def vertical(rows: Sequence[tuple[str, int]], *, label_every: int = 1) -> Chart:
     gap = min(slot * 0.2, 4)
     bars = []
     for i, (label, value) in enumerate(rows):
-        height = PLOT_HEIGHT * value / top if top else 0.0
+        height = (PLOT_HEIGHT - HEADROOM) * value / top if top else 0.0
         x = i * slot + gap / 2
+        centre = i * slot + slot / 2
+        anchor = "start" if centre < 40 else "end" if centre > WIDTH - 40 else "middle"
         bars.append(Bar(
             label=label, full_label=label, value=value, x=round(x, 2),
             y=round(PLOT_HEIGHT - height, 2), width=round(slot - gap, 2), height=round(height, 2),
-            label_x=round(i * slot + slot / 2, 2), label_y=PLOT_HEIGHT + 16,
+            label_x=round({"start": x, "middle": centre, "end": x + slot - gap}[anchor], 2),
+            label_y=PLOT_HEIGHT + 16,
             value_x=round(i * slot + slot / 2, 2), value_y=round(PLOT_HEIGHT - height - 4, 2),
-            show_label=i % label_every == 0,
+            show_label=i % label_every == 0, anchor=anchor,
         ))
     return Chart(bars=bars, width=WIDTH, height=PLOT_HEIGHT + AXIS_HEIGHT, empty=top == 0)
