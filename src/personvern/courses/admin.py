@@ -121,6 +121,22 @@ class CourseAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # The course's pages are offered only while they can be used: booking until
+        # the course starts, the check-in and dietary lists until it ends.
+        course = Course.objects.filter(pk=object_id).only("starts_at", "ends_at").first()
+        now = timezone.now()
+        extra = {
+            "course_started": course is not None and now >= course.starts_at,
+            "course_over": course is not None and now >= course.ends_at,
+        }
+        return super().change_view(
+            request, object_id, form_url, extra_context={**extra, **(extra_context or {})}
+        )
+
     def _page(
         self, request: HttpRequest, course: Course, template: str, title: Any,
         **context: Any,

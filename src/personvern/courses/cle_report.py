@@ -94,7 +94,7 @@ def cle_report_rows(course: Course, *, now: datetime | None = None) -> list[dict
         EmailIdentity.objects.filter(person_id=OuterRef("person_id"))
         .order_by("pk").values("address")[:1]
     )
-    rows = list(
+    rows: list[dict[str, Any]] = list(
         _members(course, now).filter(attended=True)
         .annotate(
             given_name=F("person__given_name"),
@@ -102,7 +102,7 @@ def cle_report_rows(course: Course, *, now: datetime | None = None) -> list[dict
             email=Subquery(first_email),
         )
         .order_by("person__family_name", "person__given_name", "pk")
-        .values("id", "person_id", "given_name", "family_name", "email")
+        .values("id", "person_id", "given_name", "family_name", "email")  # type: ignore[arg-type]
     )
     ended = timezone.localtime(course.ends_at, LEGAL_TZ).date()
     for row in rows:
