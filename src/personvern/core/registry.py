@@ -104,17 +104,27 @@ def register(holder: Holder) -> Holder:
     if holder.model in _REGISTRY:
         raise ValueError(f"{holder.label} is already declared as a holder.")
     _REGISTRY[holder.model] = holder
+    _SORTED.clear()
     return holder
+
+
+#: The holders in order, all and those with a person: sorted once per registration
+#: (every access report walks them).
+_SORTED: dict[str, list[Holder]] = {}
 
 
 def holders() -> list[Holder]:
     """Every declared holder, in a stable order."""
-    return sorted(_REGISTRY.values(), key=lambda h: h.label)
+    if "all" not in _SORTED:
+        _SORTED["all"] = sorted(_REGISTRY.values(), key=lambda h: h.label)
+    return list(_SORTED["all"])
 
 
 def person_holders() -> list[Holder]:
     """Holders whose rows can be traced to a person (for access, erasure, the sweep)."""
-    return [h for h in holders() if h.person is not None]
+    if "person" not in _SORTED:
+        _SORTED["person"] = [h for h in holders() if h.person is not None]
+    return list(_SORTED["person"])
 
 
 def holders_for(activity: str) -> list[Holder]:

@@ -6,16 +6,18 @@ number of rows (foreign keys shown in the report are joined in the same query).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.registry import Holder
@@ -56,6 +58,20 @@ def _final_field(model: type[models.Model], path: str) -> Any:
     return found
 
 
+def _reader(path: str) -> Callable[[models.Model], Any]:
+    """A function reading ``a__b__c`` from a row (one ``getattr`` for a plain field)."""
+    if "__" not in path:
+        return lambda row: getattr(row, path, None)
+    return lambda row: _value(row, path)
+
+
+def _json_value_in(value: Any, tz: tzinfo) -> Any:
+    """:func:`json_value` with the current time zone looked up once by the caller."""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return value.astimezone(tz).isoformat()
+    return json_value(value)
+
+
 def _value(row: models.Model, path: str) -> Any:
     """The value at ``a__b__c`` (related objects were joined by the row's query)."""
     value: Any = row
@@ -68,18 +84,44 @@ def _value(row: models.Model, path: str) -> Any:
 
 def _display_value(model: type[models.Model], name: str, value: Any) -> str:
     """A readable form for the HTML report (choice labels, local dates)."""
+    tz = timezone.get_current_timezone()
+    return _show(_choice_labels(model, name, get_language()), value, tz,
+                 _json_value_in(value, tz))
+
+
+def _show(choices: dict[Any, str] | None, value: Any, tz: tzinfo, as_json: Any) -> str:
+    """The shown text of ``value``; ``as_json`` is its :func:`json_value`, made once."""
     if value is None or value == "":
         return ""
-    model_field = _final_field(model, name)
-    if model_field is not None and getattr(model_field, "choices", None):
-        return str(dict(model_field.flatchoices).get(value, value))
+    if choices is not None:
+        return choices.get(value, str(value))
     if isinstance(value, bool):
-        return str(_("yes") if value else _("no"))
+        return _yes_no(get_language())[value]
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        return (value.astimezone(tz) if timezone.is_aware(value) else value).strftime(
+            "%Y-%m-%d %H:%M"
+        )
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    return str(json_value(value))
+    return str(as_json)
+
+
+@lru_cache(maxsize=1024)
+def _choice_labels(model: type[models.Model], name: str, lang: str | None) -> dict[Any, str] | None:
+    """The field's choice labels in ``lang`` (None: the field has no choices).
+
+    Read once per field and language: looking up the field and translating every
+    label for every value made up much of the access report's time.
+    """
+    model_field = _final_field(model, name)
+    if model_field is None or not getattr(model_field, "choices", None):
+        return None
+    return {value: str(label) for value, label in model_field.flatchoices}
+
+
+@lru_cache(maxsize=16)
+def _yes_no(lang: str | None) -> dict[bool, str]:
+    return {True: str(_("yes")), False: str(_("no"))}
 
 
 def relation_paths(holder: Holder) -> list[str]:
@@ -105,14 +147,19 @@ class _PreparedQuery:
     sql: str
     params: tuple[Any, ...]
     compiler: Any
+    #: Where the person id goes among the parameters.
+    person_at: int
+    #: The database converters of the selected columns (what ``results_iter`` works out
+    #: per call), found once.
+    converters: Any
     related_populators: list[Any]
     init_list: list[str]
     fields_start: int
     fields_end: int
 
 
-#: Compiled SQL of each holder's per-person query, by (database alias, holder).
-_PREPARED: dict[tuple[str, str], _PreparedQuery] = {}
+#: Compiled SQL of each holder's per-person query, by (database alias, holder's model).
+_PREPARED: dict[tuple[str, type[models.Model]], _PreparedQuery] = {}
 #: Stands for the person id while compiling; replaced by the real id per call.
 _PERSON_SENTINEL = -7_654_321
 
@@ -125,7 +172,7 @@ def _holder_queryset(holder: Holder, person_id: int) -> models.QuerySet[Any]:
     return qs.order_by("pk")
 
 
-def _prepare(holder: Holder) -> _PreparedQuery:
+def _prepare(holder: Holder, alias: str) -> _PreparedQuery:
     """Compile a holder's query once per process and database.
 
     Compiling an ORM query costs more than running this indexed one, so the
@@ -135,7 +182,7 @@ def _prepare(holder: Holder) -> _PreparedQuery:
     """
     from django.db.models.query import get_related_populators
 
-    key = (connection.alias, holder.label)
+    key = (alias, holder.model)
     prepared = _PREPARED.get(key)
     if prepared is None:
         qs = _holder_queryset(holder, _PERSON_SENTINEL)
@@ -148,7 +195,11 @@ def _prepare(holder: Holder) -> _PreparedQuery:
         prepared = _PreparedQuery(
             sql=sql,
             params=tuple(params),
+            person_at=list(params).index(_PERSON_SENTINEL),
             compiler=compiler,
+            converters=compiler.get_converters(
+                [s[0] for s in compiler.select[0 : compiler.col_count]]
+            ),
             # Django 5.2 signature; the installed stubs describe a later one.
             related_populators=get_related_populators(klass_info, select, qs.db),  # type: ignore[call-arg]
             init_list=[f[0].target.attname for f in select[start:end]],
@@ -161,8 +212,10 @@ def _prepare(holder: Holder) -> _PreparedQuery:
 
 def holder_rows(holder: Holder, person_id: int, cursor: Any = None) -> list[models.Model]:
     """The person's rows of one holder: one query (foreign keys shown are joined)."""
-    prepared = _prepare(holder)
-    params = [person_id if p == _PERSON_SENTINEL else p for p in prepared.params]
+    alias = connection.alias if cursor is None else cursor.db.alias
+    prepared = _prepare(holder, alias)
+    params = list(prepared.params)
+    params[prepared.person_at] = person_id
     if cursor is None:
         with connection.cursor() as own:
             own.execute(prepared.sql, params)
@@ -174,9 +227,11 @@ def holder_rows(holder: Holder, person_id: int, cursor: Any = None) -> list[mode
         return []
     found = []
     model = holder.model
-    for row in prepared.compiler.results_iter(results=[rows]):
+    if prepared.converters:
+        rows = prepared.compiler.apply_converters(rows, prepared.converters)
+    for row in rows:
         obj = model.from_db(
-            connection.alias,
+            alias,
             prepared.init_list,
             row[prepared.fields_start : prepared.fields_end],
         )
@@ -198,18 +253,45 @@ class HolderSection:
     portable: bool
 
 
+#: A holder's name and field labels in a language, by (holder, language); the holder
+#: is kept beside them so that a replaced declaration (tests) is never served stale.
+_LABELS: dict[tuple[int, str | None], tuple[Holder, str, tuple[tuple[str, str], ...]]] = {}
+
+
+def _labels(holder: Holder, lang: str | None) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The holder's name and field labels translated once per language."""
+    key = (id(holder), lang)
+    found = _LABELS.get(key)
+    if found is None or found[0] is not holder:
+        found = (
+            holder,
+            str(holder.verbose_name),
+            tuple((name, str(label)) for name, label in holder.fields),
+        )
+        _LABELS[key] = found
+    return found[1], found[2]
+
+
 def holder_section(holder: Holder, rows: Sequence[models.Model]) -> HolderSection:
     names = [name for name, _label in holder.fields]
+    lang = get_language()
+    tz = timezone.get_current_timezone()
+    choices = [_choice_labels(holder.model, name, lang) for name in names]
+    readers = [_reader(name) for name in names]
     raw: list[dict[str, Any]] = []
     shown: list[list[str]] = []
     for row in rows:
-        values = {name: _value(row, name) for name in names}
-        raw.append({name: json_value(v) for name, v in values.items()})
-        shown.append([_display_value(holder.model, n, v) for n, v in values.items()])
+        values = [read(row) for read in readers]
+        as_json = [_json_value_in(value, tz) for value in values]
+        raw.append(dict(zip(names, as_json, strict=True)))
+        shown.append([
+            _show(c, v, tz, j) for c, v, j in zip(choices, values, as_json, strict=True)
+        ])
+    name, fields = _labels(holder, lang)
     return HolderSection(
         label=holder.label,
-        name=str(holder.verbose_name),
-        fields=[(name, str(label)) for name, label in holder.fields],
+        name=name,
+        fields=list(fields),
         rows=raw,
         display_rows=shown,
         portable=holder.portable,
