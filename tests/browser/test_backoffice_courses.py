@@ -38,6 +38,9 @@ def test_course_administrator_books_by_phone_checks_in_and_sends_the_hotel_list(
     base = str(live_server)
     password = _staff("kursadmin", "course administrator")
     page.set_extra_http_headers({"Accept-Language": "en"})
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text)
+            if "Content Security Policy" in m.text else None)
     _login(page, base, "kursadmin", password)
 
     # The phone booking, from the course's page.
@@ -82,3 +85,4 @@ def test_course_administrator_books_by_phone_checks_in_and_sends_the_hotel_list(
     transfer = HotelTransfer.objects.get()
     assert (transfer.actor, transfer.row_count) == ("staff:kursadmin", 1)
     assert OutgoingMail.objects.filter(kind="hotel-list").exists()
+    assert violations == []  # no page of the task broke the Content Security Policy

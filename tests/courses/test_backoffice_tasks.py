@@ -247,6 +247,9 @@ def test_the_hotel_list_is_shown_then_mailed_to_the_hotel_and_recorded(
 
     [mail] = smtp_server.wait_for(1)
     assert mail.rcpt_tos == [course.venue.hotel_email]
+    assert mail.message["Subject"] == f"Romliste: {course.title}"  # the site's language
+    assert "1 gjest, med ankomst og avreise" in mail.body
+    assert transfer.delete_by.strftime("%d.%m.%Y") in mail.body  # when to delete it
     [attachment] = list(mail.message.iter_attachments())
     assert attachment.get_filename() == f"hotel-{course.slug}.xlsx"
     from io import BytesIO
