@@ -245,8 +245,9 @@ def test_the_overview_lists_due_requests_soonest_first_with_overdue_highlighted(
     html = client.get(OVERVIEW).content.decode()
 
     due = _rows(html, "requests-due")[1:]  # after the header row: soonest deadline first
-    assert all(str(r) in row for r, row in zip((overdue, soon, later), due, strict=True))
-    assert str(done) not in html
+    for r, row in zip((overdue, soon, later), due, strict=True):
+        assert str(r.public_id)[:8] in row
+    assert str(done.public_id)[:8] not in html
     assert 'class="privacy-overdue"' in due[0] and "Overdue by" in due[0]
     assert 'class="privacy-due-soon"' in due[1] and "Due soon:" in due[1]
     assert "class=" not in due[2].split(">", 1)[0] and "days left" in due[2]
