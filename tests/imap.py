@@ -120,6 +120,17 @@ class IMAPTestServer:
         return found
 
 
+def _logs_in(server: IMAPTestServer) -> bool:
+    client = imaplib.IMAP4(server.host, server.port, timeout=2)
+    try:
+        client.login(server.user, server.password)
+    except imaplib.IMAP4.error:
+        return False
+    finally:
+        client.shutdown()
+    return True
+
+
 @pytest.fixture
 def imap_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IMAPTestServer]:
     """A real Dovecot IMAP server with one mailbox user, for this test.
@@ -158,8 +169,11 @@ def imap_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IMAP
         deadline = time.monotonic() + 10
         while True:
             try:
-                with socket.create_connection((server.host, server.port), timeout=1):
+                # Ready when a login is accepted: on a busy machine the listener opens
+                # before the auth process answers ("Temporary authentication failure").
+                if _logs_in(server):
                     break
+                raise OSError("login refused")
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     output = process.stdout.read().decode() if process.stdout else ""

@@ -51,8 +51,8 @@ def deliver(server: IMAPTestServer, raw: bytes, at: datetime, folder: str = "INB
     """Put a message in ``folder`` as received at ``at`` (its INTERNALDATE)."""
     with server.connect() as client:
         client.create(folder)
-        status, _ = client.append(folder, None, imaplib.Time2Internaldate(at), raw)
-        assert status == "OK"
+        status, data = client.append(folder, None, imaplib.Time2Internaldate(at), raw)
+        assert status == "OK", data
 
 
 def subjects(server: IMAPTestServer, folder: str = "INBOX") -> dict[str, set[str]]:

@@ -95,9 +95,10 @@ def logged_in(address: IMAPAddress, password: str) -> Iterator[imaplib.IMAP4]:
 
 def select(client: imaplib.IMAP4, mailbox: str, *, readonly: bool) -> int:
     """Select ``mailbox``; its UIDVALIDITY (0 if the server does not say)."""
-    status, _ = client.select(quote(mailbox), readonly=readonly)
+    status, data = client.select(quote(mailbox), readonly=readonly)
     if status != "OK":
-        raise IMAPError(f"there is no mailbox {mailbox!r}")
+        reply = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
+        raise IMAPError(f"there is no mailbox {mailbox!r} (the server said: {reply[:200]})")
     _, data = client.response("UIDVALIDITY")
     try:
         return int((data or [b"0"])[-1] or 0)
