@@ -216,3 +216,32 @@ def test_a_large_feed_takes_a_bounded_number_of_queries() -> None:
     assert len(queries) < 120
     again = members_import(organisation=AV, rows=rows, actor="t", batch_size=500)
     assert again.nothing_changed and again.unchanged == 1200
+
+
+@pytest.mark.req("R14")
+def test_a_full_feed_keeps_its_new_members_and_a_second_run_changes_nothing() -> None:
+    first = check_members([(2, {"member_id": "1", "email": "a@example.no",
+                                "member_from": "2020-01-01"})])
+    members_import(organisation=AV, rows=first, actor="t")
+    rows = check_members([
+        (2, {"member_id": "2", "email": "b@example.no", "member_from": "2021-01-01"}),
+        (3, {"member_id": "3", "email": "c@example.no", "member_from": "2030-01-01"}),
+    ])
+    summary = members_import(organisation=AV, rows=rows, full=True, as_of=date(2026, 11, 30),
+                             actor="t")
+    assert (summary.started, summary.ended) == (2, 1)
+    assert Membership.objects.get(member_id="2").valid_to is None
+    assert Membership.objects.get(member_id="3").valid_to is None
+    assert Membership.objects.get(member_id="1").valid_to == date(2026, 11, 30)
+    again = members_import(organisation=AV, rows=rows, full=True, as_of=date(2026, 11, 30),
+                           actor="t")
+    assert again.nothing_changed and again.unchanged == 2
+
+
+def test_a_full_feed_ends_a_membership_not_yet_started_on_its_first_day() -> None:
+    members_import(organisation=AV, rows=check_members([(2, {
+        "member_id": "9", "email": "later@example.no", "member_from": "2027-03-01"})]),
+        actor="t")
+    members_import(organisation=AV, rows=[], full=True, as_of=date(2026, 11, 30), actor="t")
+    membership = Membership.objects.get(member_id="9")
+    assert membership.valid_to == membership.valid_from == date(2027, 3, 1)

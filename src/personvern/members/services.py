@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -297,6 +297,14 @@ def members_import(
                      in zip(identities, plan.new_addresses, strict=True) if pid is not None)
         summary.addresses_added = sum(1 for pid, _row in plan.new_addresses if pid is not None)
 
+        if full:
+            # Before the feed's new memberships exist: only the existing can be missing.
+            gone = _end_missing(organisation, matched, as_of)
+            summary.ended += len(gone)
+            ended_persons.extend(person_id for _pk, person_id in gone)
+            audit.extend((person_id, "membership.ended", {"missing_from_full_feed": True})
+                         for _pk, person_id in gone)
+
         new = [
             Membership(person_id=pid or person_of_row[row.member_id], organisation=organisation,
                        member_id=row.member_id, valid_from=row.member_from,
@@ -330,15 +338,9 @@ def members_import(
             ))
             audit.append((current.person_id, "membership.ended" if ending else "membership.changed",
                           {"fields": _changed_fields(current, row, adopted_number)}))
+        # Small batches: a bulk update is one CASE over its batch for every row.
         Membership.objects.bulk_update(changed, ["member_id", "valid_from", "valid_to"],
-                                       batch_size=size)
-
-        if full:
-            gone = _end_missing(organisation, matched, as_of, size)
-            summary.ended += len(gone)
-            ended_persons.extend(person_id for _pk, person_id in gone)
-            audit.extend((person_id, "membership.ended", {"missing_from_full_feed": True})
-                         for _pk, person_id in gone)
+                                       batch_size=min(size, LOOKUP_CHUNK))
 
         public = _public_ids(pid for pid, _action, _data in audit)
         key = entry_key()
@@ -378,23 +380,25 @@ def _changed_fields(current: _Current, row: MemberRow, adopted: str) -> list[str
     return names
 
 
-def _end_missing(
-    organisation: str, matched: set[int], as_of: date, size: int
-) -> list[tuple[int, int]]:
+def _end_missing(organisation: str, matched: set[int], as_of: date) -> list[tuple[int, int]]:
     """End, on ``as_of``, the current memberships of ``organisation`` that a full feed
-    did not name (one that had not started yet ends the day it would have started)."""
+    did not name (one that had not started yet ends the day it would have started).
+
+    Call it before the feed's new memberships are inserted: only the existing ones
+    can be missing. Two UPDATEs per chunk of keys, whatever the number of members.
+    """
     current = (
         Membership.objects.filter(organisation=organisation)
         .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=as_of))
         .order_by("pk")
-        .values_list("pk", "person_id", "valid_from")
+        .values_list("pk", "person_id")
     )
-    gone = [(pk, person_id, start) for pk, person_id, start in current if pk not in matched]
-    Membership.objects.bulk_update(
-        [Membership(pk=pk, valid_to=max(as_of, start)) for pk, _person, start in gone],
-        ["valid_to"], batch_size=size,
-    )
-    return [(pk, person_id) for pk, person_id, _start in gone]
+    gone = [(pk, person_id) for pk, person_id in current if pk not in matched]
+    for chunk in _chunks([pk for pk, _person in gone], LOOKUP_CHUNK):
+        rows = Membership.objects.filter(pk__in=chunk)
+        rows.filter(valid_from__lte=as_of).update(valid_to=as_of)
+        rows.filter(valid_from__gt=as_of).update(valid_to=F("valid_from"))
+    return gone
 
 
 @dataclass
