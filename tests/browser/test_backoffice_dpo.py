@@ -43,8 +43,10 @@ def test_a_phone_request_goes_from_the_course_administrator_to_the_dpo_and_back_
     yesterday = timezone.localtime() - timedelta(days=1)
 
     # The course administrator took the call yesterday and registers it now.
+    refused: list[str] = []  # CSP violations Chromium reports on any page below
     context = browser.new_context(locale="nb-NO")
     page = context.new_page()
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     try:
         _login(page, base, "kursadmin", PASSWORD)
         page.get_by_role("link", name="Registrer en personvernhenvendelse").click()
@@ -74,6 +76,7 @@ def test_a_phone_request_goes_from_the_course_administrator_to_the_dpo_and_back_
     # The data protection officer finds it on the overview with its deadline.
     context = browser.new_context(locale="nb-NO", accept_downloads=True)
     page = context.new_page()
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     try:
         _login(page, base, "ombudet", PASSWORD)
         page.get_by_role("link", name="Personvernoversikt").click()
@@ -84,6 +87,9 @@ def test_a_phone_request_goes_from_the_course_administrator_to_the_dpo_and_back_
         expect(row).to_contain_text(str(request.public_id)[:8])
         expect(row).to_contain_text(due)
         expect(row).to_contain_text("telefon")  # the channel
+        page.get_by_role("link", name="Behandlingsprotokoll").first.click()
+        expect(page.locator("h1")).to_have_text("Behandlingsprotokoll")
+        page.go_back()
         page.get_by_role("link", name="Alle åpne henvendelser").click()
         expect(page.locator("#result_list")).to_contain_text(str(request.public_id)[:8])
 
@@ -111,6 +117,7 @@ def test_a_phone_request_goes_from_the_course_administrator_to_the_dpo_and_back_
         expect(page.locator(".messagelist")).to_contain_text("Tilgjengelig på Min side")
     finally:
         context.close()
+    assert not refused, refused
     assert OutgoingMail.objects.filter(kind="rights-bundle-ready").count() == 2
     ready = [m for m in smtp_server.wait_for(3) if m.rcpt_tos == ["kari.telefonsen@example.no"]]
     assert ready and f"{base}/me/" in ready[-1].body
