@@ -7,7 +7,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -149,7 +149,30 @@ _BASIS_LABELS = {
 }
 
 
+#: The policy's texts of an activity in a language, by (policy, activity, language); the
+#: policy is kept beside them, so a new policy in force is never served stale texts.
+_ACTIVITY_TEXTS: dict[tuple[int, str, str], tuple[Policy, ActivityInfo]] = {}
+
+
 def _activity_info(policy: Policy, activity: Activity, lang: str) -> ActivityInfo:
+    """The activity's texts for the report: put together once per policy and language,
+    then copied (the caller adds the person's sections and may change the basis)."""
+    key = (id(policy), activity.id, lang)
+    found = _ACTIVITY_TEXTS.get(key)
+    if found is None or found[0] is not policy:
+        found = (policy, _activity_texts(policy, activity, lang))
+        _ACTIVITY_TEXTS[key] = found
+    template = found[1]
+    return replace(
+        template,
+        purposes=list(template.purposes),
+        data_categories=list(template.data_categories),
+        recipients=[dict(r) for r in template.recipients],
+        retention=list(template.retention),
+    )
+
+
+def _activity_texts(policy: Policy, activity: Activity, lang: str) -> ActivityInfo:
     def category(cat_id: str) -> str:
         try:
             return policy.data_category(cat_id).name.get(lang)
