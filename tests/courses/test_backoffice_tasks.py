@@ -279,3 +279,12 @@ def test_the_course_page_links_to_the_tasks(kursadmin):
     text = page.content.decode()
     for target in ("register", "check-in", "dietary", "hotel-list"):
         assert f"/admin/courses/course/{course.pk}/{target}/" in text
+
+
+def test_a_course_over_offers_no_booking_or_lists_and_a_bad_id_is_not_found(kursadmin):
+    starts = timezone.now() - timedelta(days=3)
+    course = make_course(kind=CourseKind.PHYSICAL, starts_at=starts)
+    text = kursadmin.get(f"/admin/courses/course/{course.pk}/change/", headers=EN).content.decode()
+    for target in ("register", "check-in", "dietary"):
+        assert f"/admin/courses/course/{course.pk}/{target}/" not in text
+    assert kursadmin.get("/admin/courses/course/abc/change/").status_code == 302

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import QuerySet
@@ -127,7 +128,7 @@ class CourseAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         # The course's pages are offered only while they can be used: booking until
         # the course starts, the check-in and dietary lists until it ends.
-        course = Course.objects.filter(pk=object_id).only("starts_at", "ends_at").first()
+        course = self.get_object(request, unquote(object_id))  # None for a bad id
         now = timezone.now()
         extra = {
             "course_started": course is not None and now >= course.starts_at,
