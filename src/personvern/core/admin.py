@@ -214,7 +214,7 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     # chain_seq is empty until the worker has sealed the entry into the chain.
     list_display = ("id", "at_shown", "actor_shown", "action_shown", "activity_shown",
-                    "subject_shown")
+                    "subject_short")
     list_display_links = ("id", "at_shown")
     list_filter = (AuditActionFilter,)
     ordering = ("-id",)
@@ -254,6 +254,11 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("person (pseudonym)"))
     def subject_shown(self, entry: AuditEntry) -> str:
         return entry.subject
+
+    @admin.display(description=_("person (pseudonym)"))
+    def subject_short(self, entry: AuditEntry) -> str:
+        # The list has room for the start of the pseudonym; the entry shows it whole.
+        return f"{entry.subject[:12]}…" if entry.subject else ""
 
     @admin.display(description=_("details"))
     def data_shown(self, entry: AuditEntry) -> str:

@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.translation import gettext_lazy as _
 
 from personvern.webstats import charts, selectors
@@ -61,8 +61,11 @@ class PageViewAdmin(_ReadOnly):
             PERIODS[0])
         end = timezone.localdate()
         start = end - timedelta(days=days - 1)
-        by_day = [(date_format(day, "MONTH_DAY_FORMAT"), views)
-                  for day, views in selectors.views_by_day(start=start, end=end)]
+        days_counted = selectors.views_by_day(start=start, end=end)
+        # The axis has room for "4. nov." only; the table says "4. november".
+        short_day = get_format("MONTH_DAY_FORMAT").replace("F", "M")
+        by_day = [(date_format(day, short_day), views) for day, views in days_counted]
+        day_names = [date_format(day, "MONTH_DAY_FORMAT") for day, _views in days_counted]
         by_hour = [(f"{hour:02d}", views)
                    for hour, views in selectors.views_by_hour(start=start, end=end)]
         pages = [(row["path"], int(row["views"]))
@@ -73,7 +76,7 @@ class PageViewAdmin(_ReadOnly):
                    for device, views in selectors.device_class_totals(start=start, end=end)]
         sections = [
             ("by-day", _("Views by day"), _("Day"), charts.vertical(
-                by_day, label_every={7: 1, 30: 7, 90: 15}[days]), True),
+                by_day, label_every={7: 1, 30: 7, 90: 15}[days], full_labels=day_names), True),
             ("by-hour", _("Views by hour of the day"), _("Hour"),
              charts.vertical(by_hour, label_every=3), True),
             ("pages", _("Most viewed pages"), _("Page"), charts.horizontal(pages), False),

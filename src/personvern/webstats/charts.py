@@ -80,8 +80,13 @@ def horizontal(rows: Sequence[tuple[str, int]]) -> Chart:
                  empty=top == 0)
 
 
-def vertical(rows: Sequence[tuple[str, int]], *, label_every: int = 1) -> Chart:
-    """One column per row over time (days, hours); every ``label_every``-th is labelled."""
+def vertical(rows: Sequence[tuple[str, int]], *, label_every: int = 1,
+             full_labels: Sequence[str] | None = None) -> Chart:
+    """One column per row over time (days, hours); every ``label_every``-th is labelled.
+
+    ``full_labels`` (one per row) name the rows in the table and tooltips when the
+    axis shows a short form ("4. nov." on the axis, "4. november" in the table).
+    """
     top = max((value for _label, value in rows), default=0)
     slot = WIDTH / max(len(rows), 1)
     gap = min(slot * 0.2, 4)
@@ -92,7 +97,8 @@ def vertical(rows: Sequence[tuple[str, int]], *, label_every: int = 1) -> Chart:
         centre = i * slot + slot / 2
         anchor = "start" if centre < 40 else "end" if centre > WIDTH - 40 else "middle"
         bars.append(Bar(
-            label=label, full_label=label, value=value, x=round(x, 2),
+            label=label, full_label=full_labels[i] if full_labels else label, value=value,
+            x=round(x, 2),
             y=round(PLOT_HEIGHT - height, 2), width=round(slot - gap, 2), height=round(height, 2),
             label_x=round({"start": x, "middle": centre, "end": x + slot - gap}[anchor], 2),
             label_y=PLOT_HEIGHT + 16,
