@@ -56,7 +56,8 @@ class Application(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="applications")
     position = models.ForeignKey(
-        Position, on_delete=models.PROTECT, null=True, blank=True, related_name="applications"
+        Position, on_delete=models.PROTECT, null=True, blank=True, related_name="applications",
+        verbose_name=_("position"),
     )
     source = models.CharField(_("source"), max_length=10, choices=ApplicationSource.choices)
     external_ref = models.CharField(_("reference at the job portal"), max_length=100, blank=True)
