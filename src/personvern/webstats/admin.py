@@ -57,8 +57,8 @@ class PageViewAdmin(_ReadOnly):
         """The statistics as bar charts with tables, for a period of 7, 30 or 90 days."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        days = int(request.GET["days"]) if request.GET.get("days") in map(str, PERIODS) else (
-            PERIODS[0])
+        chosen = request.GET.get("days", "")
+        days = int(chosen) if chosen in {str(p) for p in PERIODS} else PERIODS[0]
         end = timezone.localdate()
         start = end - timedelta(days=days - 1)
         days_counted = selectors.views_by_day(start=start, end=end)
