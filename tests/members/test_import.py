@@ -245,3 +245,20 @@ def test_a_full_feed_ends_a_membership_not_yet_started_on_its_first_day() -> Non
     members_import(organisation=AV, rows=[], full=True, as_of=date(2026, 11, 30), actor="t")
     membership = Membership.objects.get(member_id="9")
     assert membership.valid_to == membership.valid_from == date(2027, 3, 1)
+
+
+def test_postgresql_statistics_are_refreshed_after_a_load() -> None:
+    rows = check_members([(2, {"member_id": "1", "email": "a@example.no",
+                               "member_from": "2020-01-01"})])
+    with CaptureQueriesContext(connection) as queries:
+        members_import(organisation=AV, rows=rows, actor="t")
+    analyzed = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "postgresql":
+        assert analyzed == ['ANALYZE "core_emailidentity"', 'ANALYZE "core_membership"',
+                            'ANALYZE "core_person"']
+    else:
+        assert analyzed == []
+    with CaptureQueriesContext(connection) as queries:
+        members_import(organisation=AV, rows=rows, actor="t")
+    # Nothing loaded, nothing to refresh.
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
