@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.mailbox import selectors, services
-from personvern.mailbox.models import KeepReason, MailMessage
+from personvern.mailbox.models import KeepReason, MailMessage, ScanState
 
 
 def _actor(request: HttpRequest) -> str:
@@ -26,9 +26,7 @@ def _actor(request: HttpRequest) -> str:
 
 @admin.register(MailMessage)
 class MailMessageAdmin(ScopedModelAdmin):
-    list_display = (
-        "received_at", "subject", "person", "direction", "mailbox", "scan", "fate",
-    )
+    list_display = ("received_at", "subject", "person", "direction", "fate")
     list_filter = ("direction", "keep_reason", "scan", "mailbox")
     ordering = ("received_at", "pk")  # the soonest deleted first
     fields = (
@@ -56,9 +54,15 @@ class MailMessageAdmin(ScopedModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # retention deletes them (R19)
 
-    @admin.display(description=_("deleted"))
+    @admin.display(description=_("when deleted"))
     def fate(self, obj: MailMessage) -> str:
-        """When the sweep deletes the message, or what keeps it."""
+        """When the sweep deletes the message, or what keeps it (and a malware warning)."""
+        text = self._fate(obj)
+        if obj.scan == ScanState.INFECTED:
+            return f"{obj.get_scan_display()}. {text}"
+        return text
+
+    def _fate(self, obj: MailMessage) -> str:
         if getattr(obj, "customer_ground", False):
             return str(_("kept while the correspondent is a customer or partner"))
         if getattr(obj, "sales_ground", False):
