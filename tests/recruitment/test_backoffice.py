@@ -7,6 +7,7 @@ the services and is audited; the retention engine (forecast and run, with
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from personvern.core.models import AuditEntry
 from personvern.core.roles import HR
@@ -28,6 +29,14 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2025, 1, 6, 9, tzinfo=UTC)
 OSLO = ZoneInfo("Europe/Oslo")
 CV = DocumentUpload("cv", "cv.pdf", "application/pdf", b"%PDF-1.7 cv")
+
+
+@pytest.fixture(autouse=True)
+def _language_restored() -> Iterator[None]:
+    """The admin's locale middleware leaves the request's language active in this thread."""
+    language = translation.get_language()
+    yield
+    translation.activate(language)
 
 
 def _hr() -> Client:

@@ -81,7 +81,7 @@ class NewsletterAdmin(admin.ModelAdmin):
     actions = ["send"]
     change_form_template = "admin/newsletter/newsletter/change_form.html"
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["subject", "body"]
         # Status and progress are shown above the form (the page follows the send).
