@@ -31,6 +31,10 @@ Without it the bench still imports and checks the counts, says that
 GoAccess was not timed, and writes no results file; ``--require-goaccess``
 makes that an error.
 
+``--baseline-src DIR`` also times, in the same rounds and with the same check,
+the import of another checkout (``git archive COMMIT src | tar -x -C DIR``):
+how a change moved the figures.
+
 Results: ``bench/results/weblog-<vendor>-<lines>.json`` (not with ``--smoke``).
 """
 
@@ -335,6 +339,34 @@ def median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
 
+def summary(runs: list[Run], lines: int) -> dict[str, Any]:
+    return {
+        "lines_per_s": round(lines / median([r.seconds for r in runs])),
+        "seconds": median([r.seconds for r in runs]),
+        "cpu_seconds": median([r.cpu_seconds for r in runs]),
+        "peak_mib": median([r.peak_mib for r in runs]),
+        "runs_seconds": [round(r.seconds, 3) for r in runs],
+        "runs_cpu_seconds": [round(r.cpu_seconds, 3) for r in runs],
+        "runs_peak_mib": [round(r.peak_mib, 1) for r in runs],
+    }
+
+
+def paired(other: list[Run], ours: list[Run], suffix: str = "") -> dict[str, Any]:
+    """Ours over ``other`` in lines per second (wall) and per CPU second, pair by pair."""
+    found = {}
+    for name, ratios in (
+        ("ratio_lines_per_s", [t.seconds / o.seconds for o, t in zip(ours, other, strict=True)]),
+        # Per CPU second (user + system) of each child: less moved by other load.
+        ("ratio_lines_per_cpu_s",
+         [t.cpu_seconds / o.cpu_seconds for o, t in zip(ours, other, strict=True)]),
+    ):
+        found[name + suffix] = {
+            "median": median(ratios), "min": round(min(ratios), 3),
+            "max": round(max(ratios), 3), "pairs": [round(r, 3) for r in ratios],
+        }
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -345,6 +377,9 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true",
                         help="CI: check the counts, time GoAccess only if installed, no results")
     parser.add_argument("--require-goaccess", action="store_true")
+    parser.add_argument("--baseline-src", type=Path, metavar="DIR",
+                        help="also time the import of the checkout DIR (e.g. a git worktree "
+                        "of an earlier commit) in the same rounds")
     args = parser.parse_args()
 
     goaccess = shutil.which("goaccess")
@@ -364,21 +399,32 @@ def main() -> int:
         db.prepare()
         ours: list[Run] = []
         theirs: list[Run] = []
+        before: list[Run] = []
         counts: dict[str, int] = {}
         for round_ in range(1, args.repeat + 1):
             db.empty()
             run = timed([*personvern(), "webstats", "import-log", str(log)], db.env())
             counts = check(db, truth, run)
             ours.append(run)
-            line = (f"round {round_}: ours {args.lines / run.seconds:,.0f} lines/s "
-                    f"{run.peak_mib:.0f} MiB")
+            line = f"round {round_}: ours {args.lines / run.seconds:,.0f} lines/s " \
+                   f"{run.peak_mib:.0f} MiB"
+            if args.baseline_src:
+                db.empty()
+                env = db.env()
+                env["PYTHONPATH"] = str(args.baseline_src.resolve() / "src")
+                old = timed([*personvern(), "webstats", "import-log", str(log)], env)
+                check(db, truth, old)
+                before.append(old)
+                line += (f"; baseline {args.lines / old.seconds:,.0f} lines/s "
+                         f"{old.peak_mib:.0f} MiB")
             if goaccess:
                 report = workdir / "goaccess.json"
                 other = timed([goaccess, str(log), "--log-format=COMBINED",
                                "--no-global-config", "-o", str(report)])
                 theirs.append(other)
                 line += (f"; GoAccess {args.lines / other.seconds:,.0f} lines/s "
-                         f"{other.peak_mib:.0f} MiB; ratio {other.seconds / run.seconds:.2f}×")
+                         f"{other.peak_mib:.0f} MiB; ratio {other.seconds / run.seconds:.2f}× "
+                         f"(CPU time {other.cpu_seconds / run.cpu_seconds:.2f}×)")
             print(line, file=sys.stderr)
     print(f"counts agree with the independent count: {counts}", file=sys.stderr)
     result: dict[str, Any] = {
@@ -386,35 +432,22 @@ def main() -> int:
         "seed": args.seed,
         "database": db.vendor,
         "rounds": args.repeat,
+        "machine": f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end",
         "counts": counts,
-        "ours": {
-            "lines_per_s": round(args.lines / median([r.seconds for r in ours])),
-            "seconds": median([r.seconds for r in ours]),
-            "cpu_seconds": median([r.cpu_seconds for r in ours]),
-            "peak_mib": median([r.peak_mib for r in ours]),
-            "runs_seconds": [round(r.seconds, 3) for r in ours],
-            "runs_peak_mib": [round(r.peak_mib, 1) for r in ours],
-        },
+        "ours": summary(ours, args.lines),
     }
+    if before:
+        result["baseline"] = {"src": str(args.baseline_src), **summary(before, args.lines)}
+        result["ratio_ours_to_baseline"] = paired(before, ours)
     if theirs:
         version = subprocess.run([goaccess or "goaccess", "--version"], capture_output=True,  # noqa: S603
                                  text=True, check=False).stdout.split("\n")[0].strip()
-        ratios = [t.seconds / o.seconds for o, t in zip(ours, theirs, strict=True)]
-        result["goaccess"] = {
-            "version": version,
-            "lines_per_s": round(args.lines / median([r.seconds for r in theirs])),
-            "seconds": median([r.seconds for r in theirs]),
-            "cpu_seconds": median([r.cpu_seconds for r in theirs]),
-            "peak_mib": median([r.peak_mib for r in theirs]),
-            "runs_seconds": [round(r.seconds, 3) for r in theirs],
-            "runs_peak_mib": [round(r.peak_mib, 1) for r in theirs],
-        }
-        result["ratio_lines_per_s"] = {
-            "median": median(ratios), "min": round(min(ratios), 3), "max": round(max(ratios), 3),
-            "pairs": [round(r, 3) for r in ratios],
-        }
-        print(f"paired ratio (ours/GoAccess lines/s): median {median(ratios):.2f}× "
-              f"(min {min(ratios):.2f}×, max {max(ratios):.2f}×)", file=sys.stderr)
+        result["goaccess"] = {"version": version, **summary(theirs, args.lines)}
+        result |= paired(theirs, ours, "_to_goaccess")
+        ratio = result["ratio_lines_per_s_to_goaccess"]
+        print(f"paired ratio (ours/GoAccess lines/s): median {ratio['median']:.2f}× "
+              f"(min {ratio['min']:.2f}×, max {ratio['max']:.2f}×); in CPU time "
+              f"{result['ratio_lines_per_cpu_s_to_goaccess']['median']:.2f}×", file=sys.stderr)
     else:
         print(f"GoAccess not installed: not timed ({INSTALL_GOACCESS}).", file=sys.stderr)
     print(json.dumps(result, indent=2))
