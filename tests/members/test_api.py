@@ -160,3 +160,11 @@ def test_the_token_command_makes_a_token_for_one_organisation_only(
                  {"members": MEMBERS}).status_code == 403
     # The user holds no other permission: the requests API is closed to it.
     assert client.get("/api/requests").status_code == 403
+
+
+def test_a_full_feed_without_members_is_422_on_full(bar: Client) -> None:
+    _post(bar, FEED, {"members": MEMBERS})
+    response = _post(bar, FEED, {"members": [], "full": True})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "full"]
+    assert not Membership.objects.filter(valid_to__isnull=False).exists()

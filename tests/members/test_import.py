@@ -242,9 +242,22 @@ def test_a_full_feed_ends_a_membership_not_yet_started_on_its_first_day() -> Non
     members_import(organisation=AV, rows=check_members([(2, {
         "member_id": "9", "email": "later@example.no", "member_from": "2027-03-01"})]),
         actor="t")
-    members_import(organisation=AV, rows=[], full=True, as_of=date(2026, 11, 30), actor="t")
+    other = check_members([(2, {"member_id": "1", "email": "a@example.no",
+                                "member_from": "2020-01-01"})])
+    members_import(organisation=AV, rows=other, full=True, as_of=date(2026, 11, 30), actor="t")
     membership = Membership.objects.get(member_id="9")
     assert membership.valid_to == membership.valid_from == date(2027, 3, 1)
+
+
+def test_a_full_feed_without_members_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("members", "import", str(member_file(tmp_path, "1,a@example.no,,,2020-01-01,")),
+        "--organisation", AV)
+    empty = member_file(tmp_path, name="empty.csv")
+    assert run("members", "import", str(empty), "--organisation", AV, "--full") == 1
+    assert "would end every membership" in capsys.readouterr().err
+    assert Membership.objects.get(member_id="1").valid_to is None
 
 
 def test_postgresql_statistics_are_refreshed_after_a_load() -> None:

@@ -76,8 +76,8 @@ def _read(path: Path) -> bytes | None:
 
 def _refused(path: Path, problems: list[Problem]) -> int:
     for p in problems:
-        where = f"row {p.where}" if p.where else "the file"
-        column = f", column {p.field}" if p.field else ""
+        where = f"row {p.where}" if p.where > 0 else "the file"
+        column = f", column {p.field}" if p.field and p.where > 0 else ""
         print(f"{path}, {where}{column}: {p.message}", file=sys.stderr)
     print(f"{path}: refused, nothing was changed ({len(problems)} problem(s)).", file=sys.stderr)
     return 1

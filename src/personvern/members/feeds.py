@@ -48,6 +48,10 @@ EMPTY_FILE = _("the file has no header row")
 NOT_AN_ORGANISATION = _("'%(value)s' is not a member organisation")
 
 
+#: ``Problem.where`` of a problem of the feed as a whole (not of one row).
+WHOLE_FEED = -1
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a feed: where (a row number or list index), which

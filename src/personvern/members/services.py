@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_log, entry_key, new_entry, pseudonym
 from personvern.core.models import AuditEntry, EmailIdentity, Membership, Organisation, Person
-from personvern.members.feeds import FeedRefused, MemberRow, OptOutRow, Problem
+from personvern.members.feeds import WHOLE_FEED, FeedRefused, MemberRow, OptOutRow, Problem
 
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
@@ -48,6 +48,10 @@ LOOKUP_CHUNK = 500
 
 EMAIL_OF_ANOTHER = _(
     "the address belongs to another person here than member number %(member_id)s"
+)
+EMPTY_FULL_FEED = _(
+    "a full feed without any member would end every membership of the organisation; "
+    "send the members, or leave out the full flag"
 )
 EMAIL_OF_OTHER_MEMBER = _(
     "the address belongs to member number %(other)s of this organisation here"
@@ -227,6 +231,9 @@ def members_import(
     as_of = as_of or oslo_today(now)
     size = batch_size or settings.PERSONVERN_BATCH_SIZE
     summary = ImportSummary(organisation=organisation, as_of=as_of, full=full, rows=len(rows))
+    if full and not rows:
+        # An empty or cut-off export is the likely cause, not an organisation without members.
+        raise FeedRefused([Problem(WHOLE_FEED, "full", str(EMPTY_FULL_FEED))])
     total = len(rows) * 2
     if progress:
         progress(0, total)
