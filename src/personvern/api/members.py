@@ -22,7 +22,13 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from personvern.api.schemas import ErrorOut, Text, ValidationErrorOut
-from personvern.members.feeds import FeedRefused, check_members, check_optouts
+from personvern.members.feeds import (
+    WHOLE_FEED,
+    FeedRefused,
+    Problem,
+    check_members,
+    check_optouts,
+)
 from personvern.members.services import member_optouts_apply, members_import
 
 OrganisationName = Literal["advokatforeningen", "juristforbundet"]
@@ -124,10 +130,17 @@ def _require_feed(request: HttpRequest, organisation: str) -> str:
     return f"api:{request.user.get_username()}"
 
 
+def _loc(problem: Problem, items: str) -> list[str | int]:
+    if problem.where == WHOLE_FEED:
+        return ["body", problem.field]
+    if problem.field:
+        return ["body", items, problem.where, problem.field]
+    return ["body", items, problem.where]
+
+
 def _refused(exc: FeedRefused, items: str) -> Status[dict[str, Any]]:
     return Status(422, {"detail": [
-        {"loc": ["body", items, p.where, p.field] if p.field else ["body", items, p.where],
-         "msg": p.message, "type": "value_error"}
+        {"loc": _loc(p, items), "msg": p.message, "type": "value_error"}
         for p in exc.problems
     ]})
 
