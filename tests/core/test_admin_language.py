@@ -104,3 +104,12 @@ def test_restrictions_are_listed_newest_first_under_norwegian_headings() -> None
     assert "Startet" in html and "Started at" not in html
     assert html.index(f"/restriction/{newer.pk}/change/") < html.index(
         f"/restriction/{older.pk}/change/")
+
+
+@pytest.mark.django_db
+def test_library_sections_are_named_in_the_visitors_language() -> None:
+    client = _client()
+    nb = client.get("/admin/", headers={"accept-language": "nb"}).content.decode()
+    en = client.get("/admin/", headers={"accept-language": "en"}).content.decode()
+    assert "Oppgavekø" in nb and "Sperrede innlogginger" in nb
+    assert "Tasks Database Backend" not in nb and "Task queue" in en

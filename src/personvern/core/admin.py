@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
@@ -31,6 +33,11 @@ from personvern.core.policy import current_policy
 admin.site.site_header = _("Personvern – back office")
 admin.site.site_title = _("Personvern back office")
 admin.site.index_title = _("Back office")
+# Two libraries name their section of the back office in plain English (not
+# translatable); staff read ours instead, in their language.
+for _label, _name in (("axes", _("Login lock-outs")), ("django_tasks_database", _("Task queue"))):
+    with contextlib.suppress(LookupError):  # not installed here
+        django_apps.get_app_config(_label).verbose_name = _name
 
 
 def _actor(request: HttpRequest) -> str:
