@@ -8,6 +8,7 @@ retention term agreed with it, and the action that ends the relationship.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -126,8 +127,24 @@ class NewInvoiceInline(_AddOnlyInline):
         return formset
 
 
+class CustomerForm(forms.ModelForm):
+    # Written as people write it ("987 654 321"); the service stores the digits.
+    org_no = forms.CharField(label=_("organisation number"), max_length=20, required=False)
+
+    class Meta:
+        model = Customer
+        fields = ("name", "org_no", "kind", "relationship_started_at", "agreed_retention_until")
+
+    def clean_org_no(self) -> str:
+        org_no = re.sub(r"\s", "", self.cleaned_data.get("org_no") or "")
+        if org_no and not re.fullmatch(r"\d{9}", org_no):
+            raise forms.ValidationError(services.NOT_AN_ORG_NO, params={"org_no": org_no})
+        return org_no
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
     list_display = (
         "name", "org_no", "kind", "relationship_started_at", "relationship_ended_at",
         "agreed_retention_until",
