@@ -218,3 +218,40 @@ def test_course_administrator_does_not_meet_applicants_through_their_memberships
     assert client.get(f"/admin/core/membership/{hidden.pk}/change/").status_code == 302
     dpo_listing = _client(DPO).get("/admin/core/membership/")
     assert f"/admin/core/membership/{hidden.pk}/change/".encode() in dpo_listing.content
+
+
+@pytest.mark.req("R15")
+@pytest.mark.req("R22")
+def test_account_manager_keeps_inquiries_and_customers_but_sees_nothing_else() -> None:
+    from personvern.core.roles import ACCOUNT_MANAGER
+
+    url = _application_url()
+    client = _client(ACCOUNT_MANAGER)
+    for page in (
+        "/admin/inquiries/inquiry/",
+        "/admin/inquiries/inquiry/add/",
+        "/admin/customers/customer/",
+        "/admin/customers/customer/add/",
+        "/admin/customers/invoice/",
+        "/admin/customers/invoice/add/",
+    ):
+        assert client.get(page).status_code == 200, page
+    for page in (
+        url,
+        "/admin/recruitment/application/",
+        "/admin/courses/registration/",
+        "/admin/newsletter/subscription/",
+        "/admin/competitions/entry/",
+        "/admin/core/person/",
+        "/admin/rights/request/",
+    ):
+        assert client.get(page).status_code == 403, page
+    index = client.get("/admin/").content
+    assert b"/admin/customers/customer/" in index and b"/admin/courses/" not in index
+
+
+def test_marketing_may_create_and_close_competitions_but_not_customers() -> None:
+    client = _client(MARKETING)
+    assert client.get("/admin/competitions/competition/add/").status_code == 200
+    assert client.get("/admin/competitions/entry/").status_code == 200
+    assert client.get("/admin/customers/customer/add/").status_code == 403
