@@ -372,3 +372,28 @@ def test_a_related_list_filter_offers_only_visible_persons(world: World) -> None
     }
     hidden_ids = {p.pk for p in world.hidden_from(COURSE_ADMIN)}
     assert offered and not offered & hidden_ids
+
+
+@pytest.mark.req("R24")
+@pytest.mark.req("R40")
+@pytest.mark.parametrize("role", sorted(ROLE_PERMISSIONS))
+def test_the_privacy_pages_beside_the_admins_follow_the_same_rule(world: World, role: str) -> None:
+    """Every role registers a privacy request (R40) on a page that names nobody; the data
+    protection officer's pages (overview, record of processing, a request's file) are
+    the DPO's alone."""
+    from personvern.rights.models import Request
+
+    user, client = _staff(role)
+    hidden = world.hidden_from(role)
+    register = client.get(reverse("admin:rights_request_register"))
+    assert register.status_code == 200
+    _assert_hides(register.content, hidden, "the register page")
+    _assert_hides(client.get(reverse("admin:index")).content, hidden, "the admin index")
+    dpo_pages = [reverse("admin:rights_request_overview"), reverse("admin:rights_ropa")]
+    dpo_pages += [reverse("admin:rights_request_file", args=[r.pk]) for r in Request.objects.all()]
+    for url in dpo_pages:
+        status = client.get(url).status_code
+        if role == DPO:
+            assert status in (200, 404), url  # 404: a request with no file
+        else:
+            assert status == 403, f"{url} answers {status} to {role}"

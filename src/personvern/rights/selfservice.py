@@ -205,7 +205,8 @@ def bundle_publish(
 
     now = now or timezone.now()
     with transaction.atomic():
-        request = Request.objects.select_for_update().select_related("person").get(pk=request.pk)
+        # No join: PostgreSQL cannot lock the nullable side of an outer join.
+        request = Request.objects.select_for_update().get(pk=request.pk)
         _require_file_answer(request)
         person = request.person
         assert person is not None  # checked above
