@@ -275,3 +275,21 @@ def test_postgresql_statistics_are_refreshed_after_a_load() -> None:
         members_import(organisation=AV, rows=rows, actor="t")
     # Nothing loaded, nothing to refresh.
     assert not [q for q in queries.captured_queries if q["sql"].startswith("ANALYZE")]
+
+
+@pytest.mark.req("R17")
+def test_an_end_date_moved_into_the_past_ends_the_subscription_too() -> None:
+    def feed(member_to: str) -> None:
+        members_import(organisation=AV, rows=check_members([(2, {
+            "member_id": "1", "email": "a@example.no", "member_from": "2020-01-01",
+            "member_to": member_to})]), actor="t")
+
+    feed("2099-12-31")
+    person = Person.objects.get(emails__address="a@example.no")
+    subscription = newsletter.newsletter_subscribe(
+        person=person, source="member-organisation", organisation=AV, actor="t"
+    )
+    feed("2026-01-31")
+    subscription.refresh_from_db()
+    assert subscription.status == "unsubscribed"
+    assert subscription.unsubscribe_channel == "membership-ended"

@@ -336,9 +336,11 @@ def members_import(
             ending = current.valid_to is None and row.member_to is not None
             if ending:
                 summary.ended += 1
-                ended_persons.append(current.person_id)
             else:
                 summary.changed += 1
+            if row.member_to is not None:
+                # Ended now, or its end moved (earlier): the newsletter basis is checked.
+                ended_persons.append(current.person_id)
             changed.append(Membership(
                 pk=current.pk, member_id=adopted_number or current.member_id,
                 valid_from=row.member_from, valid_to=row.member_to,
