@@ -1,7 +1,7 @@
 """A real IMAP server for tests: ``imap_server`` (Debian's Dovecot).
 
 Each test that asks for it gets its own Dovecot, started as a child process
-with a throw-away configuration under ``tmp_path``: one mailbox user with a
+with a throw-away configuration in a temporary directory: one mailbox user with a
 password, maildir storage, IMAP on a free port of 127.0.0.1, without TLS (the
 client's TLS path is the standard library's). Test data goes in with IMAP
 ``APPEND`` like any mail client's; the test then reads the store back over
@@ -23,6 +23,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -132,7 +133,7 @@ def _logs_in(server: IMAPTestServer) -> bool:
 
 
 @pytest.fixture
-def imap_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IMAPTestServer]:
+def imap_server(request: pytest.FixtureRequest) -> Iterator[IMAPTestServer]:
     """A real Dovecot IMAP server with one mailbox user, for this test.
 
     ``@pytest.mark.parametrize("imap_server", ["IMAP4rev1 UIDPLUS"], indirect=True)``
@@ -140,17 +141,17 @@ def imap_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IMAP
     """
     if not os.path.exists(DOVECOT) or os.geteuid() != 0:
         skip_or_fail("Dovecot (Debian's dovecot-imapd) and root are needed for the IMAP tests")
-    root = tmp_path / "dovecot"
+    # Not under tmp_path: Dovecot's processes run as MAIL_USER and must reach the store,
+    # and every pytest session that starts on the machine resets its base directory
+    # (/tmp/pytest-of-root) to 0700, which locked a running server out mid-test
+    # ("auth service reported temporary failure").
+    root = Path(tempfile.mkdtemp(prefix="personvern-dovecot-"))
+    root.chmod(0o711)
     for sub in ("run", "state", "mail", "home"):
         (root / sub).mkdir(parents=True)
     account = pwd.getpwnam(MAIL_USER)
     for sub in ("mail", "home"):
         os.chown(root / sub, account.pw_uid, account.pw_gid)
-    # Dovecot's processes run as MAIL_USER and must reach the store under tmp_path.
-    for parent in [root, *root.parents]:
-        if parent == Path("/"):
-            break
-        parent.chmod(parent.stat().st_mode | 0o011)
     server = IMAPTestServer(host="127.0.0.1", port=_free_port(), user="personvern",
                             password="test-passord", log=root / "dovecot.log")
     (root / "users").write_text(f"{server.user}:{{PLAIN}}{server.password}\n")
@@ -176,8 +177,10 @@ def imap_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IMAP
                 raise OSError("login refused")
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    process.terminate()  # else reading its output waits for it forever
                     output = process.stdout.read().decode() if process.stdout else ""
-                    pytest.fail(f"Dovecot did not start: {output}")
+                    log = server.log.read_text() if server.log.exists() else ""
+                    pytest.fail(f"Dovecot did not start: {output}{log[-2000:]}")
                 time.sleep(0.05)
         yield server
     finally:
@@ -186,3 +189,4 @@ def imap_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IMAP
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        shutil.rmtree(root, ignore_errors=True)

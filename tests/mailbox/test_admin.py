@@ -51,8 +51,8 @@ def test_the_list_says_when_each_message_goes_or_what_keeps_it() -> None:
     with translation.override("en"):
         day = formats.date_format(date(2025, 3, 2), "SHORT_DATE_FORMAT")
     assert f"from {day}<" in page
-    assert "kept while the correspondent is a customer or partner" in page
-    assert "kept by staff (other relevant work), then from" in page
+    assert "kept: customer or partner" in page
+    assert "held (other relevant work), then from" in page
 
 
 def test_the_officer_keeps_a_correspondents_mail_and_releases_it() -> None:

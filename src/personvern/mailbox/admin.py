@@ -64,17 +64,17 @@ class MailMessageAdmin(ScopedModelAdmin):
 
     def _fate(self, obj: MailMessage) -> str:
         if getattr(obj, "customer_ground", False):
-            return str(_("kept while the correspondent is a customer or partner"))
+            return str(_("kept: customer or partner"))
         if getattr(obj, "sales_ground", False):
-            return str(_("kept while a sales process is open"))
+            return str(_("kept: sales process open"))
         day = formats.date_format(
             selectors.deletion_day(obj, selectors.retention_period()), "SHORT_DATE_FORMAT"
         )
         if obj.keep_reason and not obj.keep_until:
-            return str(_("kept by staff (%(reason)s) until released") % {
+            return str(_("held (%(reason)s) until released") % {
                 "reason": obj.get_keep_reason_display()})
         if obj.keep_reason:
-            return str(_("kept by staff (%(reason)s), then from %(day)s") % {
+            return str(_("held (%(reason)s), then from %(day)s") % {
                 "reason": obj.get_keep_reason_display(), "day": day})
         return str(_("from %(day)s") % {"day": day})
 
