@@ -113,3 +113,17 @@ def test_library_sections_are_named_in_the_visitors_language() -> None:
     en = client.get("/admin/", headers={"accept-language": "en"}).content.decode()
     assert "Oppgavekø" in nb and "Sperrede innlogginger" in nb
     assert "Tasks Database Backend" not in nb and "Task queue" in en
+
+
+@pytest.mark.django_db
+def test_staff_switch_the_back_office_to_english_and_back() -> None:
+    client = _client()
+    page = client.get("/admin/", headers={"accept-language": "nb"}).content.decode()
+    assert 'name="language" value="en"' in page and 'value="nb"' not in page
+    assert ">English</button>" in page  # the other language named in itself
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert "Personvern – back office" in client.get(
+        "/admin/", headers={"accept-language": "nb"}).content.decode()
+    client.post("/i18n/setlang/", {"language": "nb", "next": "/admin/"})
+    assert "Personvern – bakkontor" in client.get("/admin/").content.decode()
