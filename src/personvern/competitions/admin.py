@@ -99,7 +99,8 @@ class EntryReviewForm(forms.ModelForm):
         fields = ("feedback", "is_winner")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("send_feedback") and not (data.get("feedback") or "").strip():
             self.add_error("feedback", services.FEEDBACK_NEEDED)
         return data

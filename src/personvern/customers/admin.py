@@ -56,9 +56,17 @@ class NewContactForm(forms.ModelForm):
     class Meta:
         model = CustomerContact
         fields = ("role",)
+        # An add-only inline's column headings come from here, not from the fields.
+        labels = {
+            "given_name": _("given name"),
+            "family_name": _("family name"),
+            "email": _("e-mail address"),
+            "phone": _("phone"),
+        }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         email = data.get("email")
         customer_id = self.instance.customer_id
         if email and customer_id and CustomerContact.objects.filter(
@@ -108,8 +116,16 @@ class InvoiceInline(ScopedTabularInline):
         return False
 
 
+class NewInvoiceForm(forms.ModelForm):
+    class Meta:
+        model = Invoice
+        fields = ("number", "issued_on", "amount", "person")
+        labels = {"person": _("contact person")}
+
+
 class NewInvoiceInline(_AddOnlyInline):
     model = Invoice
+    form = NewInvoiceForm
     fields = ("number", "issued_on", "amount", "person")
     verbose_name = _("new invoice")
     verbose_name_plural = _("record an invoice")
@@ -121,8 +137,8 @@ class NewInvoiceInline(_AddOnlyInline):
         if obj is None:
             persons = persons.none()
         field = formset.form.base_fields["person"]
+        assert isinstance(field, forms.ModelChoiceField) and field.queryset is not None
         field.queryset = field.queryset.filter(pk__in=persons.values("pk"))
-        field.label = _("contact person")
         field.help_text = ""
         return formset
 
