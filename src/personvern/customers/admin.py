@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
@@ -48,10 +49,10 @@ class ContactInline(ScopedTabularInline):
 
 
 class NewContactForm(forms.ModelForm):
-    given_name = forms.CharField(label=_("given name"), max_length=100, required=False)
-    family_name = forms.CharField(label=_("family name"), max_length=100, required=False)
-    email = forms.EmailField(label=_("e-mail address"))
-    phone = forms.CharField(label=_("phone"), max_length=40, required=False)
+    given_name = forms.CharField(label=capfirst(_("given name")), max_length=100, required=False)
+    family_name = forms.CharField(label=capfirst(_("family name")), max_length=100, required=False)
+    email = forms.EmailField(label=capfirst(_("e-mail address")))
+    phone = forms.CharField(label=capfirst(_("phone")), max_length=40, required=False)
 
     class Meta:
         model = CustomerContact
@@ -145,7 +146,9 @@ class NewInvoiceInline(_AddOnlyInline):
 
 class CustomerForm(forms.ModelForm):
     # Written as people write it ("987 654 321"); the service stores the digits.
-    org_no = forms.CharField(label=_("organisation number"), max_length=20, required=False)
+    org_no = forms.CharField(
+        label=capfirst(_("organisation number")), max_length=20, required=False
+    )
 
     class Meta:
         model = Customer

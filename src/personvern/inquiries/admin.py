@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.admin_scoping import ScopedModelAdmin
@@ -27,10 +28,10 @@ def _actor(request: HttpRequest) -> str:
 class InquiryRegisterForm(forms.ModelForm):
     """An inquiry received by an account manager (phone, meeting, own mailbox)."""
 
-    given_name = forms.CharField(label=_("given name"), max_length=100, required=False)
-    family_name = forms.CharField(label=_("family name"), max_length=100, required=False)
+    given_name = forms.CharField(label=capfirst(_("given name")), max_length=100, required=False)
+    family_name = forms.CharField(label=capfirst(_("family name")), max_length=100, required=False)
     email = forms.EmailField(
-        label=_("e-mail address"),
+        label=capfirst(_("e-mail address")),
         help_text=_("An inquirer already registered with this address is linked, not duplicated."),
     )
 
