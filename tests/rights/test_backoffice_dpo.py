@@ -402,3 +402,21 @@ def test_the_record_of_processing_is_shown_to_the_dpo_in_both_parts_and_download
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert client.get(f"{ROPA}json-ld/").status_code == 200
     assert client.get(f"{ROPA}pdf/").status_code == 404
+
+
+def test_the_overview_keeps_the_forecast_an_hour_and_recalculates_it_on_demand() -> None:
+    from django.core.cache import cache
+
+    from personvern.rights.overview import FORECAST_CACHE_KEY, ForecastSummary
+
+    _dpo, client = _staff(DPO, "ombud")
+    client.get(OVERVIEW)
+    first = cache.get(FORECAST_CACHE_KEY)
+    assert isinstance(first, ForecastSummary)
+    client.get(OVERVIEW)
+    assert cache.get(FORECAST_CACHE_KEY).as_of == first.as_of  # kept, not made again
+    response = client.post(OVERVIEW, {"refresh": "forecast"})
+    assert response.status_code == 302 and response["Location"].endswith("#retention")
+    assert cache.get(FORECAST_CACHE_KEY).as_of > first.as_of
+    _user, other = _staff("marketing")
+    assert other.post(OVERVIEW, {"refresh": "forecast"}).status_code == 403

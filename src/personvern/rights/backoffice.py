@@ -170,6 +170,9 @@ def overview_view(request: HttpRequest, site: admin.AdminSite) -> HttpResponse:
 
     if not is_dpo(request.user):
         raise PermissionDenied
+    if request.method == "POST":  # "Recalculate the forecast": made afresh, then shown
+        dpo_overview(now=timezone.now(), refresh_forecast=True)
+        return HttpResponseRedirect(request.path + "#retention")
     overview = dpo_overview(now=timezone.now())
     return TemplateResponse(
         request, "admin/rights/overview.html",

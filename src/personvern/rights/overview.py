@@ -26,6 +26,9 @@ from personvern.rights.selectors import DUE_SOON_DAYS, ReminderBucket, request_l
 REQUESTS_SHOWN = 50
 #: How many of the newest job runs the page lists.
 JOB_RUNS_SHOWN = 15
+#: How long the overview keeps a retention forecast before making it again.
+FORECAST_CACHE_SECONDS = 3600
+FORECAST_CACHE_KEY = "rights:dpo-overview:retention-forecast"
 #: The period the consent figures count over.
 CONSENT_DAYS = 30
 
@@ -68,8 +71,7 @@ class Overview:
     open_total: int
     holds: list[Any]
     processors: list[ProcessorAttention]
-    forecast: Any
-    forecast_lines: list[Any]
+    forecast: ForecastSummary
     job_runs: list[Any]
     failed_runs: int
     consents: ConsentFigures
@@ -152,32 +154,77 @@ def consent_figures(*, now: datetime, days: int = CONSENT_DAYS) -> ConsentFigure
     )
 
 
+@dataclass(frozen=True)
+class ForecastLineSummary:
+    activity: str
+    rule: str
+    holder: str
+    due_now: int
+    due_within: list[int]  # cumulative, in the order of ``retention.reports.WINDOWS``
+    held: int
+
+
+@dataclass(frozen=True)
+class ForecastSummary:
+    """What the overview shows of the retention forecast: counts only, cacheable."""
+
+    as_of: datetime
+    due_now: int
+    lines: list[ForecastLineSummary]
+    refused: list[str]
+
+
+def retention_forecast_summary(*, now: datetime, refresh: bool = False) -> ForecastSummary:
+    """The retention engine's forecast (its own selector, a rehearsal rolled back),
+    kept for ``FORECAST_CACHE_SECONDS``: rehearsing every rule takes seconds on a
+    full database, too long for each opening of the overview. ``refresh``: make it
+    afresh (the page's "Recalculate" button)."""
+    from django.core.cache import cache
+
+    from personvern.retention.engine import retention_forecast
+
+    if not refresh:
+        cached = cache.get(FORECAST_CACHE_KEY)
+        if isinstance(cached, ForecastSummary):
+            return cached
+    forecast = retention_forecast(as_of=now)
+    summary = ForecastSummary(
+        as_of=now,
+        due_now=forecast.due_now,
+        # Lines with nothing to remove and nothing held say nothing to the reader.
+        lines=[
+            ForecastLineSummary(
+                activity=line.activity, rule=line.rule, holder=line.holder,
+                due_now=line.due_now, due_within=list(line.due_within.values()), held=line.held,
+            )
+            for line in forecast.lines
+            if line.due_now or line.held or any(line.due_within.values())
+        ],
+        refused=[f"{r.activity}/{r.rule} ({r.holder})" for r in forecast.refused],
+    )
+    cache.set(FORECAST_CACHE_KEY, summary, FORECAST_CACHE_SECONDS)
+    return summary
+
+
 def recent_job_runs(*, limit: int = JOB_RUNS_SHOWN) -> list[Any]:
     from personvern.worker.models import JobRun
 
     return list(JobRun.objects.order_by("-slot", "job")[:limit])
 
 
-def dpo_overview(*, now: datetime) -> Overview:
+def dpo_overview(*, now: datetime, refresh_forecast: bool = False) -> Overview:
     """Everything on the data protection officer's overview page, as of ``now``."""
-    from personvern.retention.engine import retention_forecast
     from personvern.worker.models import JobRun, JobRunState
 
     today = received_date(now)
     lang = translation.get_language() or "nb"
-    forecast = retention_forecast(as_of=now)
     return Overview(
         today=today,
         due=due_requests(today=today),
         open_total=Request.objects.filter(status__in=OPEN_STATUSES).count(),
         holds=active_holds(now=now),
         processors=processors_needing_attention(today=today, lang=lang),
-        forecast=forecast,
-        # Lines with nothing to remove and nothing held say nothing to the reader.
-        forecast_lines=[
-            line for line in forecast.lines
-            if line.due_now or line.held or any(line.due_within.values())
-        ],
+        forecast=retention_forecast_summary(now=now, refresh=refresh_forecast),
         job_runs=recent_job_runs(),
         failed_runs=JobRun.objects.filter(
             state=JobRunState.FAILED, slot__gte=now - timedelta(days=7)
