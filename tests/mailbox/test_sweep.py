@@ -19,7 +19,7 @@ from personvern.inquiries import services as inquiries
 from personvern.mailbox import services
 from personvern.mailbox.models import Direction, MailboxState, MailMessage, ScanState
 from personvern.mailbox.sweep import SweepConfig, mailbox_sweep
-from personvern.worker.registry import get
+from personvern.worker.registry import JobContext, get
 from tests.imap import IMAPTestServer
 from tests.scanning import SIGNATURE, eicar
 
@@ -293,3 +293,17 @@ def test_a_wrong_password_is_a_clear_error(imap_server: IMAPTestServer, settings
     assert main(["mailbox", "sweep"]) == 2
     assert "refused the login of 'personvern'" in capsys.readouterr().err
     assert not Hold.objects.exists()
+
+
+def test_the_job_run_counts_what_it_did(imap_server: IMAPTestServer, settings: Settings) -> None:
+    settings.PERSONVERN_MAILBOX_IMAP_URLS = [imap_server.url()]
+    settings.PERSONVERN_MAILBOX_IMAP_PASSWORD = imap_server.password
+    person("ola@example.no")
+    deliver(imap_server, mail("Ola <ola@example.no>", subject="Gammel"), OLD)
+    deliver(imap_server, mail("Ola <ola@example.no>", subject="Ny"), RECENT)
+
+    counts = get("mailbox-sweep").run(JobContext(now=NOW, job="mailbox-sweep"))
+
+    assert (counts["new"], counts["recorded"], counts["deleted"]) == (2, 2, 1)
+    assert set(subjects(imap_server)) == {"Ny"}
+    assert AuditEntry.objects.filter(action="mail.deleted", actor=ACTOR).count() == 1
