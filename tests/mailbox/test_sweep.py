@@ -307,3 +307,27 @@ def test_the_job_run_counts_what_it_did(imap_server: IMAPTestServer, settings: S
     assert (counts["new"], counts["recorded"], counts["deleted"]) == (2, 2, 1)
     assert set(subjects(imap_server)) == {"Ny"}
     assert AuditEntry.objects.filter(action="mail.deleted", actor=ACTOR).count() == 1
+
+
+def test_a_renumbered_mailbox_finds_its_rows_again_by_message_id(
+    imap_server: IMAPTestServer,
+) -> None:
+    person("ola@example.no")
+    raw = mail("Ola <ola@example.no>", subject="Beholdt", message_id="<fast@example.no>")
+    deliver(imap_server, raw, OLD, folder="Arkiv")
+    url = imap_server.url("Arkiv")
+    settings_ = SweepConfig(urls=(url,), password=imap_server.password,
+                            own_domains=frozenset({"jus.no"}))
+    mailbox_sweep(actor=ACTOR, now=EARLY, config=settings_)
+    row = MailMessage.objects.get()
+    services.mail_message_keep(message=row, reason="other", actor="staff:dpo", now=EARLY)
+    with imap_server.connect() as client:  # the folder is rebuilt: a new UIDVALIDITY
+        client.delete("Arkiv")
+    deliver(imap_server, raw, OLD, folder="Arkiv")
+
+    mailbox_sweep(actor=ACTOR, now=NOW, config=settings_)
+
+    again = MailMessage.objects.get()
+    assert again.pk == row.pk and again.uid_validity != row.uid_validity
+    assert again.keep_reason == "other"
+    assert set(subjects(imap_server, "Arkiv")) == {"Beholdt"}  # still held
