@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from personvern.webstats.logs import ParsedLog, log_digest_key, parse_access_log
+from personvern.webstats.services import Bucket
 from tests.webstats import reference_parse
 from tests.webstats.sample_log import sample_lines
 
@@ -185,3 +186,14 @@ def test_a_quote_left_open_does_not_join_a_line_to_the_next() -> None:
     assert as_dict(parsed) == as_dict(reference_parse.parse_access_log(lines))
     assert (parsed.malformed, parsed.counted) == ([2, 3], 3)
     assert {b.path: b.browser for b in parsed.counts} == {"/": "firefox", "/b": "other"}
+
+
+@pytest.mark.req("R30")
+def test_the_counts_read_as_a_mapping_of_buckets() -> None:
+    parsed = parse_access_log([line("03/Mar/2025:10:00:00 +0100")] * 2
+                              + [line("03/Mar/2025:11:00:00 +0100", target="/?q=Arv")])
+    first = Bucket(date(2025, 3, 3), 10, "/", "", "desktop", "firefox")
+    assert parsed.counts[first] == 2 and len(parsed.counts) == 2
+    assert dict(parsed.counts) == {first: 2, first._replace(hour=11, search_term="arv"): 1}
+    for missing in (first._replace(hour=9), first._replace(path="/x"), ("no", "bucket")):
+        assert missing not in parsed.counts
