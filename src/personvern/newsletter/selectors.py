@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -58,23 +64,104 @@ def recipients(*, as_of: datetime | None = None) -> QuerySet[Subscription]:
     )
 
 
+# --- The tokens in a copy's links (R16, R18) -------------------------------------------
+#
+# A keyed HMAC over the link's fields, the key derived once per purpose and secret
+# (docs/decisions/0032): a mailing signs three or more tokens per copy, and Django's
+# signing (JSON, zlib, a key derivation per token) was a tenth of the send. The
+# purposes have keys of their own, so a token of one kind is nothing to another.
+# Links mailed before carry Django-signed tokens; those are still read.
+
+_TOKEN_VERSIONS = {_TOKEN_SALT: "u1", _OPEN_SALT: "o1", _CLICK_SALT: "c1"}
+
+
+@functools.lru_cache(maxsize=32)
+def _mac(salt: str, secret: str) -> Any:
+    key = hashlib.sha256(f"{salt}:token-key:{secret}".encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def _signature(salt: str, secret: str, fields: str) -> str:
+    mac = _mac(salt, secret).copy()
+    mac.update(fields.encode())
+    return base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b"=").decode()
+
+
+class TokenMaker:
+    """Signs the tokens of one purpose with the current secret (the key derived once)."""
+
+    def __init__(self, salt: str) -> None:
+        self.prefix = _TOKEN_VERSIONS[salt] + ":"
+        self.salt, self.secret = salt, settings.SECRET_KEY
+        self._mac = _mac(salt, self.secret)
+
+    def __call__(self, *fields: object) -> str:
+        text = ":".join("" if f is None else str(f) for f in fields)
+        mac = self._mac.copy()
+        mac.update(text.encode())
+        signature = base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b"=").decode()
+        return f"{self.prefix}{text}:{signature}"
+
+
+def token_makers() -> tuple[TokenMaker, TokenMaker, TokenMaker]:
+    """The signers of a copy's unsubscribe, open and click tokens, keys derived once."""
+    return TokenMaker(_TOKEN_SALT), TokenMaker(_OPEN_SALT), TokenMaker(_CLICK_SALT)
+
+
+def _fields(token: str, salt: str, count: int) -> list[str] | None:
+    """The ``count`` fields of a token of this purpose, or None if it is not ours."""
+    version, _sep, rest = token.partition(":")
+    if version != _TOKEN_VERSIONS[salt]:
+        return None
+    parts = rest.split(":")
+    if len(parts) != count + 1:
+        return None
+    text, signature = ":".join(parts[:-1]), parts[-1]
+    for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
+        if hmac.compare_digest(_signature(salt, secret, text), signature):
+            return parts[:-1]
+    return None
+
+
+def _key(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+def encoded_url(url: str) -> str:
+    """``url`` as a click token carries it (base64url, no padding)."""
+    return base64.urlsafe_b64encode(url.encode()).rstrip(b"=").decode()
+
+
+def _decoded_url(value: str) -> str | None:
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def unsubscribe_token(subscription: Subscription) -> str:
     """The signed token of the unsubscribe link at the bottom of every newsletter (R18)."""
-    return signing.dumps({"s": subscription.pk}, salt=_TOKEN_SALT, compress=True)
+    return TokenMaker(_TOKEN_SALT)(subscription.pk)
 
 
 def subscription_from_token(token: str) -> Subscription | None:
     """The subscription an unsubscribe token names; ``None`` if the token is not ours."""
-    try:
-        payload = signing.loads(token, salt=_TOKEN_SALT)
-    except signing.BadSignature:
+    fields = _fields(token, _TOKEN_SALT, 1)
+    if fields is not None:
+        pk = _key(fields[0])
+    else:
+        try:  # a link mailed before 0032: Django's signing
+            pk = signing.loads(token, salt=_TOKEN_SALT).get("s")
+        except (signing.BadSignature, AttributeError):
+            return None
+    if pk is None:
         return None
-    return Subscription.objects.filter(pk=payload.get("s")).select_related("person").first()
+    return Subscription.objects.filter(pk=pk).select_related("person").first()
 
 
 def open_token(subscription: Subscription, newsletter: Newsletter) -> str:
     """The signed token of the image that records that a copy was opened (R16)."""
-    return signing.dumps({"s": subscription.pk, "n": newsletter.pk}, salt=_OPEN_SALT)
+    return TokenMaker(_OPEN_SALT)(subscription.pk, newsletter.pk)
 
 
 def click_token(subscription: Subscription, newsletter: Newsletter, url: str) -> str:
@@ -83,9 +170,7 @@ def click_token(subscription: Subscription, newsletter: Newsletter, url: str) ->
     The destination is inside the signature, so the redirect can only ever go
     where the newsletter's own text pointed: no open redirect.
     """
-    return signing.dumps(
-        {"s": subscription.pk, "n": newsletter.pk, "u": url}, salt=_CLICK_SALT, compress=True
-    )
+    return TokenMaker(_CLICK_SALT)(subscription.pk, newsletter.pk, encoded_url(url))
 
 
 @dataclass(frozen=True)
@@ -101,17 +186,28 @@ def tracked_from_token(token: str, *, click: bool) -> Tracked | None:
     The subscription or mailing may be gone (erased, deleted by retention):
     then they are ``None`` and nothing is recorded, but a click still leads on.
     """
-    try:
-        payload = signing.loads(token, salt=_CLICK_SALT if click else _OPEN_SALT)
-    except signing.BadSignature:
-        return None
+    salt = _CLICK_SALT if click else _OPEN_SALT
+    fields = _fields(token, salt, 3 if click else 2)
+    if fields is not None:
+        payload: dict[str, Any] = {"s": _key(fields[0]), "n": _key(fields[1])}
+        if click:
+            payload["u"] = _decoded_url(fields[2]) or ""
+    else:
+        try:  # a link mailed before 0032: Django's signing
+            payload = signing.loads(token, salt=salt)
+        except signing.BadSignature:
+            return None
+        if not isinstance(payload, dict):
+            return None
     url = str(payload.get("u", "")) if click else ""
     if click and not url.startswith(("https://", "http://")):
         return None
+    subscription_pk, newsletter_pk = payload.get("s"), payload.get("n")
     return Tracked(
-        subscription=Subscription.objects.filter(pk=payload.get("s"))
-        .select_related("person").first(),
-        newsletter=Newsletter.objects.filter(pk=payload.get("n")).first(),
+        subscription=Subscription.objects.filter(pk=subscription_pk)
+        .select_related("person").first() if subscription_pk is not None else None,
+        newsletter=Newsletter.objects.filter(pk=newsletter_pk).first()
+        if newsletter_pk is not None else None,
         url=url,
     )
 

@@ -8,11 +8,12 @@ the subscription row only says whether mail should go out.
 from __future__ import annotations
 
 import re
-import smtplib
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
@@ -525,6 +526,12 @@ def newsletter_mark_sent(
     return newsletter
 
 
+#: SMTP connections a send uses at once (``personvern newsletter send --connections``).
+#: One connection carries one transaction at a time; a local mail server takes
+#: about 1,100 copies a second on one, so several keep it busy (issue 10).
+SEND_CONNECTIONS = 4
+
+
 class MailingBusy(ValidationError):
     """Another run holds the mailing's lease: it is being sent right now, elsewhere."""
 
@@ -626,49 +633,75 @@ def unsubscribe_url(subscription: Subscription) -> str:
 _LINK = re.compile(r"https?://[^\s<>\"]+?(?=[.,;:!?)\]]*(?:\s|$|<))")
 
 
-def _tracked_text(text: str, subscription: Subscription, newsletter: Newsletter) -> str:
-    """``text`` with each link replaced by this copy's tracked link to it (R16)."""
-    from personvern.newsletter.selectors import click_token
+@dataclass(frozen=True)
+class CopyTokens:
+    """The tokens of one copy's links: unsubscribe, the open image, and each tracked link."""
 
+    unsubscribe: str
+    open: str
+    click: Callable[[str], str]
+
+    @classmethod
+    def of(cls, subscription: Subscription, newsletter: Newsletter) -> CopyTokens:
+        from personvern.newsletter.selectors import click_token, open_token, unsubscribe_token
+
+        return cls(
+            unsubscribe=unsubscribe_token(subscription),
+            open=open_token(subscription, newsletter),
+            click=lambda url: click_token(subscription, newsletter, url),
+        )
+
+
+def _tracked_text(text: str, click: Callable[[str], str]) -> str:
+    """``text`` with each link replaced by this copy's tracked link to it (R16);
+    ``click(url)`` gives the link's token."""
     return _LINK.sub(
-        lambda m: _absolute(reverse(
-            "newsletter:click", args=[click_token(subscription, newsletter, m.group(0))]
-        )),
-        text,
+        lambda m: _absolute(reverse("newsletter:click", args=[click(m.group(0))])), text
     )
 
 
 def _copy_context(
-    newsletter: Newsletter, subscription: Subscription, *, tracked: bool = True
+    newsletter: Newsletter, subscription: Subscription, *, tracked: bool = True,
+    tokens: CopyTokens | None = None,
 ) -> dict[str, Any]:
-    from personvern.newsletter.selectors import open_token
-
-    text = _tracked_text(newsletter.body, subscription, newsletter) if tracked else newsletter.body
+    tokens = tokens or CopyTokens.of(subscription, newsletter)
+    text = _tracked_text(newsletter.body, tokens.click) if tracked else newsletter.body
     return {
         "newsletter": newsletter,
         "text": text,
-        "unsubscribe_url": unsubscribe_url(subscription),
-        "open_url": _absolute(reverse("newsletter:open", args=[open_token(subscription,
-                                                                          newsletter)])),
+        "unsubscribe_url": _absolute(reverse("newsletter:unsubscribe", args=[tokens.unsubscribe])),
+        "open_url": _absolute(reverse("newsletter:open", args=[tokens.open])),
     }
 
 
-def _copy(
-    newsletter: Newsletter, subscription: Subscription, address: str
-) -> mail.EmailMultiAlternatives:
-    """One recipient's copy (R16, R18).
+def display_name(given_name: str, family_name: str) -> str:
+    """A recipient's name as the To header shows it (one line, white space collapsed)."""
+    return " ".join(f"{given_name} {family_name}".split())
 
-    Plain text with an HTML alternative. Links in the text lead through this
-    copy's tracked link (a click is recorded, then the reader goes on), the
-    HTML part carries a 1×1 image whose loading records an open, and both end
-    with the unsubscribe link, which the RFC 8058 headers repeat.
+
+def _copy(
+    newsletter: Newsletter, subscription: Subscription, address: str, *,
+    name: str | None = None, tokens: CopyTokens | None = None,
+) -> mail.EmailMultiAlternatives:
+    """One recipient's copy (R16, R18), built by Django's mail classes.
+
+    Plain text with an HTML alternative, to the person's name and ``address``.
+    Links in the text lead through this copy's tracked link (a click is
+    recorded, then the reader goes on), the HTML part carries a 1×1 image whose
+    loading records an open, and both end with the unsubscribe link, which the
+    RFC 8058 headers repeat. A send builds its copies from a template made with
+    this (:class:`personvern.newsletter.sending.CopyTemplate`); the preview, and
+    a text that template cannot take, use it directly.
     """
-    context = _copy_context(newsletter, subscription)
+    context = _copy_context(newsletter, subscription, tokens=tokens)
     url = context["unsubscribe_url"]
+    if name is None:
+        person = subscription.person
+        name = display_name(person.given_name, person.family_name)
     message = mail.EmailMultiAlternatives(
         subject=newsletter.subject,
         body=render_to_string("newsletter/email/newsletter.txt", context),
-        to=[address],
+        to=[formataddr((name, address))],
         headers={
             # RFC 2369 and RFC 8058: mail programs offer their own "unsubscribe"
             # button, which POSTs "List-Unsubscribe=One-Click" to this address.
@@ -721,6 +754,7 @@ def newsletter_send(
     newsletter: Newsletter,
     actor: str,
     batch_size: int | None = None,
+    connections: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
 ) -> Newsletter:
@@ -735,14 +769,17 @@ def newsletter_send(
     out twice; a run that died is taken over once its lease ran out. Each
     copy goes to the person's first e-mail address and ends with their own
     unsubscribe link; the headers let mail programs unsubscribe in one click
-    (RFC 8058). Copies go out in batches of ``batch_size`` over one SMTP
-    connection each; after each batch the mailing's ``send_cursor``, count and
+    (RFC 8058). Copies go out in batches of ``batch_size``, each batch over
+    ``connections`` SMTP connections at once (default :data:`SEND_CONNECTIONS`),
+    built from one template per mailing (:mod:`personvern.newsletter.sending`,
+    docs/decisions/0032); after each batch the mailing's ``send_cursor``, count and
     progress (``send_done`` of ``send_total``) are committed with an audit
     entry (counts only). If sending fails, the lease is let go, the error is
     raised and calling this again resumes after the last batch the mail server
     accepted. ``progress(sent, total)`` follows the batches of this run.
     """
     from personvern.newsletter.selectors import recipients
+    from personvern.newsletter.sending import CopyTemplate, Recipient, send_batch
 
     now = now or timezone.now()
     size = batch_size or settings.PERSONVERN_BATCH_SIZE
@@ -751,18 +788,16 @@ def newsletter_send(
         raise ValidationError({"newsletter": ALREADY_SENT})
     if not newsletter.body.strip():
         raise ValidationError({"body": BODY_NEEDED})
-    first_address = (
-        EmailIdentity.objects.filter(person=OuterRef("person")).order_by("pk").values("address")
-    )
+    with_address = Exists(EmailIdentity.objects.filter(person_id=OuterRef("person_id")))
     run = uuid.uuid4().hex
     mine = Newsletter.objects.filter(pk=newsletter.pk, sent_at__isnull=True, send_run=run)
 
-    def pending() -> QuerySet[Any]:
+    def pending() -> QuerySet[Subscription]:
         # Decided again for every batch, as of that moment: whoever unsubscribes,
         # withdraws consent, objects or is restricted while a long send runs gets
         # nothing from the batches after (R18: at once).
         as_of = max(now, timezone.now())
-        return recipients(as_of=as_of).annotate(address=Subquery(first_address[:1]))
+        return recipients(as_of=as_of)
 
     # Take the mailing (cursor 0 if it was not claimed yet): from now on its text
     # cannot change, and a run started meanwhile is refused instead of sending again.
@@ -778,14 +813,19 @@ def newsletter_send(
         raise MailingBusy({"newsletter": SENT_ELSEWHERE})
     newsletter.refresh_from_db()
     cursor = newsletter.send_cursor or 0
-    total = pending().filter(pk__gt=cursor, address__isnull=False).count()
+    total = pending().filter(with_address, pk__gt=cursor).count()
     mine.update(send_total=newsletter.send_done + total)
     sent = 0
     if progress:
         progress(0, total)
+    connections = max(1, connections or SEND_CONNECTIONS)
+    pool = ThreadPoolExecutor(connections, "newsletter-send") if connections > 1 else None
     try:
+        template = CopyTemplate(newsletter)
         while True:
-            rows = list(pending().filter(pk__gt=cursor)[:size])
+            # Keyset on the subscription's id, one batch of plain values at a time.
+            rows = list(pending().filter(pk__gt=cursor).values_list(
+                "pk", "person_id", "person__given_name", "person__family_name")[:size])
             if not rows:
                 break
             # Renew the lease before the batch goes out: a run that lost it stops here.
@@ -793,38 +833,41 @@ def newsletter_send(
                 send_lease_until=timezone.now() + SEND_LEASE
             ):
                 raise MailingBusy({"newsletter": SENT_ELSEWHERE})
-            # A person without any e-mail address (all erased or never given) gets no copy.
-            batch = [(s, s.address) for s in rows if s.address]
+            # Each person's first address, for the whole batch in one query (an index
+            # lookup per person whatever the statistics say). A person without any
+            # e-mail address (all erased or never given) gets no copy.
+            first: dict[int, str] = {}
+            for person_id, address in EmailIdentity.objects.filter(
+                person_id__in=[row[1] for row in rows]
+            ).order_by("person_id", "pk").values_list("person_id", "address"):
+                first.setdefault(person_id, address)
+            batch = [
+                Recipient(pk, person_id, display_name(given, family), first[person_id])
+                for pk, person_id, given, family in rows if person_id in first
+            ]
             delivered = refused = deferred = 0
             if batch:
-                with mail.get_connection() as connection:
-                    for subscription, address in batch:
-                        copy = _copy(newsletter, subscription, address)
-                        try:
-                            connection.send_messages([copy])
-                        except (smtplib.SMTPRecipientsRefused,
-                                smtplib.SMTPResponseException) as exc:
-                            # An answer about this copy (its recipient, its content):
-                            # the others still get theirs. A temporary one (4xx,
-                            # greylisting) goes to the outbox, which retries it with
-                            # backoff; a final one is recorded against the copy there.
-                            # Anything about the connection or our own configuration
-                            # stops the batch instead.
-                            outcome = outbox.refusal_of_copy(exc)
-                            if outcome is None:
-                                raise
-                            if outcome.permanent:
-                                outbox.record_refused(copy, kind="newsletter-copy",
-                                                      person=subscription.person,
-                                                      detail=outcome.detail)
-                                refused += 1
-                            else:
-                                outbox.queue_message(copy, kind="newsletter-copy",
-                                                     person=subscription.person)
-                                deferred += 1
-                        else:
-                            delivered += 1
-            previous, cursor = cursor, rows[-1].pk
+                result = send_batch(template, batch, connections=connections, pool=pool)
+                delivered = result.delivered
+                for item in result.refused:
+                    # A temporary answer (4xx, greylisting) goes to the outbox, which
+                    # retries the copy with backoff; a final one is recorded against
+                    # the copy there, for staff to see.
+                    person = Person(pk=item.recipient.person_id)
+                    outcome = outbox.refusal_of_copy(item.error)
+                    if not item.raw or outcome is None or outcome.permanent:
+                        detail = outcome.detail if outcome else f"{type(item.error).__name__}"
+                        copy = template.stored(item.raw, item.recipient) if item.raw else (
+                            mail.EmailMessage(subject=newsletter.subject,
+                                              to=[item.recipient.address]))
+                        outbox.record_refused(copy, kind="newsletter-copy", person=person,
+                                              detail=detail)
+                        refused += 1
+                    else:
+                        outbox.queue_message(template.stored(item.raw, item.recipient),
+                                             kind="newsletter-copy", person=person)
+                        deferred += 1
+            previous, cursor = cursor, rows[-1][0]
             handled = delivered + refused + deferred
             with transaction.atomic():
                 # Compare and set: only the run holding the lease, from where it left off.
@@ -846,6 +889,9 @@ def newsletter_send(
     except BaseException:
         mine.update(send_lease_until=None, send_run="")  # let a later run resume at once
         raise
+    finally:
+        if pool is not None:
+            pool.shutdown()
     with transaction.atomic():
         if not mine.update(sent_at=now, send_cursor=None, send_lease_until=None, send_run="",
                            send_total=F("send_done")):
