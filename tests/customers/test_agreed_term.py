@@ -150,3 +150,33 @@ def test_an_ongoing_relationship_is_never_due_in_the_forecast() -> None:
     _partner(until=date(2023, 6, 30))
     forecast = retention_forecast(as_of=_at(2023, 6, 15) + timedelta(days=400))
     assert _forecast(forecast, "customers.CustomerContact") == (0, 0)
+
+
+@pytest.mark.req("R22")
+def test_account_manager_sets_the_term_and_ends_the_relationship_in_the_back_office() -> None:
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    from personvern.core.roles import ACCOUNT_MANAGER
+
+    customer = _partner()
+    user = User.objects.create_user("anne", is_staff=True)
+    user.groups.add(Group.objects.get(name=ACCOUNT_MANAGER))
+    client = Client()
+    client.force_login(user)
+    url = f"/admin/customers/customer/{customer.pk}/change/"
+    form = {
+        "agreed_retention_until": "2031-12-31",
+        **{f"{prefix}-{key}": value for prefix in ("contacts", "contacts-2", "invoices",
+                                                     "invoices-2")
+           for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))},
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Customer.objects.get().agreed_retention_until == date(2031, 12, 31)
+    assert AuditEntry.objects.get(action="customer.agreed_term_set").actor == "staff:anne"
+    response = client.post("/admin/customers/customer/",
+                           {"action": "end_relationship", "_selected_action": [customer.pk]})
+    assert response.status_code == 302
+    assert Customer.objects.get().relationship_ended_at is not None
+    assert AuditEntry.objects.get(action="customer.relationship_ended").actor == "staff:anne"
