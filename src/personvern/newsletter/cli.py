@@ -38,7 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "send", help="send a newsletter to its recipients (resumes an interrupted send)"
     )
     send.add_argument("id", type=int, help="the newsletter's number (see the back office)")
-    send.add_argument("--batch-size", type=int, default=None, help="copies per SMTP connection")
+    send.add_argument("--batch-size", type=int, default=None,
+                      help="copies per batch (progress is committed after each)")
+    send.add_argument("--connections", type=int, default=None,
+                      help="SMTP connections used at once (default 4)")
     send.set_defaults(func=_send)
 
 
@@ -48,9 +51,12 @@ def _send(args: argparse.Namespace) -> int:
     from personvern.newsletter.models import Newsletter
     from personvern.newsletter.services import newsletter_send
 
-    if args.batch_size is not None and args.batch_size < 1:
-        print("personvern newsletter send: --batch-size must be at least 1", file=sys.stderr)
-        return 2
+    for option in ("batch_size", "connections"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            print(f"personvern newsletter send: --{option.replace('_', '-')} must be at least 1",
+                  file=sys.stderr)
+            return 2
     newsletter = Newsletter.objects.filter(pk=args.id).first()
     if newsletter is None:
         print(f"No newsletter has the number {args.id}.", file=sys.stderr)
@@ -60,7 +66,7 @@ def _send(args: argparse.Namespace) -> int:
         with counting_progress("copies", console) as progress:
             sent = newsletter_send(
                 newsletter=newsletter, actor=f"cli:{getpass.getuser()}",
-                batch_size=args.batch_size, progress=progress,
+                batch_size=args.batch_size, connections=args.connections, progress=progress,
             )
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
