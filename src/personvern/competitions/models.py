@@ -23,7 +23,7 @@ class Competition(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("address"), max_length=80, unique=True, help_text=_(
-        "The last part of the competition's web address: /competitions/<address>/."))
+        "The last part of the competition's web address, after /competitions/."))
     description = models.TextField(
         _("description and rules"), blank=True,
         help_text=_("Shown on the entry page: what to do, the prize, how the winner is chosen."),
