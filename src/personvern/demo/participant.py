@@ -36,6 +36,7 @@ from django.db.models import QuerySet
 
 from personvern.core.models import EmailIdentity, Organisation, Person
 from personvern.core.services import membership_add, person_create
+from personvern.courses.cle_report import cle_report_export
 from personvern.portal.auth import SELF_ACTOR
 
 if TYPE_CHECKING:
@@ -250,6 +251,10 @@ def _course(kari: Person, plan: Plan, *, now: datetime, others: list[Person]) ->
         )
         services.course_update(course=course, changes={"registration_open": False},
                                actor=COURSE_ADMIN, now=ends + timedelta(hours=2))
+    if plan.outcome == "attended" and ends + timedelta(days=2) < now:
+        # Her hours reported to Advokatforeningen two days after the course (R3): a
+        # recorded disclosure in her access report.
+        cle_report_export(course=course, actor=COURSE_ADMIN, now=ends + timedelta(days=2))
 
 
 def _newsletter(kari: Person, start: datetime) -> None:
