@@ -305,6 +305,7 @@ ROLE_USERS = [
     ("kursadmin", "course administrator"),
     ("marked", "marketing"),
     ("hr", "hr"),
+    ("kundeansvarlig", "account manager"),
 ]
 
 
