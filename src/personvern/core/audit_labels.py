@@ -101,6 +101,7 @@ LABELS: dict[str, Promise] = {
     # Inquiries and the secure channel
     "inquiry.received": _("Inquiry received"),
     "inquiry.upload_received": _("File received through the secure channel"),
+    "inquiry.upload_opened": _("File received through the secure channel downloaded by staff"),
     "inquiry.contacted": _("Inquirer contacted"),
     "inquiry.closed": _("Inquiry closed"),
     # Recruitment

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -21,8 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.core.scanning import ScanStatus
 from personvern.site.models import SecureUpload
-
-NOT_CLEAN = _("This file has not been found clean by the virus scanner and cannot be downloaded.")
+from personvern.site.services import NOT_CLEAN, secure_upload_open
 
 
 @admin.register(SecureUpload)
@@ -61,14 +59,26 @@ class SecureUploadAdmin(ScopedModelAdmin):
         return extra + super().get_urls()
 
     def download_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The file as an attachment, for staff who may view uploads; clean files only."""
-        if not self.has_view_permission(request):
+        """The file as an attachment, for staff who may view uploads; clean files only.
+
+        Read through the admin's scoped queryset (ADR 0017): a file of a person
+        hidden from the staff member is "not found", whatever id the URL holds.
+        The download is audited as an access to the person's data.
+        """
+        upload = self.get_object(request, str(pk))
+        if upload is None:
+            raise Http404
+        if not self.has_view_permission(request, upload):
             raise PermissionDenied
-        upload = get_object_or_404(SecureUpload, pk=pk)
-        if upload.scan_status != ScanStatus.CLEAN:
+        try:
+            content = secure_upload_open(
+                upload=upload, actor=f"staff:{request.user.get_username()}"
+            )
+        except ValidationError:
             messages.error(request, NOT_CLEAN)
             return HttpResponseRedirect(reverse("admin:site_secureupload_changelist"))
-        response = HttpResponse(bytes(upload.content), content_type=upload.content_type)
+        response = HttpResponse(content, content_type=upload.content_type)
         response["Content-Disposition"] = f'attachment; filename="{upload.pk}-upload"'
         response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "no-store"
         return response

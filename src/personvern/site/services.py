@@ -71,6 +71,7 @@ REQUEST_NOTE = _(
     "Sent through the secure message form as a privacy question, with the subject "
     "“%(subject)s”. The message:"
 )
+NOT_CLEAN = _("This file has not been found clean by the virus scanner and cannot be downloaded.")
 SUBJECT_RECEIPT = _("We have received your message (case %(case)s)")
 SUBJECT_PRIVACY_RECEIPT = _("We have received your privacy question (case %(case)s)")
 
@@ -226,6 +227,31 @@ def _store_file(
         result, actor=actor, activity=ACTIVITY, channel=SCAN_CHANNEL, size=row.size,
         person=inquiry.person, data={"inquiry": inquiry.pk, "upload": row.pk}, now=now,
     )
+
+
+def secure_upload_open(
+    *, upload: SecureUpload, actor: str, now: datetime | None = None
+) -> bytes:
+    """The bytes of a file received through the secure channel, for staff; audited.
+
+    Only a file the virus scanner found clean is handed out (R21). The caller
+    has already checked that the staff member may see the inquiry's person
+    (the admin's scoped queryset, ADR 0017).
+    """
+    now = now or timezone.now()
+    if upload.scan_status != ScanStatus.CLEAN:
+        raise ValidationError({"upload": str(NOT_CLEAN)})
+    inquiry = upload.inquiry
+    with transaction.atomic():
+        audit_log(
+            actor=actor,
+            action="inquiry.upload_opened",
+            person=inquiry.person,
+            activity=ACTIVITY,
+            data={"inquiry": inquiry.pk, "upload": upload.pk},
+            now=now,
+        )
+    return bytes(upload.content)
 
 
 def _receipt(
