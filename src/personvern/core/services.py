@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from personvern.core.audit import audit_log
+from personvern.core.audit import audit_log, new_entry
 from personvern.core.models import (
+    AuditEntry,
     ConsentAction,
     ConsentEvent,
     EmailIdentity,
@@ -94,23 +95,37 @@ def person_get_or_create(
     phone: str = "",
     actor: str,
     now: datetime | None = None,
+    audit_entries: list[AuditEntry] | None = None,
 ) -> tuple[Person, bool]:
-    """The person who holds ``email``, or a new one. Existing names are not overwritten."""
+    """The person who holds ``email``, or a new one. Existing names are not overwritten.
+
+    ``audit_entries``: a caller that writes its own audit entries in one statement
+    passes its list; the new person's entry is appended to it (the caller must
+    insert it in this transaction) instead of inserted here.
+    """
     address = normalise_email(email)
     identity = EmailIdentity.objects.select_related("person").filter(address=address).first()
     if identity:
         return identity.person, False
-    return (
-        person_create(
-            email=address,
-            given_name=given_name,
-            family_name=family_name,
-            phone=phone,
-            actor=actor,
-            now=now,
-        ),
-        True,
-    )
+    now = now or timezone.now()
+    # The address was just looked up: no second check, and no savepoint of its own
+    # (an address taken meanwhile by another transaction is the unique index's
+    # IntegrityError, which ends the caller's transaction as any error would).
+    with transaction.atomic(savepoint=False):
+        person = Person.objects.create(
+            given_name=given_name.strip(),
+            family_name=family_name.strip(),
+            phone=phone.strip(),
+            created_at=now,
+        )
+        EmailIdentity.objects.create(person=person, address=address, created_at=now)
+        if audit_entries is None:
+            audit_log(actor=actor, action="person.created", person=person, now=now)
+        else:
+            audit_entries.append(
+                new_entry(actor=actor, action="person.created", person=person, now=now)
+            )
+    return person, True
 
 
 def email_identity_add(*, person: Person, email: str, actor: str) -> EmailIdentity:

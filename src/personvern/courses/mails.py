@@ -1,7 +1,8 @@
 """The mails a participant gets about a registration, and the signed link to cancel it.
 
 Four mails, each queued through the outbox in the transaction of the change that
-causes it (ADR 0014), written in the language the person registered in
+causes it (ADR 0014) and written by the worker when it sends them (ADR 0031), in
+the language the person registered in
 (``Registration.language``; the site's default for registrations made
 elsewhere), ADR 0020:
 
@@ -26,6 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, translation
@@ -34,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 from personvern.courses.ics import course_calendar
 from personvern.courses.models import Registration, RegistrationStatus
 from personvern.courses.selectors import waitlist_position
-from personvern.worker.outbox import queue_mail
+from personvern.worker.outbox import queue_built, register_builder
 
 #: The salt that keeps a cancel token from being any other signed value of ours.
 CANCEL_SALT = "personvern.courses.cancel-link"
@@ -145,31 +147,75 @@ def _context(registration: Registration) -> dict[str, Any]:
     }
 
 
+#: The four mails: template, subject, kind, whether a calendar file goes with it.
+MAILS: dict[str, tuple[str, Any, str, bool]] = {
+    "confirmed": ("courses/email/confirmed.txt", SUBJECT_CONFIRMED,
+                  "registration-confirmed", True),
+    "waitlisted": ("courses/email/waitlisted.txt", SUBJECT_WAITLISTED,
+                   "registration-waitlisted", False),
+    "promoted": ("courses/email/promoted.txt", SUBJECT_PROMOTED,
+                 "registration-promoted", True),
+    "cancelled": ("courses/email/cancelled.txt", SUBJECT_CANCELLED,
+                  "registration-cancelled", False),
+}
+#: The outbox's name for the builder of these mails (:func:`build`).
+BUILDER = "courses.registration"
+
+
 def _send(
-    registration: Registration, *, template: str, subject: Any, kind: str,
-    to: str | None = None, calendar: bool = False, now: datetime | None = None,
-    extra: dict[str, Any] | None = None,
+    registration: Registration, mail: str, *, to: str | None = None,
+    now: datetime | None = None,
 ) -> bool:
-    """Render and queue one mail in the registration's language; whether one was queued."""
+    """Queue one of :data:`MAILS` to the registration's person; whether one was queued.
+
+    Only the address, the subject and the registration's id are stored in the
+    caller's transaction (ADR 0014 holds: the mail goes with its change); the
+    worker writes the body and the calendar file when it sends it (:func:`build`,
+    ADR 0031), in the registration's language.
+    """
     address = to or recipient(registration)
     if not address:
         return False
+    _template, subject, kind, _calendar = MAILS[mail]
     with translation.override(_language(registration)):
-        context = _context(registration) | (extra or {})
-        body = render_to_string(template, context).strip() + "\n"
         title = str(subject) % {"title": registration.course.title}
-        attachments = []
-        if calendar:
-            attachments.append((
-                f"{registration.course.slug}.ics",
-                course_calendar(registration, now=now, url=context["course_url"]),
-                "text/calendar",
-            ))
-    queue_mail(
-        to=address, subject=title, body=body, kind=kind, attachments=attachments,
-        person=registration.person, now=now,
+    queue_built(
+        builder=BUILDER, args={"registration": registration.pk, "mail": mail},
+        to=address, subject=title, kind=kind, person=registration.person, now=now,
     )
     return True
+
+
+def build(outgoing: Any) -> EmailMessage | None:
+    """Write a queued course mail (the outbox calls this when it sends it); None when
+    the registration is gone. ``outgoing`` is the :class:`OutgoingMail` row."""
+    args = outgoing.builder_args
+    registration = (
+        Registration.objects.select_related("course", "course__venue", "person")
+        .filter(pk=args.get("registration")).first()
+    )
+    if registration is None or args.get("mail") not in MAILS:
+        return None
+    template, subject, _kind, calendar = MAILS[args["mail"]]
+    with translation.override(_language(registration)):
+        context = _context(registration)
+        if args["mail"] == "waitlisted":
+            context["position"] = waitlist_position(registration)
+        body = render_to_string(template, context).strip() + "\n"
+        message = EmailMessage(
+            subject=str(subject) % {"title": registration.course.title}, body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+        )
+        if calendar:
+            message.attach(
+                f"{registration.course.slug}.ics",
+                course_calendar(registration, now=outgoing.queued_at, url=context["course_url"]),
+                "text/calendar",
+            )
+    return message
+
+
+register_builder(BUILDER, build)
 
 
 def registration_mail(
@@ -177,28 +223,15 @@ def registration_mail(
 ) -> bool:
     """The mail after registering: the confirmation, or the place on the waiting list."""
     if registration.status == RegistrationStatus.WAITLISTED:
-        return _send(
-            registration, template="courses/email/waitlisted.txt", subject=SUBJECT_WAITLISTED,
-            kind="registration-waitlisted", to=to, now=now,
-            extra={"position": waitlist_position(registration)},
-        )
-    return _send(
-        registration, template="courses/email/confirmed.txt", subject=SUBJECT_CONFIRMED,
-        kind="registration-confirmed", to=to, calendar=True, now=now,
-    )
+        return _send(registration, "waitlisted", to=to, now=now)
+    return _send(registration, "confirmed", to=to, now=now)
 
 
 def promotion_mail(registration: Registration, *, now: datetime | None = None) -> bool:
     """The mail to a person moved up from the waiting list into a seat."""
-    return _send(
-        registration, template="courses/email/promoted.txt", subject=SUBJECT_PROMOTED,
-        kind="registration-promoted", calendar=True, now=now,
-    )
+    return _send(registration, "promoted", now=now)
 
 
 def cancellation_mail(registration: Registration, *, now: datetime | None = None) -> bool:
     """The receipt for a cancelled registration."""
-    return _send(
-        registration, template="courses/email/cancelled.txt", subject=SUBJECT_CANCELLED,
-        kind="registration-cancelled", now=now,
-    )
+    return _send(registration, "cancelled", now=now)

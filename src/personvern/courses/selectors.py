@@ -314,3 +314,9 @@ def catalogue_months(*, now: datetime) -> list[date]:
 def course_page(slug: str) -> Course:
     """One course with its venue and seat counts (raises ``Course.DoesNotExist``)."""
     return _with_seats(Course.objects.filter(slug=slug)).get()
+
+
+def course_to_register(slug: str) -> Course:
+    """One course with its venue, without seat counts: what a registration post needs
+    (the seats are counted under the course's lock). Raises ``Course.DoesNotExist``."""
+    return Course.objects.select_related("venue").get(slug=slug)

@@ -24,8 +24,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from personvern.core.audit import audit_log
-from personvern.core.models import Person
+from personvern.core.audit import audit_log, new_entry
+from personvern.core.models import AuditEntry, Person
 from personvern.core.ratelimits import allow
 from personvern.core.services import normalise_email, person_get_or_create
 from personvern.courses import mails
@@ -109,6 +109,23 @@ STAY_FIELDS = ("overnight_stay", "arrival_date", "departure_date")
 def _locked(course: Course) -> Course:
     """Re-read the course under a row lock (a no-op statement lock on SQLite)."""
     return Course.objects.select_for_update().get(pk=course.pk)
+
+
+#: What a registration reads of its course under the seat lock.
+_SEAT_FIELDS = ("capacity", "registration_open", "starts_at", "ends_at")
+
+
+def _lock_for_seats(course: Course) -> None:
+    """Lock the course row and refresh, on ``course``, the fields a registration checks
+    (capacity, open, start, end) as they are under the lock. One statement, no model
+    built: the caller has the rest of the course already."""
+    values = Course.objects.select_for_update().filter(pk=course.pk).values_list(*_SEAT_FIELDS)
+    try:
+        row = values.get()
+    except Course.DoesNotExist:
+        raise ValidationError({"course": CLOSED}) from None
+    for name, value in zip(_SEAT_FIELDS, row, strict=True):
+        setattr(course, name, value)
 
 
 # -- venues and courses -------------------------------------------------------
@@ -294,8 +311,41 @@ def _validate_registration_fields(
         raise ValidationError(errors)
 
 
-def registration_create(
+def registration_create(**kwargs: Any) -> Registration:
+    """Register a person for a course: confirmed while seats are free, else wait-listed.
+
+    The person is found by e-mail or created (core ``person_get_or_create``).
+    ``language`` is the one the person registered in: their mails are written in it.
+    Raises ``ValidationError`` naming the field when the data does not fit the
+    course, the course is closed or full-and-started, or the person is already
+    registered. Keyword arguments: those of :func:`_register`.
+    """
+    entries: list[AuditEntry] = []
+    with transaction.atomic():
+        registration = _register(audit_entries=entries, **kwargs)
+        AuditEntry.objects.bulk_create(entries)
+    return registration
+
+
+def registration_submit(**kwargs: Any) -> Registration:
+    """The public form's registration: :func:`registration_create` and
+    :func:`registration_receipt_send` in one transaction, their audit entries
+    (person created, registration created, receipt sent) written in one statement.
+    Keyword arguments: those of :func:`_register`."""
+    entries: list[AuditEntry] = []
+    with transaction.atomic():
+        registration = _register(audit_entries=entries, **kwargs)
+        entries.append(_receipt(
+            registration=registration, email=kwargs["email"], actor=kwargs["actor"],
+            now=kwargs.get("now"),
+        ))
+        AuditEntry.objects.bulk_create(entries)
+    return registration
+
+
+def _register(
     *,
+    audit_entries: list[AuditEntry],
     course: Course,
     email: str,
     given_name: str,
@@ -310,14 +360,8 @@ def registration_create(
     actor: str,
     now: datetime | None = None,
 ) -> Registration:
-    """Register a person for a course: confirmed while seats are free, else wait-listed.
-
-    The person is found by e-mail or created (core ``person_get_or_create``).
-    ``language`` is the one the person registered in: their mails are written in it.
-    Raises ``ValidationError`` naming the field when the data does not fit the
-    course, the course is closed or full-and-started, or the person is already
-    registered.
-    """
+    """:func:`registration_create`'s work; its audit entries are appended to
+    ``audit_entries`` for the caller to insert in the same transaction."""
     now = now or timezone.now()
     dietary_needs = dietary_needs.strip()
     _validate_registration_fields(
@@ -329,19 +373,22 @@ def registration_create(
             {name: REQUIRED for name, value in
              (("given_name", given_name), ("family_name", family_name)) if not value.strip()}
         )
-    with transaction.atomic():
-        course = _locked(course)
+    # Always inside the caller's transaction (registration_create, _submit): no savepoint.
+    with transaction.atomic(savepoint=False):
+        # The seat lock: the course row, re-read with the fields the checks need
+        # (one light statement), held to the end of the transaction.
+        _lock_for_seats(course)
         if not course.registration_open:
             raise ValidationError({"course": CLOSED})
         if now >= course.starts_at:
             raise ValidationError({"course": STARTED})
-        person, _created = person_get_or_create(
-            email=email, given_name=given_name, family_name=family_name, actor=actor, now=now
+        person, created = person_get_or_create(
+            email=email, given_name=given_name, family_name=family_name, actor=actor, now=now,
+            audit_entries=audit_entries,
         )
-        active = Registration.objects.filter(course=course, person=person).exclude(
+        if not created and Registration.objects.filter(course=course, person=person).exclude(
             status=RegistrationStatus.CANCELLED
-        )
-        if active.exists():
+        ).exists():
             raise ValidationError(
                 {"email": ValidationError(ALREADY_REGISTERED, code="already_registered")}
             )
@@ -364,19 +411,23 @@ def registration_create(
             arrival_date=arrival_date if overnight_stay else None,
             departure_date=departure_date if overnight_stay else None,
             language=language,
+            # A person created just now has no other registration: the customer
+            # relationship ends with this course (ADR 0009). Nobody else can see
+            # the uncommitted person, and the course's end cannot move while we
+            # hold its row. Others are recomputed below.
+            relationship_ends_at=course.ends_at if created else None,
         )
-        audit_log(
+        audit_entries.append(new_entry(
             actor=actor, action="registration.created", person=person, activity=ACTIVITY,
             data={"course": course.pk, "registration": registration.pk, "status": status},
             now=now,
-        )
-        # After the audit entry: writing it takes the audit chain's lock, which
-        # orders this against other registrations and course changes, so the
-        # recomputation below sees every registration they committed (and the
-        # locks are taken in the same order everywhere: no deadlock).
-        _lock_persons([person.pk])
-        refresh_relationship_ends(Registration.objects.filter(person=person))
-        registration.refresh_from_db(fields=["relationship_ends_at"])
+        ))
+        if not created:
+            # The person's other registrations may end later: recompute them all
+            # under the person's lock (taken in the same order everywhere).
+            _lock_persons([person.pk])
+            refresh_relationship_ends(Registration.objects.filter(person=person))
+            registration.refresh_from_db(fields=["relationship_ends_at"])
     return registration
 
 
@@ -397,8 +448,17 @@ def registration_receipt_send(
     the owner of the address learns the status. Written in the registration's
     language; queued in the caller's transaction.
     """
+    _receipt(registration=registration, email=email, actor=actor, now=now).save(
+        force_insert=True
+    )
+
+
+def _receipt(
+    *, registration: Registration, email: str, actor: str, now: datetime | None
+) -> AuditEntry:
+    """Queue the receipt; its audit entry, unsaved, for the caller to insert."""
     mails.registration_mail(registration, to=email, now=now)
-    audit_log(
+    return new_entry(
         actor=actor, action="registration.receipt_sent", person=registration.person,
         activity=ACTIVITY,
         data={"registration": registration.pk, "status": registration.status}, now=now,
@@ -425,18 +485,19 @@ def registration_book(
     staff see the registrations anyway. Opting out is audited too.
     """
     now = now or timezone.now()
+    if send_confirmation:
+        return registration_submit(
+            course=course, email=email, actor=actor, language=language, now=now, **fields
+        )
     with transaction.atomic():
         registration = registration_create(
             course=course, email=email, actor=actor, language=language, now=now, **fields
         )
-        if send_confirmation:
-            registration_receipt_send(registration=registration, email=email, actor=actor, now=now)
-        else:
-            audit_log(
-                actor=actor, action="registration.receipt_not_sent", person=registration.person,
-                activity=ACTIVITY,
-                data={"registration": registration.pk, "status": registration.status}, now=now,
-            )
+        audit_log(
+            actor=actor, action="registration.receipt_not_sent", person=registration.person,
+            activity=ACTIVITY,
+            data={"registration": registration.pk, "status": registration.status}, now=now,
+        )
     return registration
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -52,9 +51,9 @@ def course_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _course_or_404(slug: str) -> Course:
+def _course_or_404(slug: str, *, seats: bool = True) -> Course:
     try:
-        return selectors.course_page(slug)
+        return selectors.course_page(slug) if seats else selectors.course_to_register(slug)
     except Course.DoesNotExist:
         raise Http404 from None
 
@@ -67,7 +66,10 @@ def _registration_page(request: HttpRequest, slug: str) -> HttpResponse:
     the address would tell whether someone else had just used it (ADR 0012); the
     mails to one address are limited in the service instead.
     """
-    course = _course_or_404(slug)
+    # A post reads the course without its seat counts (the service counts under
+    # the course's lock); the page shown again after a refused post has them.
+    posted = request.method == "POST"
+    course = _course_or_404(slug, seats=not posted)
     now = timezone.now()
     open_ = course.registration_open and now < course.starts_at
     form = RegistrationForm(request.POST or None, course=course) if open_ else None
@@ -77,14 +79,10 @@ def _registration_page(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             # The mail is queued in the registration's transaction: none for a
             # registration that rolled back, none lost for one that committed.
-            with transaction.atomic():
-                registration = services.registration_create(
-                    course=course, actor=PUBLIC_ACTOR,
-                    language=translation.get_language() or "", **kwargs
-                )
-                services.registration_receipt_send(
-                    registration=registration, email=kwargs["email"], actor=PUBLIC_ACTOR
-                )
+            services.registration_submit(
+                course=course, actor=PUBLIC_ACTOR,
+                language=translation.get_language() or "", **kwargs
+            )
         except ValidationError as exc:
             if services.is_already_registered(exc):
                 # Answered like a new registration, so the form tells no one who is
@@ -100,6 +98,8 @@ def _registration_page(request: HttpRequest, slug: str) -> HttpResponse:
                 form.add_error(None, exc)
         else:
             return receipt
+    if posted:
+        course = _course_or_404(slug)  # the form's errors shown with the seat counts
     return render(request, "courses/detail.html", {
         "course": course,
         "form": form,

@@ -96,6 +96,11 @@ class OutgoingMail(models.Model):
     recipients = personal(models.TextField(_("recipients"), blank=True))
     subject = personal(models.CharField(_("subject"), max_length=998, blank=True))
     message = personal(models.BinaryField(_("message"), null=True, blank=True))
+    #: A message written when it is sent (``outbox.queue_built``): the name of its
+    #: builder and the builder's arguments (row ids, never personal data). Empty
+    #: for a message stored whole when queued.
+    builder = models.CharField(_("written by"), max_length=100, blank=True)
+    builder_args = models.JSONField(_("written from"), default=dict, blank=True)
     attachment_count = models.PositiveSmallIntegerField(_("attachments"), default=0)
     state = models.CharField(
         _("state"), max_length=10, choices=MailState.choices, default=MailState.QUEUED
