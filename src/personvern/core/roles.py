@@ -101,16 +101,27 @@ EVERY_ROLE_PERMISSIONS = ["rights.add_request"]
 
 
 def ensure_roles(**kwargs: Any) -> None:
-    """post_migrate: create the role groups and give each exactly its permissions."""
+    """post_migrate: create the role groups and give each exactly its permissions.
+
+    Django sends post_migrate once per app, and a test flushing the database
+    sends it again: this reads all permissions and the groups' current ones in
+    three queries and writes only a group that differs.
+    """
     from django.contrib.auth.models import Group, Permission
 
+    ids: dict[str, list[int]] = {}
+    for pk, app_label, codename in Permission.objects.values_list(
+        "pk", "content_type__app_label", "codename"
+    ):
+        ids.setdefault(f"{app_label}.{codename}", []).append(pk)
+    groups = {group.name: group for group in Group.objects.filter(name__in=ROLE_PERMISSIONS)}
+    current: dict[int, set[int]] = {group.pk: set() for group in groups.values()}
+    for group_id, permission_id in Group.permissions.through.objects.filter(
+        group__in=list(groups.values())
+    ).values_list("group_id", "permission_id"):
+        current[group_id].add(permission_id)
     for role, own in ROLE_PERMISSIONS.items():
-        perms = [*own, *EVERY_ROLE_PERMISSIONS]
-        group, _created = Group.objects.get_or_create(name=role)
-        wanted: list[Permission] = []
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            wanted.extend(
-                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-            )
-        group.permissions.set(wanted)
+        wanted = {pk for perm in [*own, *EVERY_ROLE_PERMISSIONS] for pk in ids.get(perm, [])}
+        group = groups.get(role) or Group.objects.get_or_create(name=role)[0]
+        if current.get(group.pk) != wanted:
+            group.permissions.set(wanted)
