@@ -57,9 +57,9 @@ _LINES = re.compile(
     re.MULTILINE,
 )
 #: About how many characters of log are matched at once.
-BLOCK_SIZE = 1 << 18
+BLOCK_SIZE = 1 << 16
 #: Distinct targets or User-Agents remembered before the memory is emptied.
-CACHE_MAX = 10_000
+CACHE_MAX = 4_000
 #: Distinct minutes remembered (a log is in time order: it needs the last few).
 MINUTES_MAX = 1_000
 _ENDS_LINE = methodcaller("endswith", "\n")
@@ -328,6 +328,10 @@ class _Reader:
         result.bots += bots
 
     def finish(self) -> ParsedLog:
+        # The per-value memories are done with: free them before the counts are written.
+        self.seen.minutes.clear()
+        self.seen.targets.clear()
+        self.seen.agents.clear()
         result = self.result
         result.counts = BucketCounts(self.counts, self.seen)
         result.counted = sum(self.counts.values())
