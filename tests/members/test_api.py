@@ -134,6 +134,21 @@ def test_opt_outs_take_effect_at_once_and_a_repeat_says_so(bar: Client) -> None:
 
 
 @pytest.mark.req("R18")
+def test_an_organisations_token_cannot_opt_out_or_probe_a_person_not_its_member(
+    bar: Client,
+) -> None:
+    """The token touches its organisation only: a consent subscriber who is not its
+    member stays subscribed and is reported exactly as an address we do not know."""
+    person = core.person_create(email="reader@example.no", actor="t")
+    newsletter.newsletter_subscribe(person=person, source="form", text_version="v1", actor="t")
+    known = _post(bar, OPT_OUTS, {"opt_outs": [{"email": "reader@example.no"}]}).json()
+    stranger = _post(bar, OPT_OUTS, {"opt_outs": [{"email": "nobody@example.no"}]}).json()
+    assert known == stranger
+    assert known["unknown"] == [0] and known["unsubscribed"] == 0
+    assert Subscription.objects.get(person=person).status == "active"
+
+
+@pytest.mark.req("R18")
 def test_a_bad_opt_out_is_422_with_its_index(bar: Client) -> None:
     person = core.person_create(email="a@example.no", actor="t")
     newsletter.newsletter_subscribe(person=person, source="form", text_version="v1", actor="t")

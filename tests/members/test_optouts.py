@@ -42,7 +42,7 @@ def test_an_opt_out_ends_the_subscription_at_once_and_repeating_it_changes_nothi
     subscription = newsletter.newsletter_subscribe(
         person=by_number, source="member-organisation", organisation=AV, actor="t"
     )
-    by_address = core.person_create(email="b@example.no", actor="t")
+    by_address = _member("b@example.no", "12")
     newsletter.newsletter_subscribe(person=by_address, source="form", text_version="v1",
                                     actor="t")
     before = timezone.now() - timedelta(seconds=1)
@@ -85,6 +85,38 @@ def test_a_member_number_of_another_organisation_is_not_matched(tmp_path: Path) 
     newsletter.newsletter_subscribe(person=person, source="form", text_version="v1", actor="t")
     assert run("members", "optouts", str(_file(tmp_path, "11,,")), "--organisation", AV) == 0
     assert Subscription.objects.get(person=person).status == "active"
+
+
+@pytest.mark.req("R18")
+@pytest.mark.parametrize("other", ["juristforbundet", None])
+def test_an_address_of_someone_not_the_organisations_member_is_unknown_and_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], other: str | None
+) -> None:
+    """An organisation's opt-outs touch its own members only (ADR 0023): an address of
+    another organisation's member or of a consent subscriber is not matched, and the
+    summary does not tell the organisation that we know the address."""
+    if other is None:
+        person = core.person_create(email="c@example.no", actor="t")
+    else:
+        person = _member("c@example.no", "11", organisation=other)
+    newsletter.newsletter_subscribe(person=person, source="form", text_version="v1", actor="t")
+    assert run("members", "optouts", str(_file(tmp_path, ",c@example.no,")),
+               "--organisation", AV) == 0
+    out = capsys.readouterr().out
+    assert "0 unsubscribed now, 0 already unsubscribed, 0 not subscribed, 1 unknown here" in out
+    assert Subscription.objects.get(person=person).status == "active"
+    assert not ConsentEvent.objects.filter(action="withdrawn").exists()
+
+
+def test_a_former_member_is_found_by_address() -> None:
+    person = _member("d@example.no", "")
+    type(person.memberships.get()).objects.filter(person=person).update(
+        valid_to=date(2024, 12, 31)
+    )
+    from personvern.members.services import _persons_by_address
+
+    assert _persons_by_address(["d@example.no"], member_of=AV) == {"d@example.no": person.pk}
+    assert _persons_by_address(["d@example.no"], member_of="juristforbundet") == {}
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -142,12 +142,17 @@ def _memberships_by_number(organisation: str, numbers: list[str]) -> dict[str, _
     return found
 
 
-def _persons_by_address(addresses: list[str]) -> dict[str, int]:
+def _persons_by_address(addresses: list[str], *, member_of: str = "") -> dict[str, int]:
+    """Owners of these addresses; with ``member_of``, only persons with a membership
+    (past or present) of that organisation."""
     found: dict[str, int] = {}
-    for chunk in _chunks(addresses, LOOKUP_CHUNK):
-        found.update(
-            EmailIdentity.objects.filter(address__in=chunk).values_list("address", "person_id")
+    identities = EmailIdentity.objects.all()
+    if member_of:
+        identities = identities.filter(
+            Exists(Membership.objects.filter(organisation=member_of, person=OuterRef("person")))
         )
+    for chunk in _chunks(addresses, LOOKUP_CHUNK):
+        found.update(identities.filter(address__in=chunk).values_list("address", "person_id"))
     return found
 
 
@@ -450,10 +455,11 @@ def member_optouts_apply(
     through :func:`~personvern.newsletter.services.newsletter_unsubscribe` with
     the channel ``<organisation>-member-page``, which records the withdrawal in
     the consent ledger and audits it. The person is found by the member number,
-    else by the address. Repeating an opt-out changes nothing and is counted as
-    already unsubscribed. A row naming nobody known here is reported
-    (``unknown``), not an error: the organisation cannot know whom we know, and
-    nothing about the row is stored. An opt-out dated before the person's
+    else by the address among the organisation's members (past or present): a
+    person who was never its member is ``unknown`` to it. Repeating an opt-out
+    changes nothing and is counted as already unsubscribed. A row naming nobody
+    known here is reported (``unknown``), not an error: the organisation cannot
+    know whom we know, and nothing about the row is stored. An opt-out dated before the person's
     current subscription started (they subscribed again since) is reported as
     ``stale`` and not applied. All in one transaction.
     """
@@ -466,7 +472,10 @@ def member_optouts_apply(
     channel = member_page_channel(organisation)
     with transaction.atomic():
         numbered = _memberships_by_number(organisation, [r.member_id for r in rows if r.member_id])
-        owners = _persons_by_address([r.email for r in rows if r.email])
+        # By address only among the organisation's own members (past or present): an
+        # organisation's opt-outs touch its members, and its answer (unknown, not
+        # subscribed) must not tell it whom else we know or who reads our newsletter.
+        owners = _persons_by_address([r.email for r in rows if r.email], member_of=organisation)
         person_of: dict[int, int] = {}
         for row in rows:
             current = numbered.get(row.member_id) if row.member_id else None
