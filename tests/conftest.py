@@ -83,9 +83,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     raise pytest.UsageError(f"{item.nodeid}: unknown requirement id {rid!r}")
                 counts[str(rid)] += 1
     config.stash[_COUNTS] = counts
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller prints the report
+        workeroutput["req_counts"] = dict(counts)
 
 
 _COUNTS = pytest.StashKey[Counter[str]]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """Under pytest-xdist the workers collect; each collects every test, so one's counts do."""
+    counts = getattr(node, "workeroutput", {}).get("req_counts")
+    if counts is not None:
+        node.config.stash[_COUNTS] = Counter(counts)  # type: ignore[attr-defined]
 
 
 def pytest_terminal_summary(
