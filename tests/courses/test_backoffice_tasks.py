@@ -288,3 +288,18 @@ def test_a_course_over_offers_no_booking_or_lists_and_a_bad_id_is_not_found(kurs
     for target in ("register", "check-in", "dietary"):
         assert f"/admin/courses/course/{course.pk}/{target}/" not in text
     assert kursadmin.get("/admin/courses/course/abc/change/").status_code == 302
+
+
+@pytest.mark.req("R11")
+def test_looking_at_the_hotel_list_is_audited_like_the_other_lists(kursadmin):
+    """The preview shows the guests' names and stay dates: an access, audited (no mail)."""
+    course = _ahead(kind=CourseKind.PHYSICAL, hotel_stay_offered=True, days=2)
+    first = timezone.localdate(course.starts_at)
+    register(course, family_name="Gjest", overnight_stay=True, arrival_date=first,
+             departure_date=first + timedelta(days=1), now=timezone.now())
+    response = kursadmin.get(f"/admin/courses/course/{course.pk}/hotel-list/", headers=EN)
+    assert response.status_code == 200 and "Gjest" in response.content.decode()
+    entry = AuditEntry.objects.get(action="hotel_list.viewed")
+    assert entry.actor == "staff:kursadmin"
+    assert entry.data == {"course": course.pk, "rows": 1}
+    assert not HotelTransfer.objects.exists() and not OutgoingMail.objects.exists()

@@ -60,6 +60,7 @@ LABELS: dict[str, Promise] = {
     "hotel_list.mailed": _("Hotel list e-mailed to the hotel"),
     "checkin_list.viewed": _("Check-in list viewed"),
     "dietary_list.viewed": _("List of dietary needs viewed"),
+    "hotel_list.viewed": _("Hotel list viewed before sending"),
     "cle_report.recorded": _("Course hours reported to the Bar Association"),
     # Rights requests
     "rights.request.created": _("Privacy request registered"),

@@ -288,7 +288,7 @@ class CourseAdmin(admin.ModelAdmin):
             )
             return HttpResponseRedirect(change_url)
         try:
-            rows = services.hotel_list_preview(course)
+            rows = services.hotel_list_preview(course, actor=_actor(request))
         except ValidationError as exc:
             self.message_user(request, _error_text(exc), messages.ERROR)
             return HttpResponseRedirect(change_url)

@@ -232,10 +232,24 @@ def dietary_list_view(
 # -- sending the hotel list to the hotel ---------------------------------------------
 
 
-def hotel_list_preview(course: Course, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """What :func:`hotel_list_send` would send now: the hotel's rows, nothing recorded."""
+def hotel_list_preview(
+    course: Course, *, actor: str = "", now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """What :func:`hotel_list_send` would send now: the hotel's rows, nothing sent.
+
+    With ``actor`` (a staff member looking at the list) the view is audited like
+    the check-in and dietary lists: it shows the guests' names and stay dates.
+    """
     _hotel_ready(course)
-    return hotel_rows(course, now=now)
+    now = now or timezone.now()
+    rows = hotel_rows(course, now=now)
+    if actor:
+        with transaction.atomic():
+            audit_log(
+                actor=actor, action="hotel_list.viewed", activity="hotel-stay",
+                data={"course": course.pk, "rows": len(rows)}, now=now,
+            )
+    return rows
 
 
 def _hotel_ready(course: Course) -> None:
