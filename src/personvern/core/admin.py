@@ -131,10 +131,23 @@ class ConsentEventAdmin(ReadOnlyMixin, ScopedModelAdmin):
 
 @admin.register(Hold)
 class HoldAdmin(ScopedModelAdmin):
-    list_display = ("scope", "reason", "person", "activity", "expires_at", "lifted_at")
+    list_display = ("scope", "reason_shown", "person", "activity", "expires_at", "lifted_at")
     ordering = ("-created_at", "-pk")
     fields = ("scope", "reason", "person", "activity", "expires_at")
     raw_id_fields = ("person",)
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, obj: Hold) -> str:
+        return obj.reason_label
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A placed hold is only viewed: its reason in words, as the list shows it.
+        if obj is not None:
+            return ("scope", "reason_shown", "person", "activity", "expires_at")
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("reason_shown",) if obj is not None else ()
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
@@ -287,3 +300,7 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 def _when(at: datetime | None) -> str:
     """A time in the site's time zone and the page's language ("3. desember 2026 kl. 09:00")."""
     return date_format(timezone.localtime(at), "DATETIME_FORMAT") if at else "–"
+
+
+# Users and roles in words (replaces django.contrib.auth's admins of User and Group).
+from personvern.core import admin_users  # noqa: E402, F401

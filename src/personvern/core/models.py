@@ -137,7 +137,7 @@ class ConsentEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["person", "scope", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.action} {self.at:%Y-%m-%d}"
+        return f"{self.scope}: {self.get_action_display()} {self.at:%Y-%m-%d}"
 
 
 class HoldScope(models.TextChoices):
@@ -179,7 +179,21 @@ class Hold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_scope_display()}: {self.reason[:40]}"
+        return f"{self.get_scope_display()}: {self.reason_label[:40]}"
+
+    @property
+    def reason_label(self) -> str:
+        """The reason in the reader's language where an app stored it as a code."""
+        from personvern.core.hold_reasons import reason_label
+
+        return reason_label(self.reason)
+
+    @property
+    def activity_title(self) -> str:
+        """The held activity's title in the reader's language (its id if unknown)."""
+        from personvern.core.policy import activity_title
+
+        return activity_title(self.activity) if self.activity else ""
 
 
 class RestrictionGround(models.TextChoices):
@@ -274,4 +288,6 @@ class AuditEntry(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.action}"
+        from personvern.core.audit_labels import action_label
+
+        return f"#{self.pk} {action_label(self.action)}"

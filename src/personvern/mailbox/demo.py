@@ -24,6 +24,7 @@ from django.utils import timezone
 from personvern.core.audit import audit_log
 from personvern.core.models import Hold, HoldScope, Person
 from personvern.demo.bulk import Progress, bulk_insert
+from personvern.mailbox.apps import KEPT_PREFIX
 from personvern.mailbox.models import Direction, KeepReason, MailMessage
 from personvern.mailbox.services import ACTIVITY, _end_of_day
 
@@ -109,7 +110,7 @@ def generate(
         holds = [
             Hold(
                 scope=HoldScope.ROW,
-                reason=f"E-mail kept: {message.keep_reason}",
+                reason=f"{KEPT_PREFIX}{message.keep_reason}",
                 person_id=message.person_id,
                 activity=ACTIVITY,
                 content_type=content_type,

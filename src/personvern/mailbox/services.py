@@ -20,6 +20,7 @@ from personvern.core.audit import audit_log
 from personvern.core.models import Hold, HoldScope, Person
 from personvern.core.selectors import active_holds
 from personvern.core.services import hold_lift, hold_place
+from personvern.mailbox.apps import KEPT_PREFIX
 from personvern.mailbox.models import Direction, KeepReason, MailMessage
 
 ACTIVITY = "email-correspondence"
@@ -102,7 +103,7 @@ def mail_message_keep(
             row=message,
             person=message.person,
             activity=ACTIVITY,
-            reason=f"E-mail kept: {reason}",
+            reason=f"{KEPT_PREFIX}{reason}",
             expires_at=_end_of_day(keep_until) if keep_until else None,
             actor=actor,
             now=now,

@@ -13,6 +13,7 @@ import io
 from typing import Any
 
 from django.utils import translation
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
@@ -50,7 +51,7 @@ PART_PROCESSOR = "Art. 30(2) processor"
 def _contact(name: str, email: str | None, address: list[str], org_no: str = "") -> str:
     parts = [name]
     if org_no:
-        parts.append(f"org. no. {org_no}")
+        parts.append(_("org. no. %(number)s") % {"number": org_no})
     if email:
         parts.append(email)
     if address:
@@ -67,16 +68,17 @@ def _processors_of(policy: Policy, activity: Activity) -> list[Processor]:
     return [policy.processor(i) for i in dict.fromkeys(ids)]
 
 
-def _transfers(policy: Policy, activity: Activity) -> str:
+def _transfers(policy: Policy, activity: Activity, lang: str) -> str:
     outside = []
     for processor in _processors_of(policy, activity):
         countries = [c for c in [processor.country, *processor.storage] if c not in EU_EEA]
         if countries:
+            mechanism = processor.transfer_mechanism or ""
             outside.append(
-                f"{processor.name_in('en')}: {', '.join(dict.fromkeys(countries))} "
-                f"({processor.transfer_mechanism})"
+                f"{processor.name_in(lang)}: {', '.join(dict.fromkeys(countries))} "
+                f"({labels.TRANSFER_MECHANISM_LABELS.get(mechanism, mechanism)})"
             )
-    return "; ".join(outside) or "None: all processing and storage in the EU/EEA"
+    return "; ".join(outside) or _("None: all processing and storage in the EU/EEA")
 
 
 def ropa_rows(policy: Policy, lang: str = "en") -> list[dict[str, str]]:
@@ -107,7 +109,7 @@ def _rows(policy: Policy, lang: str) -> list[dict[str, str]]:
             basis += f". {activity.basis_note.get(lang)}"
         recipients = []
         for recipient in activity.recipients:
-            text = f"{recipient.name.get(lang)} ({recipient.kind})"
+            text = f"{recipient.name.get(lang)} ({labels.RECIPIENT_KINDS[recipient.kind]})"
             if recipient.condition:
                 text += f": {recipient.condition.get(lang)}"
             recipients.append(text)
@@ -118,8 +120,14 @@ def _rows(policy: Policy, lang: str) -> list[dict[str, str]]:
             for line in retention_lines(holder, lang)
         ]
         if holder is not activity:
-            retention.insert(0, f"Kept as part of “{holder.title.get(lang)}”:")
-        open_points = [f"retention rule {r.id}" for r in activity.retention if r.our_choice]
+            retention.insert(
+                0, _("Kept as part of “%(activity)s”:") % {"activity": holder.title.get(lang)}
+            )
+        open_points = [
+            _("retention rule %(rule)s") % {"rule": r.id}
+            for r in activity.retention
+            if r.our_choice
+        ]
         rows.append(
             {
                 "part": part,
@@ -135,10 +143,10 @@ def _rows(policy: Policy, lang: str) -> list[dict[str, str]]:
                 "data_categories": "; ".join(
                     policy.data_category(c).name.get(lang) for c in activity.data_categories
                 ),
-                "recipients": "; ".join(recipients) or "None outside the organisation",
-                "source": activity.source.get(lang) if activity.source else "The data subject",
-                "third_country_transfers": _transfers(policy, activity),
-                "retention": " ".join(retention) or "Not stored (anonymous at once)",
+                "recipients": "; ".join(recipients) or _("None outside the organisation"),
+                "source": activity.source.get(lang) if activity.source else _("The data subject"),
+                "third_country_transfers": _transfers(policy, activity, lang),
+                "retention": " ".join(retention) or _("Not stored (anonymous at once)"),
                 "security_measures": measures,
                 "our_choice": "; ".join(open_points),
             }

@@ -163,6 +163,23 @@ class ForecastLineSummary:
     due_within: list[int]  # cumulative, in the order of ``retention.reports.WINDOWS``
     held: int
 
+    # The summary is cached whatever the reader's language: words are looked up when shown.
+    @property
+    def activity_title(self) -> str:
+        from personvern.core.policy import activity_title
+
+        return activity_title(self.activity)
+
+    @property
+    def holder_name(self) -> str:
+        """The holder model's plural name ("courses.HotelStay" → "hotel stays")."""
+        from django.apps import apps
+
+        try:
+            return str(apps.get_model(self.holder)._meta.verbose_name_plural)
+        except (LookupError, ValueError):
+            return self.holder
+
 
 @dataclass(frozen=True)
 class ForecastSummary:
