@@ -175,3 +175,20 @@ def test_copies_go_out_over_several_connections_once_each(smtp_server: SMTPTestS
     assert all(str(m.message["List-Unsubscribe"]).strip().strip("<>") in m.body
                for m in received)
     assert (sent.recipient_count, sent.send_done, sent.send_total) == (10, 11, 11)
+
+
+NAMES = [
+    "", "Kari", "Kari Nordmann", "O'Brien", "Anne-Lise Berg", "Åse", "Åse Ødegård-Sæther",
+    "Ødegård, Åse", 'Kari "K" Nordmann', "Dr. Kari Nordmann", "Zoë", "Kari 😀", "李小龍",
+    "Øystein Åsmund Bjørnstjerne Ødegård-Sæther", "A" * 70, "Åse " * 12, " Kari", "Kari\tN",
+    "Kari (jus)", "Kari <kari>", "x@y",
+]
+
+
+@pytest.mark.req("R16")
+@pytest.mark.parametrize("name", NAMES)
+def test_the_to_header_is_djangos_for_every_kind_of_name(name: str) -> None:
+    from personvern.newsletter.sending import _django_to_header, to_header
+
+    for address in ("kari@example.no", "Kari.Nordmann+jus@Example.NO", "a_b@sub.example.org"):
+        assert to_header(name, address) == _django_to_header(name, address)

@@ -30,6 +30,7 @@ import smtplib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.charset import Charset
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 
 from django.conf import settings
@@ -62,10 +63,47 @@ class Recipient:
 
 
 def _header(name: str, value: str) -> bytes:
+    """The header as Django's generator writes it: folded at 78 characters (compat32)."""
     line = f"{name}: {value}"
-    if len(line) <= 78 and line.isascii():
-        return line.encode() + b"\r\n"
+    if line.isascii():
+        if len(line) <= 78:
+            return line.encode() + b"\r\n"
+        if not _FOLDS.search(value):
+            # One word that cannot be split (an address in angle brackets): compat32
+            # puts it on a continuation line of its own.
+            return f"{name}: \r\n {value}\r\n".encode()
     return _FOLDING.fold_binary(name, value)
+
+
+_UTF8 = Charset("utf-8")
+#: Where compat32 may fold a header (its split characters).
+_FOLDS = re.compile(r"[;, \t]")
+#: A name Django writes as it is, and an address it leaves alone.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 '-]{0,58}[A-Za-z0-9])?")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}")
+
+
+def to_header(name: str, address: str) -> str:
+    """The To header's value for ``name`` and ``address``, as Django makes it from
+    ``formataddr((name, address))``: the name as it is, or one encoded word
+    (base64, UTF-8) for a name beyond ASCII. Names and addresses out of the
+    ordinary go through Django's own parsing and encoding."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        if not name:
+            return address
+        if _PLAIN_NAME.fullmatch(name):
+            return f"{name} <{address}>"
+        if not name.isascii() and name.isprintable() and name == name.strip():
+            encoded = _UTF8.header_encode(name)  # base64 or quoted-printable, the shorter
+            if len(encoded) <= 75:
+                return f"{encoded} <{address}>"
+    return _django_to_header(name, address)
+
+
+def _django_to_header(name: str, address: str) -> str:
+    return ", ".join(
+        sanitize_address(pair, "utf-8") for pair in getaddresses([formataddr((name, address))])
+    )
 
 
 class CopyTemplate:
@@ -154,12 +192,6 @@ class CopyTemplate:
             values[f"c{index}"] = self._click(subscription_id, newsletter_id, encoded)
         return values
 
-    def to_header(self, name: str, address: str) -> str:
-        """The To header's value, as Django makes it from the name and address."""
-        return ", ".join(
-            sanitize_address(pair, "utf-8") for pair in getaddresses([formataddr((name, address))])
-        )
-
     def build(self, recipient: Recipient) -> bytes:
         """One copy, ready for the wire (CRLF line ends)."""
         if not self.fast:
@@ -168,7 +200,7 @@ class CopyTemplate:
         literals, slots = self._literals, self._slots
         out = [
             self._head_before,
-            _header("To", self.to_header(recipient.name, recipient.address)),
+            _header("To", to_header(recipient.name, recipient.address)),
             _header("Date", formatdate(localtime=settings.EMAIL_USE_LOCALTIME)),
             _header("Message-ID", make_msgid(domain=str(DNS_NAME))),
             _header("List-Unsubscribe", values["u"].join(self._unsubscribe_around)),

@@ -823,19 +823,27 @@ def newsletter_send(
     try:
         template = CopyTemplate(newsletter)
         while True:
-            # Keyset on the subscription's id, one batch of plain values at a time.
-            rows = list(pending().filter(pk__gt=cursor).values_list(
-                "pk", "person_id", "person__given_name", "person__family_name")[:size])
-            if not rows:
+            # A window of the next ``size`` subscriptions by id (a walk of the primary
+            # key), and the recipients among them as plain values: whatever plan the
+            # database picks, a batch looks at ``size`` rows, never at all the rest.
+            upper = next(iter(Subscription.objects.filter(pk__gt=cursor).order_by("pk")
+                              .values_list("pk", flat=True)[size - 1:size]), None)
+            window = pending().filter(pk__gt=cursor)
+            if upper is not None:
+                window = window.filter(pk__lte=upper)
+            rows = list(window.values_list(
+                "pk", "person_id", "person__given_name", "person__family_name"))
+            if not rows and upper is None:
                 break
             # Renew the lease before the batch goes out: a run that lost it stops here.
             if not mine.filter(send_cursor=cursor).update(
                 send_lease_until=timezone.now() + SEND_LEASE
             ):
                 raise MailingBusy({"newsletter": SENT_ELSEWHERE})
-            # Each person's first address, for the whole batch in one query (an index
-            # lookup per person whatever the statistics say). A person without any
-            # e-mail address (all erased or never given) gets no copy.
+            # Each person's first address, for the whole batch in one query (without
+            # statistics PostgreSQL may read the address table once for it: once per
+            # batch, never once per person). A person without any e-mail address (all
+            # erased or never given) gets no copy.
             first: dict[int, str] = {}
             for person_id, address in EmailIdentity.objects.filter(
                 person_id__in=[row[1] for row in rows]
@@ -867,7 +875,7 @@ def newsletter_send(
                         outbox.queue_message(template.stored(item.raw, item.recipient),
                                              kind="newsletter-copy", person=person)
                         deferred += 1
-            previous, cursor = cursor, rows[-1][0]
+            previous, cursor = cursor, upper if upper is not None else rows[-1][0]
             handled = delivered + refused + deferred
             with transaction.atomic():
                 # Compare and set: only the run holding the lease, from where it left off.
@@ -877,6 +885,8 @@ def newsletter_send(
                     send_done=F("send_done") + handled,
                 ):
                     raise MailingBusy({"newsletter": SENT_ELSEWHERE})
+                if not rows:
+                    continue  # a window without recipients: nothing went out to record
                 audit_log(
                     actor=actor, action="newsletter.batch_sent", activity=ACTIVITY,
                     data={"newsletter": newsletter.pk, "copies": delivered,
