@@ -397,3 +397,52 @@ def test_the_privacy_pages_beside_the_admins_follow_the_same_rule(world: World, 
             assert status in (200, 404), url  # 404: a request with no file
         else:
             assert status == 403, f"{url} answers {status} to {role}"
+
+
+def _object_pages(model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
+    """An admin's own pages for one object (``<int:pk>/download/`` and the like):
+    (URL name, the parameter that takes the object's id). Django's standard pages
+    are walked above; pages with more than one parameter have their own tests."""
+    from django.urls import URLPattern
+
+    standard = ("_changelist", "_add", "_change", "_history", "_delete")
+    pages = []
+    for pattern in model_admin.get_urls():
+        if not isinstance(pattern, URLPattern) or not pattern.name:
+            continue
+        params = list(pattern.pattern.converters)  # type: ignore[attr-defined]
+        if len(params) == 1 and not pattern.name.endswith(standard):
+            pages.append((pattern.name, params[0]))
+    return pages
+
+
+def _body(response: Any) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return bytes(response.content)
+
+
+@pytest.mark.req("R24")
+@pytest.mark.parametrize("role", sorted(ROLE_PERMISSIONS))
+def test_an_admins_own_object_pages_hide_the_persons_the_role_may_not_see(
+    world: World, role: str
+) -> None:
+    """Downloads, lists and task pages an admin adds for one object (a course's check-in
+    list, a secure upload's download, an application's hire page...) follow the admin's
+    scope: an id of a hidden person's row in the URL is "not found" or refused, and a
+    page that is shown names no hidden person (ADR 0017)."""
+    _user, client = _staff(role)
+    hidden = world.hidden_from(role)
+    hidden_ids = {p.pk for p in hidden}
+    walked = 0
+    for model, model_admin in _project_admins():
+        for name, param in _object_pages(model_admin):
+            for obj in model._default_manager.all():
+                url = reverse(f"admin:{name}", kwargs={param: obj.pk})
+                response = client.get(url)
+                walked += 1
+                assert response.status_code < 500, f"{url} answers {response.status_code}"
+                if _person_of(obj) in hidden_ids:
+                    assert response.status_code in (302, 403, 404), f"{url} is shown to {role}"
+                _assert_hides(_body(response).decode(errors="replace"), hidden, url)
+    assert walked
