@@ -75,6 +75,8 @@ GIVEN = ["Åse", "Kari", "Ola", "Øystein", "Jørgen", "Siri", "Bjørn", "Ingrid
 FAMILY = ["Ødegård", "Hansen", "Bjørnstad", "Sæther", "Berg", "Løvås", "Nilsen", "Aasen"]
 CONNECTIONS = 4
 SINK_PROCESSES = 2
+#: An earlier checkout whose send is timed in the same rounds (``--baseline-src``).
+BASELINE_SRC = ""
 FOOTER = (
     "Du får nyhetsbrevet fra Juristenes Utdanningssenter. For å slutte å få det, åpne "
     "denne lenken:\nYou receive the newsletter from Juristenes Utdanningssenter. To stop "
@@ -131,7 +133,7 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 def _setup_django(database_url: str) -> None:
     os.environ.update(_env(database_url, int(os.environ.get("BENCH_SMTP_PORT", "25"))))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "personvern.settings")
-    sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, os.environ.get("BENCH_SRC") or str(ROOT / "src"))
     sys.path.insert(0, str(ROOT / "bench"))
     import django
 
@@ -332,6 +334,7 @@ def sink(processes: int) -> int:
         os.kill(pid, signal.SIGTERM)
     for pid in children:
         os.waitpid(pid, 0)
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     count = bad = 0
     links: set[str] = set()
     recipients: set[str] = set()
@@ -343,7 +346,8 @@ def sink(processes: int) -> int:
         recipients.update(part["recipients"])
     shutil.rmtree(reports, ignore_errors=True)
     print(json.dumps({"count": count, "bad": bad, "links": len(links),
-                      "recipients": len(recipients)}), flush=True)
+                      "recipients": len(recipients),
+                      "cpu_s": cpu.ru_utime + cpu.ru_stime}), flush=True)
     return 0
 
 
@@ -382,10 +386,10 @@ def send_personvern(database_url: str) -> dict[str, Any]:
     connection.ensure_connection()
     newsletter = newsletter_create(subject=SUBJECT, body=BODY, actor="bench")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     outcome = send_newsletter.call(newsletter.pk, "bench")
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "outcome": outcome,
+    return {"seconds": seconds, "cpu_s": time.process_time() - cpu, "outcome": outcome,
             "sent": outcome.get("recipients"),
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "maxrss_before_kb": rss_before}
@@ -410,9 +414,10 @@ def _bare_rows(database_url: str) -> list[tuple[Any, ...]]:
         return list(conn.execute(_RECIPIENTS_SQL))  # type: ignore[arg-type]
 
 
-def _bare_copies(rows: Sequence[tuple[Any, ...]], port: int) -> int:
+def _bare_copies(rows: Sequence[tuple[Any, ...]], port: int, raw: bool) -> int:
     import html
     import smtplib
+    from email.charset import Charset
     from email.headerregistry import Address
     from email.message import EmailMessage
     from email.policy import SMTP
@@ -425,6 +430,8 @@ def _bare_copies(rows: Sequence[tuple[Any, ...]], port: int) -> int:
         text = ":".join(str(f) for f in fields)
         return text + ":" + hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:22]
 
+    utf8 = Charset("utf-8")
+    subject = utf8.header_encode(SUBJECT)
     smtp = smtplib.SMTP("127.0.0.1", port)
     for sid, given, family, address in rows:
         unsubscribe = f"{BASE_URL}/newsletter/unsubscribe/u1:{token(sid)}/"
@@ -434,6 +441,33 @@ def _bare_copies(rows: Sequence[tuple[Any, ...]], port: int) -> int:
             "<p>" + links.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>',
                               html.escape(block)).replace("\n", "<br>\n") + "</p>"
             for block in text.split("\n\n"))
+        page = (
+            f'<!DOCTYPE html>\n<html lang="nb">\n<head><meta charset="utf-8"><title>'
+            f"{html.escape(SUBJECT)}</title></head>\n<body>\n{paragraphs}\n<hr>\n<p>"
+            f'{html.escape(FOOTER).replace(chr(10), "<br>")}<br>\n<a href="{unsubscribe}">'
+            f'{unsubscribe}</a></p>\n<img src="{BASE_URL}/newsletter/o/o1:{token(sid, 1)}/" '
+            'width="1" height="1" alt="">\n</body>\n</html>\n')
+        plain = f"{text}\n\n--\n{FOOTER}\n{unsubscribe}\n"
+        if raw:
+            # The floor: the message written as bytes in one go, nothing checked or folded
+            # but what this data needs (an encoded word for the name, the link on a line).
+            name = f"{given} {family}"
+            to = f"{utf8.header_encode(name) if not name.isascii() else name} <{address}>"
+            boundary = "==bench-" + token(sid)[-12:]
+            part = ('--{b}\r\nContent-Type: text/{t}; charset="utf-8"\r\n'
+                    "Content-Transfer-Encoding: 8bit\r\n\r\n{c}\r\n")
+            data = (
+                f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'
+                f"MIME-Version: 1.0\r\nSubject: {subject}\r\nFrom: {FROM}\r\nTo: {to}\r\n"
+                f"Date: {formatdate()}\r\nMessage-ID: {make_msgid(domain='bench.example')}\r\n"
+                f"List-Unsubscribe:\r\n <{unsubscribe}>\r\n"
+                "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\n"
+                + part.format(b=boundary, t="plain", c=plain.replace("\n", "\r\n"))
+                + part.format(b=boundary, t="html", c=page.replace("\n", "\r\n"))
+                + f"--{boundary}--\r\n"
+            ).encode()
+            smtp.sendmail(FROM, [address], data)
+            continue
         message = EmailMessage(policy=SMTP)
         message["Subject"] = SUBJECT
         message["From"] = FROM
@@ -442,31 +476,27 @@ def _bare_copies(rows: Sequence[tuple[Any, ...]], port: int) -> int:
         message["Message-ID"] = make_msgid(domain="bench.example")
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.set_content(f"{text}\n\n--\n{FOOTER}\n{unsubscribe}\n", cte="8bit")
-        message.add_alternative(
-            f'<!DOCTYPE html>\n<html lang="nb">\n<head><meta charset="utf-8"><title>'
-            f"{html.escape(SUBJECT)}</title></head>\n<body>\n{paragraphs}\n<hr>\n<p>"
-            f'{html.escape(FOOTER).replace(chr(10), "<br>")}<br>\n<a href="{unsubscribe}">'
-            f'{unsubscribe}</a></p>\n<img src="{BASE_URL}/newsletter/o/o1:{token(sid, 1)}/" '
-            'width="1" height="1" alt="">\n</body>\n</html>\n', subtype="html", cte="8bit")
+        message.set_content(plain, cte="8bit")
+        message.add_alternative(page, subtype="html", cte="8bit")
         smtp.sendmail(FROM, [address], message.as_bytes())
     smtp.quit()
     return len(rows)
 
 
-def send_bare(database_url: str, port: int, connections: int) -> dict[str, Any]:
-    """In this (fresh) process, without Django: the floor (see the module's docstring)."""
+def send_bare(database_url: str, port: int, connections: int, raw: bool) -> dict[str, Any]:
+    """In this (fresh) process, without Django: the bare sender, or with ``raw`` the
+    floor (see the module's docstring)."""
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     rows = _bare_rows(database_url)
     shares = [rows[i::connections] for i in range(connections)]
-    threads = [threading.Thread(target=_bare_copies, args=(share, port)) for share in shares]
+    threads = [threading.Thread(target=_bare_copies, args=(share, port, raw)) for share in shares]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "sent": len(rows),
+    return {"seconds": seconds, "cpu_s": time.process_time() - cpu, "sent": len(rows),
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "maxrss_before_kb": rss_before}
 
@@ -474,7 +504,10 @@ def send_bare(database_url: str, port: int, connections: int) -> dict[str, Any]:
 def _side(side: str, url: str, sink_port: int) -> dict[str, Any]:
     env = _env(url, sink_port)
     env["BENCH_SMTP_PORT"] = str(sink_port)
-    args = [str(Path(__file__).resolve()), "--worker", side, "--database-url", url,
+    if side == "baseline":
+        env["BENCH_SRC"] = str(Path(BASELINE_SRC) / "src")
+    args = [str(Path(__file__).resolve()), "--worker",
+            "personvern" if side == "baseline" else side, "--database-url", url,
             "--port", str(sink_port)]
     return json.loads(_run(args, env).strip().splitlines()[-1])
 
@@ -484,10 +517,13 @@ def _measured(side: str, url: str, recipients: int) -> dict[str, Any]:
         result = _side(side, url, sink_process.port)
         totals = sink_process.totals()
     expected = {"count": recipients, "bad": 0, "links": recipients, "recipients": recipients}
+    sink_cpu = totals.pop("cpu_s")
     if totals != expected or result["sent"] != recipients:
         raise SystemExit(f"{side}, {recipients}: the sink received {totals}, the sender says "
                          f"{result['sent']}; expected {expected}")
     result["rate"] = recipients / result["seconds"]
+    result["cpu_ms"] = result["cpu_s"] * 1000 / recipients
+    result["sink_cpu_ms"] = sink_cpu * 1000 / recipients
     return result
 
 
@@ -497,17 +533,26 @@ def _measured(side: str, url: str, recipients: int) -> dict[str, Any]:
 def bench(db: Database, recipients: int, repeat: int, stale: bool) -> dict[str, Any]:
     url = db.build(recipients)
     rounds = []
+    sides = ("personvern", "bare", "floor", *(("baseline",) if BASELINE_SRC else ()))
     for i in range(repeat):
-        order = ("personvern", "bare") if i % 2 == 0 else ("bare", "personvern")
+        order = sides[i % len(sides):] + sides[:i % len(sides)]
         result = {side: _measured(side, url, recipients) for side in order}
         rounds.append(result)
         print(f"  {db.name} {recipients:>7,} round {i + 1}: personvern "
               f"{result['personvern']['rate']:.0f} msg/s "
-              f"({result['personvern']['maxrss_kb'] / 1024:.0f} MB), bare "
-              f"{result['bare']['rate']:.0f} msg/s", flush=True)
+              f"({result['personvern']['maxrss_kb'] / 1024:.0f} MB, "
+              f"{result['personvern']['cpu_ms']:.2f} ms CPU/msg), bare "
+              f"{result['bare']['rate']:.0f} msg/s ({result['bare']['cpu_ms']:.2f} ms CPU/msg), "
+              f"floor {result['floor']['rate']:.0f} msg/s "
+              f"({result['floor']['cpu_ms']:.2f} ms CPU/msg)"
+              + (f", baseline {result['baseline']['rate']:.0f} msg/s "
+                 f"({result['baseline']['maxrss_kb'] / 1024:.0f} MB)" if BASELINE_SRC else ""),
+              flush=True)
     ours = statistics.median(r["personvern"]["rate"] for r in rounds)
     bare = statistics.median(r["bare"]["rate"] for r in rounds)
+    floor = statistics.median(r["floor"]["rate"] for r in rounds)
     ratios = [r["personvern"]["rate"] / r["bare"]["rate"] for r in rounds]
+    floor_ratios = [r["personvern"]["rate"] / r["floor"]["rate"] for r in rounds]
     out: dict[str, Any] = {
         "database": db.name,
         "recipients": recipients,
@@ -517,24 +562,39 @@ def bench(db: Database, recipients: int, repeat: int, stale: bool) -> dict[str, 
         "personvern_msg_s": round(ours),
         "bare_msg_s": round(bare),
         "ratio": round(statistics.median(ratios), 2),
-        "round_rates": [[round(r["personvern"]["rate"]), round(r["bare"]["rate"])]
+        "floor_msg_s": round(floor),
+        "floor_ratio": round(statistics.median(floor_ratios), 2),
+        "round_rates": [[round(r[side]["rate"]) for side in ("personvern", "bare", "floor")]
                         for r in rounds],
         "personvern_maxrss_mb": round(max(r["personvern"]["maxrss_kb"] for r in rounds) / 1024, 1),
         "personvern_rss_before_mb": round(
             max(r["personvern"]["maxrss_before_kb"] for r in rounds) / 1024, 1),
         "bare_maxrss_mb": round(max(r["bare"]["maxrss_kb"] for r in rounds) / 1024, 1),
+        "personvern_cpu_ms_per_msg": round(
+            statistics.median(r["personvern"]["cpu_ms"] for r in rounds), 3),
+        "bare_cpu_ms_per_msg": round(statistics.median(r["bare"]["cpu_ms"] for r in rounds), 3),
+        "floor_cpu_ms_per_msg": round(
+            statistics.median(r["floor"]["cpu_ms"] for r in rounds), 3),
+        "sink_cpu_ms_per_msg": round(
+            statistics.median(r["personvern"]["sink_cpu_ms"] for r in rounds), 3),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "cpus": os.cpu_count(),
         "load_average": round(os.getloadavg()[0], 1),
     }
+    if BASELINE_SRC:
+        out["baseline_msg_s"] = round(statistics.median(r["baseline"]["rate"] for r in rounds))
+        out["baseline_maxrss_mb"] = round(
+            max(r["baseline"]["maxrss_kb"] for r in rounds) / 1024, 1)
+        out["baseline_cpu_ms_per_msg"] = round(
+            statistics.median(r["baseline"]["cpu_ms"] for r in rounds), 3)
     if stale:
         stale_url = db.build(recipients, analyze=False)
-        result = {side: _measured(side, stale_url, recipients) for side in ("personvern", "bare")}
+        result = {side: _measured(side, stale_url, recipients) for side in ("personvern", "floor")}
         out["no_statistics_personvern_msg_s"] = round(result["personvern"]["rate"])
-        out["no_statistics_bare_msg_s"] = round(result["bare"]["rate"])
+        out["no_statistics_floor_msg_s"] = round(result["floor"]["rate"])
         print(f"  {db.name} {recipients:>7,} without statistics: personvern "
-              f"{result['personvern']['rate']:.0f} msg/s, bare {result['bare']['rate']:.0f}",
+              f"{result['personvern']['rate']:.0f} msg/s, floor {result['floor']['rate']:.0f}",
               flush=True)
     return out
 
@@ -595,11 +655,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "of the same name and size is reused (default: bench)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--baseline-src", metavar="DIR", default="",
+                        help="also time the send of an earlier checkout (its src/) in the "
+                        "same rounds, e.g. one made with git archive")
     parser.add_argument("--smoke", action="store_true",
                         help="CI: 500 recipients, one round, checks only, writes nothing")
     parser.add_argument("--no-write", action="store_true",
                         help="check and print only; leave bench/results and the docs alone")
-    parser.add_argument("--worker", choices=["load", "sink", "personvern", "bare"],
+    parser.add_argument("--worker", choices=["load", "sink", "personvern", "bare", "floor"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-analyze", action="store_true", help=argparse.SUPPRESS)
@@ -613,9 +676,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.worker == "personvern":
         print(json.dumps(send_personvern(args.database_url)))
         return 0
-    if args.worker == "bare":
-        print(json.dumps(send_bare(args.database_url, args.port, CONNECTIONS)))
+    if args.worker in ("bare", "floor"):
+        print(json.dumps(send_bare(args.database_url, args.port, CONNECTIONS,
+                                   raw=args.worker == "floor")))
         return 0
+    global BASELINE_SRC  # noqa: PLW0603 - read by the rounds
+    BASELINE_SRC = args.baseline_src
     sizes = [500] if args.smoke else (args.recipients or [20_000, 100_000])
     repeat = 1 if args.smoke else args.repeat
     db = Database(args.database_url, args.db_prefix, args.sqlite)
