@@ -1,7 +1,8 @@
 """The stored relationship end under concurrent writers (PostgreSQL, real threads; ADR 0009).
 
-A hook pauses one writer just before its audit entry (where it takes the audit
-chain's lock); the other writer then runs and commits in between. Without the
+A hook pauses one writer where its registration's audit entry is made (after
+the insert, before the person's lock); the other writer then runs and commits
+in between. Without the
 ordering (audit entry, then person lock, then recomputation) these tests saw a
 stale end date on one row, and a deadlock.
 """
@@ -50,16 +51,19 @@ def _in_thread(name: str, work: Callable[[], Any], errors: list[BaseException]) 
 
 def _pause_before_audit(monkeypatch: pytest.MonkeyPatch, thread_name: str, action: str
                         ) -> tuple[threading.Event, threading.Event]:
-    real = services.audit_log
+    """Pause ``thread_name`` where the registration's audit entry is made: after its
+    row is inserted, before the person's lock and the recomputation (the entry is
+    built there with ``new_entry`` and inserted with the others at the end, ADR 0031)."""
+    real = services.new_entry
     paused, resume = threading.Event(), threading.Event()
 
-    def audit_log(**kwargs: Any) -> Any:
+    def new_entry(**kwargs: Any) -> Any:
         if threading.current_thread().name == thread_name and kwargs.get("action") == action:
             paused.set()
             resume.wait(20)
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "audit_log", audit_log)
+    monkeypatch.setattr(services, "new_entry", new_entry)
     return paused, resume
 
 

@@ -317,6 +317,7 @@ def course_page(slug: str) -> Course:
 
 
 def course_to_register(slug: str) -> Course:
-    """One course with its venue, without seat counts: what a registration post needs
-    (the seats are counted under the course's lock). Raises ``Course.DoesNotExist``."""
-    return Course.objects.select_related("venue").get(slug=slug)
+    """One course, without its venue or seat counts: what a registration post needs
+    (the seats are counted under the course's lock; the mails read the venue when
+    the worker writes them). Raises ``Course.DoesNotExist``."""
+    return Course.objects.get(slug=slug)
