@@ -41,7 +41,10 @@ class Competition(models.Model):
 class Entry(models.Model):
     """One person's entry in a competition."""
 
-    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="entries")
+    competition = models.ForeignKey(
+        Competition, on_delete=models.CASCADE, related_name="entries",
+        verbose_name=_("competition"),
+    )
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="competition_entries")
     workplace = personal(models.CharField(_("workplace"), max_length=200, blank=True))
     contribution = personal(models.TextField(_("entry")))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from personvern.core import services
 from personvern.core.admin_scoping import ScopedModelAdmin, ScopedTabularInline
 from personvern.core.audit_labels import action_choices, action_label
+from personvern.core.consent_labels import channel_label
 from personvern.core.models import (
     AuditEntry,
     ConsentEvent,
@@ -122,11 +123,58 @@ class MembershipAdmin(ReadOnlyMixin, ScopedModelAdmin):
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
 
+class _CodeFilter(admin.SimpleListFilter):
+    """A filter on a code column whose choices are shown in words."""
+
+    field = ""
+
+    def label(self, code: str) -> str:
+        raise NotImplementedError
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = model_admin.get_queryset(request).order_by().values_list(
+            self.field, flat=True).distinct()
+        return sorted(((code, self.label(code)) for code in codes if code), key=lambda c: c[1])
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class ConsentScopeFilter(_CodeFilter):
+    title = _("scope")
+    parameter_name = field = "scope"
+
+    def label(self, code: str) -> str:
+        from personvern.core.policy import activity_title
+
+        return activity_title(code)
+
+
+class ConsentChannelFilter(_CodeFilter):
+    title = _("channel")
+    parameter_name = field = "channel"
+
+    def label(self, code: str) -> str:
+        return channel_label(code)
+
+
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(ReadOnlyMixin, ScopedModelAdmin):
-    list_display = ("person", "scope", "action", "text_version", "channel", "at")
-    list_filter = ("scope", "action", "channel")
+    list_display = ("person", "scope_shown", "action", "text_version", "channel_shown", "at")
+    list_filter = (ConsentScopeFilter, "action", ConsentChannelFilter)
     ordering = ("-at", "-pk")
+    fields = ("person", "scope_shown", "action", "text_version", "channel_shown", "at")
+    readonly_fields = fields
+
+    @admin.display(description=_("scope"), ordering="scope")
+    def scope_shown(self, event: ConsentEvent) -> str:
+        from personvern.core.policy import activity_title
+
+        return activity_title(event.scope)
+
+    @admin.display(description=_("channel"), ordering="channel")
+    def channel_shown(self, event: ConsentEvent) -> str:
+        return channel_label(event.channel)
 
 
 @admin.register(Hold)

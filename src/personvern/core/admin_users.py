@@ -45,7 +45,13 @@ def permission_label(permission: Permission) -> str:
     app = opts.app_config.verbose_name
     action, _sep, _rest = permission.codename.partition("_")
     template = PERMISSION_ACTIONS.get(action)
-    name = str(template) % {"model": opts.verbose_name} if template else permission.name
+    declared = dict(opts.permissions)  # a model's own permissions, named with gettext_lazy
+    if permission.codename in declared:
+        name = str(declared[permission.codename])
+    elif template:
+        name = str(template) % {"model": opts.verbose_name}
+    else:
+        name = permission.name
     return f"{capfirst(str(app))} | {opts.verbose_name} | {name}"
 
 

@@ -16,3 +16,7 @@ class CoreConfig(AppConfig):
         # Holder declarations live in each app's privacy.py, found like admin.py.
         autodiscover_modules("privacy")
         post_migrate.connect(roles.ensure_roles, dispatch_uid="personvern-roles")
+
+        from personvern.core import admin_icons
+
+        admin_icons.install()  # the yes/no icons' alt text in the reader's language

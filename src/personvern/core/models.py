@@ -137,7 +137,9 @@ class ConsentEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["person", "scope", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.scope}: {self.get_action_display()} {self.at:%Y-%m-%d}"
+        from personvern.core.policy import activity_title
+
+        return f"{activity_title(self.scope)}: {self.get_action_display()} {self.at:%Y-%m-%d}"
 
 
 class HoldScope(models.TextChoices):

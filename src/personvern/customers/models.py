@@ -71,7 +71,9 @@ class Customer(models.Model):
 class CustomerContact(models.Model):
     """A person representing a customer, partner or supplier."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
+    )
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="customer_roles")
     role = personal(models.CharField(_("role"), max_length=100, blank=True))
     added_at = models.DateTimeField(_("added"))
@@ -90,7 +92,9 @@ class CustomerContact(models.Model):
 class Invoice(models.Model):
     """An invoice to or from a customer, partner or supplier: a bookkeeping record."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("customer")
+    )
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from personvern.core.admin_scoping import ScopedModelAdmin
+from personvern.core.consent_labels import channel_label
 from personvern.newsletter import services
 from personvern.newsletter.models import Interaction, Newsletter, Subscription
 from personvern.newsletter.selectors import SendState, send_progress
@@ -46,9 +47,14 @@ class SubscriptionAdmin(ScopedModelAdmin):
         "basis_note",
         "subscribed_at",
         "unsubscribed_at",
-        "unsubscribe_channel",
+        "unsubscribed_through",
     )
+    exclude = ("unsubscribe_channel",)  # shown in words by unsubscribed_through
     actions = ["unsubscribe"]
+
+    @admin.display(description=_("unsubscribed through"))
+    def unsubscribed_through(self, obj: Subscription) -> str:
+        return channel_label(obj.unsubscribe_channel) if obj.unsubscribe_channel else "-"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Subscriptions come from the sign-up form, imports and member organisations,
@@ -207,9 +213,21 @@ class NewsletterAdmin(admin.ModelAdmin):
 
 @admin.register(Interaction)
 class InteractionAdmin(ScopedModelAdmin):
-    list_display = ("subscription", "newsletter", "kind", "at")
+    list_display = ("subscription_shown", "newsletter_shown", "kind", "at")
     list_filter = ("kind",)
-    readonly_fields = ("subscription", "newsletter", "kind", "url", "at")
+    list_select_related = ("subscription__person", "newsletter")
+    readonly_fields = ("subscription_shown", "newsletter_shown", "kind", "url", "at")
+    fields = readonly_fields
+
+    # Headed in the reader's language here: the two foreign keys have no verbose
+    # name of their own (giving them one would take a migration).
+    @admin.display(description=_("subscription"), ordering="subscription")
+    def subscription_shown(self, obj: Interaction) -> str:
+        return str(obj.subscription)
+
+    @admin.display(description=_("newsletter"), ordering="newsletter")
+    def newsletter_shown(self, obj: Interaction) -> str:
+        return str(obj.newsletter)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -116,7 +116,10 @@ class ApplicationDocument(models.Model):
 
     MAX_BYTES = 10 * 1024 * 1024
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="documents",
+        verbose_name=_("application"),
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=DocumentKind.choices)
     filename = personal(models.CharField(_("file name"), max_length=200))
     content_type = models.CharField(_("content type"), max_length=100)
@@ -144,7 +147,10 @@ class NoteKind(models.TextChoices):
 class ApplicationNote(models.Model):
     """Notes from an interview or a reference check (R24)."""
 
-    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="notes")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="notes",
+        verbose_name=_("application"),
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=NoteKind.choices)
     text = personal(models.TextField(_("note")))
     written_by = models.CharField(_("written by"), max_length=150)

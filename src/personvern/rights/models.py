@@ -75,7 +75,9 @@ class VerificationMethod(models.TextChoices):
 class Request(models.Model):
     """One data-subject request, from receipt to its answer."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(
+        _("case reference"), default=uuid.uuid4, unique=True, editable=False
+    )
     type = models.CharField(_("type"), max_length=20, choices=RequestType.choices)
     status = models.CharField(
         _("status"), max_length=20, choices=RequestStatus.choices, default=RequestStatus.PENDING
