@@ -180,3 +180,64 @@ def test_account_manager_sets_the_term_and_ends_the_relationship_in_the_back_off
     assert response.status_code == 302
     assert Customer.objects.get().relationship_ended_at is not None
     assert AuditEntry.objects.get(action="customer.relationship_ended").actor == "staff:anne"
+
+
+def _account_manager() -> object:
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    from personvern.core.roles import ACCOUNT_MANAGER
+
+    user = User.objects.create_user("anne", is_staff=True)
+    user.groups.add(Group.objects.get(name=ACCOUNT_MANAGER))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    return client
+
+
+_NO_ROWS = {f"{prefix}-{key}": value for prefix in ("contacts", "contacts-2", "invoices",
+                                                     "invoices-2")
+            for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))}
+
+
+@pytest.mark.req("R22")
+def test_an_agreed_term_before_the_start_is_an_error_beside_the_field_not_a_server_error() -> None:
+    client = _account_manager()
+    add = client.post("/admin/customers/customer/add/", {  # type: ignore[attr-defined]
+        "name": "Fjord AS", "org_no": "", "kind": "customer",
+        "relationship_started_at_0": "2026-11-01", "relationship_started_at_1": "10:00",
+        "agreed_retention_until": "2020-01-01", **_NO_ROWS,
+    })
+    assert add.status_code == 200
+    assert "cannot end before the relationship started" in add.content.decode()
+    assert not Customer.objects.exists()
+
+    customer = _partner()
+    entries = AuditEntry.objects.count()
+    change = client.post(  # type: ignore[attr-defined]
+        f"/admin/customers/customer/{customer.pk}/change/",
+        {"agreed_retention_until": "2019-12-31", **_NO_ROWS},
+    )
+    assert change.status_code == 200
+    assert "cannot end before the relationship started" in change.content.decode()
+    assert Customer.objects.get(pk=customer.pk).agreed_retention_until is None
+    assert AuditEntry.objects.count() == entries
+
+
+@pytest.mark.req("R22")
+def test_ending_a_relationship_that_starts_later_is_refused_by_name() -> None:
+    from django.utils import timezone
+
+    later = services.customer_create(
+        name="Neste Måned AS", kind="customer", actor="t",
+        started_at=timezone.now() + timedelta(days=30),
+    )
+    client = _account_manager()
+    response = client.post(  # type: ignore[attr-defined]
+        "/admin/customers/customer/",
+        {"action": "end_relationship", "_selected_action": [later.pk]}, follow=True,
+    )
+    assert response.status_code == 200
+    assert "Neste Måned AS: A relationship cannot end before it started." in (
+        response.content.decode())
+    assert Customer.objects.get(pk=later.pk).relationship_ended_at is None

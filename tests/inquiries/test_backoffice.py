@@ -110,3 +110,23 @@ def test_account_manager_closes_inquiries_with_the_admin_action() -> None:
     assert response.status_code == 302
     assert Inquiry.objects.get().closed_at is not None
     assert AuditEntry.objects.get(action="inquiry.closed").actor == "staff:anne"
+
+
+@pytest.mark.req("R15")
+def test_an_action_on_an_inquiry_dated_later_is_refused_by_name_not_a_server_error() -> None:
+    from django.utils import timezone
+
+    later = services.inquiry_receive(
+        email="ola@fjord.no", subject="Kurs i mars", message="m", channel="account-manager",
+        actor="t", received_at=timezone.now() + timedelta(days=30),
+    )
+    client = _staff(ACCOUNT_MANAGER)
+    for action in ("record_contact", "close"):
+        response = client.post("/admin/inquiries/inquiry/", {
+            "action": action, "_selected_action": [later.pk]}, follow=True,
+            headers={"Accept-Language": "en"})
+        assert response.status_code == 200, action
+        assert "Kurs i mars: " in response.content.decode(), action
+    later.refresh_from_db()
+    assert later.closed_at is None and later.last_contact_at == later.received_at
+    assert not AuditEntry.objects.filter(action__in=["inquiry.contacted", "inquiry.closed"])

@@ -12,9 +12,11 @@ import re
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -160,6 +162,15 @@ class CustomerForm(forms.ModelForm):
             raise forms.ValidationError(services.NOT_AN_ORG_NO, params={"org_no": org_no})
         return org_no
 
+    def clean(self) -> dict[str, Any]:
+        # The service's rule, in the form: an error beside the field, not a server error.
+        data = super().clean() or {}
+        until = data.get("agreed_retention_until")
+        started = data.get("relationship_started_at") or self.instance.relationship_started_at
+        if until is not None and started is not None and until < timezone.localdate(started):
+            self.add_error("agreed_retention_until", services.AGREED_BEFORE_START)
+        return data
+
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
@@ -230,7 +241,11 @@ class CustomerAdmin(admin.ModelAdmin):
     )
     def end_relationship(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
         for customer in queryset.filter(relationship_ended_at__isnull=True):
-            services.customer_end_relationship(customer=customer, actor=_actor(request))
+            try:
+                services.customer_end_relationship(customer=customer, actor=_actor(request))
+            except ValidationError as exc:  # e.g. a relationship that starts later
+                self.message_user(request, f"{customer}: {'; '.join(exc.messages)}",
+                                  messages.ERROR)
 
 
 @admin.register(Invoice)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.text import capfirst
@@ -119,11 +120,19 @@ class InquiryAdmin(ScopedModelAdmin):
     @admin.action(description=_("Record a follow-up contact now"), permissions=["change"])
     def record_contact(self, request: HttpRequest, queryset: QuerySet[Inquiry]) -> None:
         for inquiry in queryset.select_related("person"):
-            services.inquiry_record_contact(inquiry=inquiry, actor=_actor(request))
+            self._each(request, inquiry, services.inquiry_record_contact)
+
+    def _each(self, request: HttpRequest, inquiry: Inquiry, step: Any) -> None:
+        """One inquiry's step; a refusal (an inquiry dated later than now) is named,
+        not a server error, and the other inquiries go on."""
+        try:
+            step(inquiry=inquiry, actor=_actor(request))
+        except ValidationError as exc:
+            self.message_user(request, f"{inquiry}: {'; '.join(exc.messages)}", messages.ERROR)
 
     @admin.action(
         description=_("Close the selected inquiries (no longer relevant)"), permissions=["change"]
     )
     def close(self, request: HttpRequest, queryset: QuerySet[Inquiry]) -> None:
         for inquiry in queryset.filter(closed_at__isnull=True).select_related("person"):
-            services.inquiry_close(inquiry=inquiry, actor=_actor(request))
+            self._each(request, inquiry, services.inquiry_close)
