@@ -131,6 +131,43 @@ def test_the_waiting_list_mail_gives_the_place_in_line_and_no_calendar(smtp_serv
     assert mails.registration_from_cancel_token(_token(_cancel_link(mail.body))) == third
 
 
+def test_the_receipt_is_queued_without_its_content_and_written_when_sent(smtp_server):
+    course = make_course(capacity=1)
+    register(course)
+    second = register(course, email="andre@example.no", language="en")
+    services.registration_receipt_send(registration=second, email="andre@example.no",
+                                       actor=ACTOR)
+
+    queued = OutgoingMail.objects.get()
+    # In the registration's transaction: the address, the subject and what to write
+    # from (the registration's id); no body, calendar or MIME yet (ADR 0031).
+    assert (queued.message, queued.builder, queued.builder_args) == (
+        None, mails.BUILDER, {"registration": second.pk, "mail": "waitlisted"}
+    )
+    assert (queued.recipients, queued.subject, queued.kind) == (
+        "andre@example.no", f"Waiting list: {course.title}", "registration-waitlisted"
+    )
+    [mail] = smtp_server.wait_for(1)
+    assert mail.message["Subject"] == f"Waiting list: {course.title}"
+    assert "Your place in line: 1." in mail.body
+    queued.refresh_from_db()
+    assert (queued.state, queued.message, queued.recipients) == ("sent", None, "")
+
+
+def test_a_receipt_whose_registration_is_gone_is_recorded_as_not_sent(db):
+    from personvern.worker.outbox import deliver_due
+
+    registration = register(make_course())
+    services.registration_receipt_send(registration=registration, email="borte@example.no",
+                                       actor=ACTOR)
+    Registration.objects.filter(pk=registration.pk).delete()
+
+    assert deliver_due()["failed"] == 1
+    queued = OutgoingMail.objects.get()
+    assert queued.state == "failed"
+    assert queued.last_error == "nothing to send: what the message was about is gone"
+
+
 @pytest.mark.req("R13")
 def test_participant_cancel_sends_the_receipt_and_tells_the_person_moved_up(
     smtp_server, clamd

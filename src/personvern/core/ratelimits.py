@@ -146,7 +146,7 @@ class DatabaseCache(DjangoDatabaseCache):
             if random.random() * CULL_EVERY < 1:  # noqa: S311 - not a secret
                 cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
                 count = cursor.fetchone()[0]
-                if count > self._max_entries:  # type: ignore[attr-defined]
+                if count > self._max_entries:
                     self._cull(db, cursor, now, count)  # type: ignore[attr-defined]
             # Inserted, or an expired row replaced: a row comes back; a live one: none.
             cursor.execute(

@@ -137,13 +137,15 @@ def queue_message(
     if len(recipients) != 1:
         raise ValueError("A queued message goes to exactly one address.")
     now = now or timezone.now()
+    content = message.message().as_bytes()  # before the block: an error here writes nothing
+    # No savepoint: nothing below is expected to fail but the database itself.
     with transaction.atomic(savepoint=False):
         mail = OutgoingMail.objects.create(
             kind=kind,
             person=person,
             recipients=recipients[0],
             subject=str(message.subject)[:998],
-            message=message.message().as_bytes(),
+            message=content,
             attachment_count=len(message.attachments),
             queued_at=now,
             # Due at once, even when the change is dated ahead (``--as-of``).
@@ -170,9 +172,10 @@ def queue_built(
     if builder not in _BUILDERS:
         raise ValueError(f"No mail builder named {builder!r}.")
     now = now or timezone.now()
+    to = usable_address(to)
     with transaction.atomic(savepoint=False):
         mail = OutgoingMail.objects.create(
-            kind=kind, person=person, recipients=usable_address(to), subject=subject[:998],
+            kind=kind, person=person, recipients=to, subject=subject[:998],
             message=None, builder=builder, builder_args=args, queued_at=now,
             next_attempt_at=min(now, timezone.now()),
         )
