@@ -84,3 +84,19 @@ def test_no_body_is_shown_and_nothing_can_be_added_or_deleted() -> None:
     assert "En" in page and 'name="keep_reason"' in page and 'name="subject"' not in page
     assert client.get(f"{LIST}add/").status_code == 403
     assert client.get(f"{LIST}{message.pk}/delete/").status_code == 403
+
+
+@pytest.mark.req("R19")
+def test_a_keep_date_in_the_past_is_an_error_beside_the_field_and_keeps_nothing() -> None:
+    message = _message("kunde@example.no", "Tilbud")
+    client = _dpo()
+    url = f"{LIST}{message.pk}/change/"
+    response = client.post(url, {"keep_reason": "other", "keep_until": "2020-01-01"})
+    assert response.status_code == 200
+    assert "The keep date is in the past" in response.content.decode()
+    message.refresh_from_db()
+    assert (message.keep_reason, message.keep_until) == ("", None)
+    assert not Hold.objects.exists()
+    kept = client.post(url, {"keep_reason": "other", "keep_until": ""})
+    assert kept.status_code == 302
+    assert MailMessage.objects.get(pk=message.pk).keep_reason == "other"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -19,13 +20,30 @@ from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.mailbox import selectors, services
 from personvern.mailbox.models import KeepReason, MailMessage, ScanState
 
+KEEP_DATE_PAST = _("The keep date is in the past: choose today or a later day.")
+
 
 def _actor(request: HttpRequest) -> str:
     return f"staff:{request.user.get_username()}"
 
 
+class MailMessageForm(forms.ModelForm):
+    """The keep fields, checked as the service checks them (an error, not a 500)."""
+
+    class Meta:
+        model = MailMessage
+        fields = ("keep_reason", "keep_until")
+
+    def clean_keep_until(self) -> Any:
+        until = self.cleaned_data.get("keep_until")
+        if until is not None and until < timezone.localdate():
+            raise forms.ValidationError(KEEP_DATE_PAST)
+        return until
+
+
 @admin.register(MailMessage)
 class MailMessageAdmin(ScopedModelAdmin):
+    form = MailMessageForm
     list_display = ("received_at", "subject", "person", "direction", "fate")
     list_filter = ("direction", "keep_reason", "scan", "mailbox")
     ordering = ("received_at", "pk")  # the soonest deleted first
