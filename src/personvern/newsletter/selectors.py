@@ -121,7 +121,8 @@ def _fields(token: str, salt: str, count: int) -> list[str] | None:
         return None
     text, signature = ":".join(parts[:-1]), parts[-1]
     for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS):
-        if hmac.compare_digest(_signature(salt, secret, text), signature):
+        key = secret if isinstance(secret, str) else secret.decode()
+        if hmac.compare_digest(_signature(salt, key, text), signature):
             return parts[:-1]
     return None
 

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.charset import Charset
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
+from typing import Any
 
 from django.conf import settings
 from django.core import mail
@@ -135,7 +136,7 @@ class CopyTemplate:
         self.fast = self._fits_eight_bit(sample, nonce)
         if not self.fast:
             return
-        raw = sample.message().as_bytes(linesep="\r\n")
+        raw = _wire_bytes(sample)
         head, body = raw.split(b"\r\n\r\n", 1)
         self._head_before, self._head_after = self._split_head(head)
         pieces = re.split(rb"pv" + nonce.encode() + rb"([uo]|c\d+)z", body)
@@ -218,7 +219,7 @@ class CopyTemplate:
         with translation.override(self.language):
             copy = _copy(self.newsletter, Subscription(pk=recipient.subscription_id),
                          recipient.address, name=recipient.name)
-            return bytes(copy.message().as_bytes(linesep="\r\n"))
+            return _wire_bytes(copy)
 
     def stored(self, raw: bytes, recipient: Recipient) -> StoredEmail:
         """A built copy as a Django message (for the outbox, or a backend that is not SMTP)."""
@@ -242,10 +243,16 @@ class SliceResult:
     refused: list[Refused] = field(default_factory=list)
 
 
+def _wire_bytes(message: mail.EmailMessage) -> bytes:
+    """``message`` as Django's SMTP backend puts it on the wire."""
+    mime: Any = message.message()  # Django's SafeMIME classes take a line separator
+    return bytes(mime.as_bytes(linesep="\r\n"))
+
+
 def _send_slice(template: CopyTemplate, recipients: Sequence[Recipient]) -> SliceResult:
     result = SliceResult()
     connection = mail.get_connection(fail_silently=False)
-    raw_smtp = isinstance(connection, SMTPBackend)
+    smtp_backend = connection if isinstance(connection, SMTPBackend) else None
     with connection:
         for recipient in recipients:
             try:
@@ -254,11 +261,11 @@ def _send_slice(template: CopyTemplate, recipients: Sequence[Recipient]) -> Slic
                 result.refused.append(Refused(recipient, b"", exc))
                 continue
             try:
-                if raw_smtp:
+                if smtp_backend is not None and smtp_backend.connection is not None:
+                    # The bytes as they are: Django's backend would serialise them again.
                     envelope = (recipient.address if recipient.address.isascii()
                                 else sanitize_address(recipient.address, "utf-8"))
-                    assert connection.connection is not None
-                    connection.connection.sendmail(template.from_email, [envelope], raw)
+                    smtp_backend.connection.sendmail(template.from_email, [envelope], raw)
                 else:
                     connection.send_messages([template.stored(raw, recipient)])
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
