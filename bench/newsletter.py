@@ -601,26 +601,37 @@ def bench(db: Database, recipients: int, repeat: int, stale: bool) -> dict[str, 
 
 def _markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| database | recipients | personvern (msg/s) | bare sender (msg/s) | ratio "
-        "| without statistics (msg/s) | personvern peak RSS (MB) | of which before the send "
-        "| bare peak RSS (MB) | rounds | load average |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| database | recipients | personvern (msg/s) | bare (msg/s) | ratio | floor (msg/s) "
+        "| ratio | CPU per copy: personvern / bare / floor / sink (ms) "
+        "| without statistics (msg/s) | before issue 10 (msg/s) | peak RSS (MB) "
+        "| of which before the send | rounds | load average |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in sorted(results, key=lambda r: (r["database"], r["recipients"])):
+        if "floor_msg_s" not in r:
+            continue  # written by an earlier version of this script
         stale = r.get("no_statistics_personvern_msg_s")
+        baseline = r.get("baseline_msg_s")
+        before = f"{baseline:,} ({r.get('baseline_maxrss_mb', 0):.0f} MB)" if baseline else "–"
         lines.append(
             f"| {r['database']} | {r['recipients']:,} | {r['personvern_msg_s']:,} "
-            f"| {r['bare_msg_s']:,} | {r['ratio']:.2f}× | {f'{stale:,}' if stale else '–'} "
+            f"| {r['bare_msg_s']:,} | {r['ratio']:.2f}× | {r['floor_msg_s']:,} "
+            f"| {r['floor_ratio']:.2f}× | {r['personvern_cpu_ms_per_msg']:.2f} / "
+            f"{r['bare_cpu_ms_per_msg']:.2f} / {r['floor_cpu_ms_per_msg']:.2f} / "
+            f"{r['sink_cpu_ms_per_msg']:.2f} | {f'{stale:,}' if stale else '–'} "
+            f"| {before} "
             f"| {r['personvern_maxrss_mb']:.0f} | {r['personvern_rss_before_mb']:.0f} "
-            f"| {r['bare_maxrss_mb']:.0f} | {r['rounds']} | {r['load_average']} |"
+            f"| {r['rounds']} | {r['load_average']} |"
         )
     return "\n".join(lines) + "\n"
 
 
-def _write(result: dict[str, Any]) -> None:
+def _write(result: dict[str, Any] | None) -> None:
+    """Keep ``result`` (if any) and write the table of every kept result into the docs."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"newsletter-{result['database']}-{result['recipients']}.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if result is not None:
+        path = RESULTS / f"newsletter-{result['database']}-{result['recipients']}.json"
+        path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     results = [json.loads(p.read_text(encoding="utf-8"))
                for p in sorted(RESULTS.glob("newsletter-*.json"))]
     if DOC.exists():
@@ -662,6 +673,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="CI: 500 recipients, one round, checks only, writes nothing")
     parser.add_argument("--no-write", action="store_true",
                         help="check and print only; leave bench/results and the docs alone")
+    parser.add_argument("--table", action="store_true",
+                        help="only write the table of bench/results/newsletter-*.json into "
+                        "docs/performance.md")
     parser.add_argument("--worker", choices=["load", "sink", "personvern", "bare", "floor"],
                         help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -679,6 +693,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.worker in ("bare", "floor"):
         print(json.dumps(send_bare(args.database_url, args.port, CONNECTIONS,
                                    raw=args.worker == "floor")))
+        return 0
+    if args.table:
+        _write(None)
         return 0
     global BASELINE_SRC  # noqa: PLW0603 - read by the rounds
     BASELINE_SRC = args.baseline_src
