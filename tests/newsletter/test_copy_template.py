@@ -192,3 +192,23 @@ def test_the_to_header_is_djangos_for_every_kind_of_name(name: str) -> None:
 
     for address in ("kari@example.no", "Kari.Nordmann+jus@Example.NO", "a_b@sub.example.org"):
         assert to_header(name, address) == _django_to_header(name, address)
+
+
+@pytest.mark.req("R16")
+def test_an_address_no_header_can_carry_is_recorded_and_the_others_go(
+    smtp_server: SMTPTestServer,
+) -> None:
+    from personvern.core.models import EmailIdentity
+    from personvern.worker.models import MailState, OutgoingMail
+
+    _subscription("Kari", "Nordmann", "kari@example.no")
+    broken = _subscription("Ola", "Nordmann", "ola@example.no")
+    EmailIdentity.objects.filter(person=broken.person).update(address="ola.example.no")
+
+    sent = services.newsletter_send(newsletter=_mailing(), actor="test", connections=2)
+
+    assert [m.rcpt_tos[0] for m in smtp_server.wait_for(1)] == ["kari@example.no"]
+    refused = OutgoingMail.objects.get(kind="newsletter-copy")
+    assert (refused.state, refused.person_id) == (MailState.FAILED, broken.person_id)
+    assert "cannot be written" in refused.last_error
+    assert (sent.recipient_count, sent.send_done) == (1, 2)

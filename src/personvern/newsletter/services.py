@@ -862,13 +862,12 @@ def newsletter_send(
                     # retries the copy with backoff; a final one is recorded against
                     # the copy there, for staff to see.
                     person = Person(pk=item.recipient.person_id)
-                    outcome = outbox.refusal_of_copy(item.error)
-                    if not item.raw or outcome is None or outcome.permanent:
-                        detail = outcome.detail if outcome else f"{type(item.error).__name__}"
-                        copy = template.stored(item.raw, item.recipient) if item.raw else (
-                            mail.EmailMessage(subject=newsletter.subject,
-                                              to=[item.recipient.address]))
-                        outbox.record_refused(copy, kind="newsletter-copy", person=person,
+                    outcome = None if not item.raw else outbox.refusal_of_copy(item.error)
+                    if outcome is None or outcome.permanent:
+                        detail = outcome.detail if outcome else (
+                            "the address or name cannot be written in a mail header")
+                        outbox.record_refused(template.stored(item.raw, item.recipient),
+                                              kind="newsletter-copy", person=person,
                                               detail=detail)
                         refused += 1
                     else:
