@@ -134,7 +134,8 @@ class _CodeFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         codes = model_admin.get_queryset(request).order_by().values_list(
             self.field, flat=True).distinct()
-        return sorted(((code, self.label(code)) for code in codes if code), key=lambda c: c[1])
+        choices = [(code, self.label(code)) for code in codes if code]
+        return sorted(choices, key=lambda choice: choice[1].lower())
 
     def queryset(self, request: HttpRequest, queryset: Any) -> Any:
         return queryset.filter(**{self.field: self.value()}) if self.value() else queryset

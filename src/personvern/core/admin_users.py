@@ -90,6 +90,9 @@ class StaffUserAdmin(UserAdmin):
 
 class RoleAdmin(GroupAdmin):
     list_display = ("role",)
+    # The name is the role's code, which roles.ensure_roles keeps in step: its label beside it.
+    fields = ("name", "role", "permissions")
+    readonly_fields = ("role",)
 
     @admin.display(description=_("role"), ordering="name")
     def role(self, obj: Group) -> str:

@@ -224,9 +224,16 @@ def retention_forecast_summary(*, now: datetime, refresh: bool = False) -> Forec
 
 
 def recent_job_runs(*, limit: int = JOB_RUNS_SHOWN) -> list[Any]:
+    from personvern.worker import registry
     from personvern.worker.models import JobRun
 
-    return list(JobRun.objects.order_by("-slot", "job")[:limit])
+    runs = list(JobRun.objects.order_by("-slot", "job")[:limit])
+    for run in runs:  # what the job does, in words, beside its name
+        try:
+            run.description = registry.get(run.job).description  # type: ignore[attr-defined]
+        except KeyError:
+            run.description = ""  # type: ignore[attr-defined]
+    return runs
 
 
 def dpo_overview(*, now: datetime, refresh_forecast: bool = False) -> Overview:
