@@ -303,3 +303,22 @@ def test_looking_at_the_hotel_list_is_audited_like_the_other_lists(kursadmin):
     assert entry.actor == "staff:kursadmin"
     assert entry.data == {"course": course.pk, "rows": 1}
     assert not HotelTransfer.objects.exists() and not OutgoingMail.objects.exists()
+
+
+@pytest.mark.req("R11")
+def test_no_hotel_list_is_shown_or_sent_once_the_course_is_over(kursadmin, smtp_server):
+    """After the stay the hotel needs no list: passing it on then would disclose for nothing."""
+    course = make_course(kind=CourseKind.PHYSICAL, hotel_stay_offered=True,
+                         starts_at=timezone.now() - timedelta(days=3))
+    first = timezone.localdate(course.starts_at)
+    register(course, family_name="Gjest", overnight_stay=True, arrival_date=first,
+             departure_date=first + timedelta(days=1), now=course.starts_at - timedelta(days=9))
+    page = kursadmin.get(f"/admin/courses/course/{course.pk}/change/", headers=EN)
+    assert f"/admin/courses/course/{course.pk}/hotel-list/" not in page.content.decode()
+    url = f"/admin/courses/course/{course.pk}/hotel-list/"
+    shown = kursadmin.get(url, headers=EN, follow=True).content.decode()
+    assert "the hotel no longer needs its list" in shown and "Gjest" not in shown
+    sent = kursadmin.post(url, headers=EN, follow=True).content.decode()
+    assert "the hotel no longer needs its list" in sent
+    assert not HotelTransfer.objects.exists() and not OutgoingMail.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="hotel_list.").exists()

@@ -45,6 +45,9 @@ NO_HOTEL_STAY = _("The course %(course)s offers no hotel stay.")
 COURSE_OVER = _(
     "The course %(course)s is over: its check-in and dietary lists are no longer shown."
 )
+HOTEL_LIST_COURSE_OVER = _(
+    "The course %(course)s is over: the hotel no longer needs its list, so it is not sent."
+)
 NO_DIETARY_DIGITAL_COURSE = _("The course %(course)s is digital: it has no dietary list.")
 NO_HOTEL_EMAIL = _("The hotel of %(course)s has no e-mail address to send the list to.")
 NO_HOTEL_GUESTS = _("No participant of %(course)s stays overnight: there is no list to send.")
@@ -242,6 +245,7 @@ def hotel_list_preview(
     """
     _hotel_ready(course)
     now = now or timezone.now()
+    _hotel_stay_not_over(course, now)
     rows = hotel_rows(course, now=now)
     if actor:
         with transaction.atomic():
@@ -250,6 +254,14 @@ def hotel_list_preview(
                 data={"course": course.pk, "rows": len(rows)}, now=now,
             )
     return rows
+
+
+def _hotel_stay_not_over(course: Course, now: datetime) -> None:
+    """Refuse once the course has ended: the stay is over, the hotel needs no list (R11)."""
+    if now >= course.ends_at:
+        raise ValidationError(
+            {"course": ValidationError(HOTEL_LIST_COURSE_OVER, params={"course": course.slug})}
+        )
 
 
 def _hotel_ready(course: Course) -> None:
@@ -278,6 +290,7 @@ def hotel_list_send(
     _hotel_ready(course)
     assert course.venue is not None
     now = now or timezone.now()
+    _hotel_stay_not_over(course, now)
     with transaction.atomic():
         if not hotel_rows(course, now=now):
             raise ValidationError(
