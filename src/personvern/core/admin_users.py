@@ -69,11 +69,11 @@ class RoleFilter(admin.RelatedFieldListFilter):
     """The user list's filter by group, with the roles' labels."""
 
     def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> Any:
-        return [(pk, role_label(name)) for pk, name in super().field_choices(
-            field, request, model_admin)]
+        choices = super().field_choices(field, request, model_admin)
+        return [(pk, role_label(str(name))) for pk, name in choices]
 
 
-def _formfield(db_field: Field, request: HttpRequest, default: Any, **kwargs: Any) -> Any:
+def _formfield(db_field: Field, request: HttpRequest | None, default: Any, **kwargs: Any) -> Any:
     if db_field.name == "groups":
         kwargs["form_class"] = _RoleChoices
     elif db_field.name in ("permissions", "user_permissions"):
@@ -84,7 +84,9 @@ def _formfield(db_field: Field, request: HttpRequest, default: Any, **kwargs: An
 class StaffUserAdmin(UserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", ("groups", RoleFilter))
 
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> Any:
         return _formfield(db_field, request, super().formfield_for_manytomany, **kwargs)
 
 
@@ -98,7 +100,9 @@ class RoleAdmin(GroupAdmin):
     def role(self, obj: Group) -> str:
         return role_label(obj.name)
 
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+    def formfield_for_manytomany(
+        self, db_field: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> Any:
         return _formfield(db_field, request, super().formfield_for_manytomany, **kwargs)
 
 
