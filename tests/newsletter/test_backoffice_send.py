@@ -184,3 +184,17 @@ def test_a_send_held_by_a_live_run_cannot_be_resumed() -> None:
         services.newsletter_queue_send(newsletter=newsletter, actor="test")
     assert send_progress(Newsletter.objects.get(pk=newsletter.pk)).state == SendState.SENDING
     assert isinstance(smtplib.SMTPException(), Exception)
+
+
+def test_a_subject_of_more_than_one_line_is_an_error_beside_the_field() -> None:
+    """A header cannot hold a line break: the form says so (the service's refusal was a 500)."""
+    client = _marketing()
+    add = client.post(reverse("admin:newsletter_newsletter_add"),
+                      {"subject": "Nytt\r\nBcc: alle@example.no", "body": "b"})
+    assert add.status_code == 200 and "The subject must be one line." in add.content.decode()
+    assert not Newsletter.objects.exists()
+    newsletter = services.newsletter_create(subject="Nytt", body="b", actor="t")
+    change = client.post(reverse("admin:newsletter_newsletter_change", args=[newsletter.pk]),
+                         {"subject": "Nytt\nfra JUS", "body": "b"})
+    assert change.status_code == 200 and "The subject must be one line." in change.content.decode()
+    assert Newsletter.objects.get(pk=newsletter.pk).subject == "Nytt"
