@@ -54,7 +54,8 @@ ENGLISH = [
     "Request", "Reason", "Subject", "Message", "Deadline", "Received", "Recorded",
     "Created", "Updated", "Scope", "Channel", "Email", "E-mail", "Note", "Purpose",
     "Recipients", "Overview", "Record of processing", "Legal basis", "Data kept until",
-    "New contact person", "copies", "Interview", "Organisation",
+    "New contact person", "copies", "Interview", "Organisation", "Task name", "Run after",
+    "Traceback",
     # Choice values shown as codes, and stored English texts
     "draft", "physical", "access", "erasure", "rectification", "objection",
     "portability", "restriction", "web form", "phone", "letter", "Rejected", "Hired",

@@ -351,5 +351,6 @@ def _when(at: datetime | None) -> str:
     return date_format(timezone.localtime(at), "DATETIME_FORMAT") if at else "–"
 
 
-# Users and roles in words (replaces django.contrib.auth's admins of User and Group).
-from personvern.core import admin_users  # noqa: E402, F401
+# Users and roles, and the task queue's results, in words (replacing the admins
+# django.contrib.auth and django_tasks_db register).
+from personvern.core import admin_tasks, admin_users  # noqa: E402, F401
