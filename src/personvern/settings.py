@@ -209,6 +209,11 @@ FORM_RENDERER = "personvern.site.forms_renderer.SiteFormRenderer"
 # A refused form (CSRF) answers with a translated page in the site frame.
 CSRF_FAILURE_VIEW = "personvern.site.errors.csrf_failure"
 
+# A request body read into memory (a form, the API's JSON: a member feed of some 90,000
+# members) may be as large as the site takes at all (site.uploads.MAX_REQUEST_BYTES,
+# which site.middleware enforces unread); Django's 2.5 MB would refuse a full feed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 

@@ -63,3 +63,28 @@ def test_other_roles_cannot_upload(role: str) -> None:
     client = _staff(role)
     assert _upload(client, GOOD).status_code == 403
     assert Membership.objects.count() == 0
+
+
+def _upload_full(client: Client, content: bytes) -> object:
+    return client.post(URL, {"organisation": "advokatforeningen", "as_of": "", "full": "on",
+                             "file": SimpleUploadedFile("m.csv", content, "text/csv")})
+
+
+@pytest.mark.req("R14")
+def test_a_full_file_needs_the_organisations_feed_permission() -> None:
+    """Ending every membership a file leaves out is the feed's power (ADR 0023): a course
+    administrator without it is told so beside the box, and nothing is written."""
+    from django.contrib.auth.models import Permission
+
+    client = _staff(COURSE_ADMIN)
+    response = _upload_full(client, GOOD)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "needs the permission to receive The Norwegian Bar Association" in text
+    assert Membership.objects.count() == 0
+
+    user = User.objects.get(username="course-administrator")
+    user.user_permissions.add(Permission.objects.get(codename="feed_advokatforeningen"))
+    client.force_login(User.objects.get(pk=user.pk))
+    assert _upload_full(client, GOOD).status_code == 302
+    assert Membership.objects.filter(member_id="1").exists()

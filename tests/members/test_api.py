@@ -183,3 +183,26 @@ def test_a_full_feed_without_members_is_422_on_full(bar: Client) -> None:
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "full"]
     assert not Membership.objects.filter(valid_to__isnull=False).exists()
+
+
+@pytest.mark.req("R14")
+def test_a_feed_the_size_of_a_large_register_is_read_and_checked_whole(bar: Client) -> None:
+    """25,000 members (about 3 MB of JSON) are more than Django reads by default (2.5 MB):
+    the body is read and every item checked; one bad item refuses the feed by its index."""
+    members = [
+        {"member_id": str(i), "email": f"medlem{i}@example.no", "given_name": "Ola",
+         "family_name": f"Nordmann{i}", "member_from": "2020-01-01"}
+        for i in range(25_000)
+    ]
+    members[-1]["member_from"] = "2020-13-01"
+    response = _post(bar, FEED, {"members": members})
+    assert response.status_code == 422, response.content[:200]
+    assert response.json()["detail"][0]["loc"][-2:] == [24_999, "member_from"]
+    assert not Membership.objects.exists()
+
+
+def test_a_feed_dated_after_today_is_refused(bar: Client) -> None:
+    response = _post(bar, FEED, {"members": MEMBERS, "full": True, "as_of": "2999-01-01"})
+    assert response.status_code == 422, response.content
+    assert response.json()["detail"][0]["loc"][-1] == "as_of"
+    assert not Membership.objects.exists()

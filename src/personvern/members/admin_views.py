@@ -22,11 +22,17 @@ from django.utils.translation import gettext_lazy as _
 from personvern.core.models import Organisation
 from personvern.members.feeds import MEMBER_COLUMNS, FeedRefused, check_members, read_csv
 from personvern.members.services import members_import
+from personvern.site.uploads import MAX_UPLOAD_BYTES
 
 #: Who may upload: the roles that keep memberships (course administrators).
 UPLOAD_PERMISSIONS = ("core.add_membership", "core.change_membership")
-#: The largest member file the form takes.
-MAX_FILE_BYTES = 20 * 1024 * 1024
+#: The largest member file the form takes: what the site takes in one request
+#: (about 90,000 members; a larger register goes through the command or the API).
+MAX_FILE_BYTES = MAX_UPLOAD_BYTES
+FULL_NEEDS_FEED_PERMISSION = _(
+    "A full file ends every membership it does not list, so it needs the permission to "
+    "receive %(organisation)s's feed; ask the administrator, or upload without this box."
+)
 
 FILE_TOO_LARGE = _("The file is larger than %(mb)s MB.")
 UPLOADED = _(
@@ -67,6 +73,13 @@ def member_upload_view(model_admin: ModelAdmin[Any], request: HttpRequest) -> Ht
         raise PermissionDenied
     form = MemberFileForm(request.POST or None, request.FILES or None)
     problems = []
+    if request.method == "POST" and form.is_valid():
+        organisation = form.cleaned_data["organisation"]
+        if form.cleaned_data["full"] and not request.user.has_perm(f"core.feed_{organisation}"):
+            # Ending memberships wholesale is the organisation's feed's power (ADR 0023),
+            # not every course administrator's.
+            form.add_error("full", FULL_NEEDS_FEED_PERMISSION % {
+                "organisation": Organisation(organisation).label})
     if request.method == "POST" and form.is_valid():
         organisation = form.cleaned_data["organisation"]
         try:

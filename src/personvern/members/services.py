@@ -49,6 +49,10 @@ LOOKUP_CHUNK = 500
 EMAIL_OF_ANOTHER = _(
     "the address belongs to another person here than member number %(member_id)s"
 )
+FEED_DATED_AHEAD = _(
+    "the feed is dated %(as_of)s, after today (%(today)s): a membership cannot be "
+    "ended on a day that has not come"
+)
 EMPTY_FULL_FEED = _(
     "a full feed without any member would end every membership of the organisation; "
     "send the members, or leave out the full flag"
@@ -239,6 +243,9 @@ def members_import(
     if full and not rows:
         # An empty or cut-off export is the likely cause, not an organisation without members.
         raise FeedRefused([Problem(WHOLE_FEED, "full", str(EMPTY_FULL_FEED))])
+    if as_of > oslo_today(now):
+        raise FeedRefused([Problem(WHOLE_FEED, "as_of", str(FEED_DATED_AHEAD % {
+            "as_of": as_of.isoformat(), "today": oslo_today(now).isoformat()}))])
     total = len(rows) * 2
     if progress:
         progress(0, total)
