@@ -46,12 +46,16 @@ class SubscriptionAdmin(ScopedModelAdmin):
         "basis",
         "organisation",
         "basis_note",
+        "consent",
         "subscribed_at",
         "unsubscribed_at",
         "unsubscribed_through",
     )
     exclude = ("unsubscribe_channel",)  # shown in words by unsubscribed_through
     actions = ["unsubscribe"]
+
+    def save_model(self, request: HttpRequest, obj: Subscription, form: Any, change: bool) -> None:
+        """Every field is read-only: changes go through the actions and the services."""
 
     @admin.display(description=_("unsubscribed through"))
     def unsubscribed_through(self, obj: Subscription) -> str:
