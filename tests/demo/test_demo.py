@@ -202,3 +202,22 @@ def test_demo_is_reproducible_from_its_seed(transactional_db):
     second = _fingerprint()
 
     assert first == second
+
+
+def test_the_demo_leaves_the_planner_statistics_of_what_it_loaded(db):
+    """A bulk load without statistics lets PostgreSQL plan blind (issue 10: a newsletter
+    send scanned the whole address table per recipient): the demo analyses what it loaded."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        import pytest
+
+        pytest.skip("planner statistics (pg_stats) are PostgreSQL's")
+    _run_demo()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tablename FROM pg_stats WHERE tablename IN "
+            "('core_person', 'core_emailidentity', 'courses_registration')"
+        )
+        analysed = {row[0] for row in cursor.fetchall()}
+    assert analysed == {"core_person", "core_emailidentity", "courses_registration"}

@@ -298,6 +298,16 @@ def generate(*, persons: int, seed: int, now: datetime, console: Console | None 
             progress.update(step, total=done, completed=done)
     # Sealed at once (the worker would within a minute), so `audit verify` checks them now.
     seal_pending(now=now)
+    # A bulk load leaves PostgreSQL without statistics until autovacuum gets to it (or never,
+    # where it is off): plans made blind can scan whole tables per row (issue 10).
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    elif connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA optimize")
 
 
 ROLE_USERS = [
