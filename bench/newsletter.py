@@ -53,11 +53,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pg import POSTGRES_URL, pg_admin, pg_exists
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 MARK_BEGIN = "<!-- bench:newsletter:begin -->"
 MARK_END = "<!-- bench:newsletter:end -->"
 BASE_URL = "https://www.jus.no"
@@ -85,25 +86,6 @@ FOOTER = (
 
 
 # ------------------------------------------------------------------ databases
-
-
-def _pg_url(name: str) -> str:
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
-def _pg_exists(name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    return row is not None
 
 
 def _env(database_url: str, port: int = 25) -> dict[str, str]:
@@ -234,13 +216,13 @@ class Database:
             partial.rename(path)
             return url
         name = url.rsplit("/", 1)[1]
-        if _pg_exists(name):
+        if pg_exists(name):
             return url
         partial = f"{name}_partial"
-        _pg_admin(f"DROP DATABASE IF EXISTS {partial}")
-        _pg_admin(f"CREATE DATABASE {partial}")
+        pg_admin(f"DROP DATABASE IF EXISTS {partial}")
+        pg_admin(f"CREATE DATABASE {partial}")
         self._fill(url.rsplit("/", 1)[0] + f"/{partial}", recipients, analyze)
-        _pg_admin(f"ALTER DATABASE {partial} RENAME TO {name}")
+        pg_admin(f"ALTER DATABASE {partial} RENAME TO {name}")
         return url
 
     @staticmethod
@@ -260,7 +242,7 @@ class Database:
                     for suffix in ("", "-wal", "-shm"):
                         Path(f"{path}{suffix}").unlink(missing_ok=True)
                 else:
-                    _pg_admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]}")
+                    pg_admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]}")
 
 
 # ----------------------------------------------------------------------- sink

@@ -36,36 +36,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pg import pg_admin, pg_exists, pg_url
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
 AS_OF = "2031-01-01"
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 MARK_BEGIN = "<!-- bench:retention:begin -->"
 MARK_END = "<!-- bench:retention:end -->"
 
 
 # ------------------------------------------------------------------ databases
-
-
-def _pg_url(name: str) -> str:
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
-
-
-def _pg_exists(name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-    return row is not None
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -133,22 +115,22 @@ class Postgres:
 
     def base(self, persons: int) -> str:
         name = f"{self.prefix}_base_{persons}"
-        if not _pg_exists(name):
+        if not pg_exists(name):
             partial = f"{name}_partial"
-            _pg_admin(f"DROP DATABASE IF EXISTS {partial}")
-            _pg_admin(f"CREATE DATABASE {partial}")
-            _build(_pg_url(partial), persons)
-            _pg_admin(f"ALTER DATABASE {partial} RENAME TO {name}")
+            pg_admin(f"DROP DATABASE IF EXISTS {partial}")
+            pg_admin(f"CREATE DATABASE {partial}")
+            _build(pg_url(partial), persons)
+            pg_admin(f"ALTER DATABASE {partial} RENAME TO {name}")
         return name
 
     def copy(self, base: str, label: str) -> str:
         name = f"{self.prefix}_run_{label}"
-        _pg_admin(f"DROP DATABASE IF EXISTS {name}")
-        _pg_admin(f"CREATE DATABASE {name} TEMPLATE {base}")
-        return _pg_url(name)
+        pg_admin(f"DROP DATABASE IF EXISTS {name}")
+        pg_admin(f"CREATE DATABASE {name} TEMPLATE {base}")
+        return pg_url(name)
 
     def drop(self, url: str) -> None:
-        _pg_admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]}")
+        pg_admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]}")
 
 
 # -------------------------------------------------------------------- workers

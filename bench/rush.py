@@ -48,28 +48,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from pg import pg_admin, pg_url
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "performance.md"
 MARK_BEGIN = "<!-- bench:rush:begin -->"
 MARK_END = "<!-- bench:rush:end -->"
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 TICKS = os.sysconf("SC_CLK_TCK")
 TOKEN = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 # ------------------------------------------------------------------ database
-
-
-def _pg_url(name: str) -> str:
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def _pg_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
 
 
 def _server_env(url: str, data_dir: str) -> dict[str, str]:
@@ -400,9 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", args.db_prefix):
         raise SystemExit(f"--db-prefix {args.db_prefix!r}: letters, digits and _ only")
     name = f"{args.db_prefix}_db"
-    url = _pg_url(name)
-    _pg_admin(f"DROP DATABASE IF EXISTS {name}")
-    _pg_admin(f"CREATE DATABASE {name}")
+    url = pg_url(name)
+    pg_admin(f"DROP DATABASE IF EXISTS {name}")
+    pg_admin(f"CREATE DATABASE {name}")
     results = []
     try:
         with tempfile.TemporaryDirectory(prefix="rush-") as tmp:
@@ -425,7 +415,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
-        _pg_admin(f"DROP DATABASE IF EXISTS {name}")
+        pg_admin(f"DROP DATABASE IF EXISTS {name}")
     if not (args.smoke or args.no_write):
         _write(results, args)
     print(json.dumps(results))
