@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -124,3 +125,21 @@ def test_marketing_closes_and_reviews_in_the_back_office(smtp_server: Any) -> No
     assert "Takk!" in mail.body
     listing = client.get("/admin/competitions/entry/?reviewed=winner")
     assert listing.status_code == 200 and b"Kari" in listing.content
+
+
+@pytest.mark.req("R23")
+def test_a_refused_review_shows_only_the_refusal() -> None:
+    """The service refuses (no address to mail the feedback to): the page says so and
+    nothing else; no "changed successfully" beside it, no "changed" in the history."""
+    _competition, entry = _competition_with_entry(datetime.now(UTC) - timedelta(days=1))
+    entry.person.emails.all().delete()
+    client = _marketing()
+    response = client.post(f"/admin/competitions/entry/{entry.pk}/change/", {
+        "feedback": "Takk!", "send_feedback": "on",
+    }, follow=True)
+    assert response.status_code == 200
+    shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
+    assert shown == [("error", str(services.NO_ADDRESS))]
+    assert response.redirect_chain[-1][0].endswith(f"/admin/competitions/entry/{entry.pk}/change/")
+    assert Entry.objects.get().reviewed_at is None
+    assert not LogEntry.objects.exists()

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -151,3 +151,16 @@ class EntryAdmin(ScopedModelAdmin):
             )
         except ValidationError as exc:
             messages.error(request, "; ".join(exc.messages))
+            request._entry_review_refused = True  # type: ignore[attr-defined]
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        # A refused review changed nothing: no "changed" entry in the object's history.
+        if getattr(request, "_entry_review_refused", False):
+            return None
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        # Only the refusal: back to the entry, without Django's "changed successfully".
+        if getattr(request, "_entry_review_refused", False):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
