@@ -248,8 +248,28 @@ class CustomerAdmin(admin.ModelAdmin):
                                   messages.ERROR)
 
 
+class InvoiceForm(forms.ModelForm):
+    """The stand-alone invoice form: the person named is one of the customer's contacts,
+    as in the row on the organisation's page (an error beside the field, not a 500)."""
+
+    class Meta:
+        model = Invoice
+        fields = ("customer", "person", "number", "issued_on", "amount")
+        labels = {"person": _("contact person")}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        customer, person = data.get("customer"), data.get("person")
+        if customer is not None and person is not None and not services.is_contact(
+            customer=customer, person=person
+        ):
+            self.add_error("person", services.NOT_A_CONTACT)
+        return data
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(ScopedModelAdmin):
+    form = InvoiceForm
     list_display = ("number", "customer", "issued_on", "amount")
     list_filter = ("customer__kind",)
     search_fields = ("number", "customer__name")

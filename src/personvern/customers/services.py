@@ -27,6 +27,10 @@ ENDS_BEFORE_START = _("A relationship cannot end before it started.")
 ALREADY_CONTACT = _("The person is already a contact of this customer.")
 INVOICE_NUMBER_NEEDED = _("An invoice needs a number.")
 INVOICE_RECORDED = _("Invoice %(number)s is already recorded.")
+NOT_A_CONTACT = _(
+    "This person is not a contact person of the organisation. An invoice names one of its"
+    " contact persons: add the person as a contact on the organisation's page first."
+)
 AGREED_BEFORE_START = _("An agreed retention term cannot end before the relationship started.")
 
 
@@ -216,6 +220,11 @@ def contact_register(
         return contact_add(customer=customer, person=person, role=role, actor=actor, now=now)
 
 
+def is_contact(*, customer: Customer, person: Person) -> bool:
+    """Whether ``person`` is one of ``customer``'s contact persons (who an invoice may name)."""
+    return CustomerContact.objects.filter(customer=customer, person=person).exists()
+
+
 def invoice_record(
     *,
     customer: Customer,
@@ -229,6 +238,8 @@ def invoice_record(
     number = number.strip()
     if not number:
         raise ValidationError({"number": INVOICE_NUMBER_NEEDED})
+    if person is not None and not is_contact(customer=customer, person=person):
+        raise ValidationError({"person": NOT_A_CONTACT})
     try:
         with transaction.atomic():
             invoice = Invoice.objects.create(
