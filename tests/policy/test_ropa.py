@@ -142,3 +142,58 @@ def test_jsonld_has_the_controller_and_processor_records(policy: Policy) -> None
     durations = {c["dpv:hasName"]: c["dpv:hasDuration"] for c in course["dpv:hasStorageCondition"]}
     assert durations == {"advokatforeningen-member": "P10Y", "other-participants": "P5Y"}
     assert graph["urn:personvern:controller"]["dpv:hasIdentifier"] == "863 853 362"
+
+
+@pytest.mark.req("R17")
+@pytest.mark.req("R3")
+def test_jsonld_states_both_newsletter_bases_each_for_its_subjects(policy: Policy) -> None:
+    graph = {node["@id"]: node for node in ropa_jsonld(policy)["@graph"]}
+    newsletter = graph["urn:personvern:activity:newsletter"]
+
+    # Consent, and the membership of Advokatforeningen (the membership agreement,
+    # on Advokatforeningen's behalf): both, as the notice and the CSV say.
+    assert newsletter["dpv:hasLegalBasis"] == [
+        {"@id": "eu-gdpr:A6-1-a"}, {"@id": "eu-gdpr:A6-1-b"}
+    ]
+    assert {"@id": "dpv:Member"} in newsletter["dpv:hasDataSubject"]
+    parts = {
+        tuple(s["@id"] for s in part["dpv:hasDataSubject"]): part
+        for part in newsletter["dpv:hasPersonalDataHandling"]
+    }
+    assert parts[("dpv:Subscriber",)]["dpv:hasLegalBasis"] == {"@id": "eu-gdpr:A6-1-a"}
+    members = parts[("dpv:Member",)]
+    assert members["dpv:hasLegalBasis"] == {"@id": "eu-gdpr:A6-1-b"}
+    assert members["dpv:hasDataController"] == {
+        "@id": "urn:personvern:principal:advokatforeningen"
+    }
+    assert members["dpv:hasDataProcessor"] == {"@id": "urn:personvern:controller"}
+    # The same basis as the processing it is done under, and as the policy says.
+    done_under = graph["urn:personvern:activity:advokatforeningen-course-data"]
+    assert done_under["dpv:hasLegalBasis"] == members["dpv:hasLegalBasis"]
+    assert policy.activity("newsletter").basis_of("advokatforeningen-members") == "b"
+    # An activity on one basis keeps the single reference.
+    assert graph["urn:personvern:activity:inquiries"]["dpv:hasLegalBasis"] == {
+        "@id": "eu-gdpr:A6-1-f"
+    }
+
+
+@pytest.mark.req("R17")
+def test_csv_xlsx_and_notice_name_the_newsletter_s_second_basis(policy: Policy) -> None:
+    from personvern.policy.render import notice_context
+
+    rows = list(csv.DictReader(io.StringIO(ropa_csv(policy))))
+    newsletter = next(r for r in rows if r["activity_id"] == "newsletter")
+    assert newsletter["legal_basis"].startswith(
+        "Consent (GDPR Art. 6(1)(a)); Members of Advokatforeningen: Contract"
+    )
+    assert "active membership" in newsletter["legal_basis"]  # the basis note follows
+    nb = next(r for r in ropa_rows(policy, "nb") if r["activity_id"] == "newsletter")
+    assert "Medlemmer av Advokatforeningen: " in nb["legal_basis"]
+    assert "bokstav b" in nb["legal_basis"] and "bokstav a" in nb["legal_basis"]
+    sheet = load_workbook(io.BytesIO(ropa_xlsx(policy)))[PART_CONTROLLER]
+    header, *body = list(sheet.iter_rows(values_only=True))
+    column = header.index("Legal basis")
+    row = next(r for r in body if r[1] == "newsletter")
+    assert row[column] == newsletter["legal_basis"]
+    shown = next(a for a in notice_context(policy, "en")["activities"] if a["id"] == "newsletter")
+    assert "Members of Advokatforeningen: Contract" in shown["basis"]

@@ -385,3 +385,19 @@ def test_stored_under_must_name_an_activity_and_go_with_stores_data_false(
     assert {p.line for p in found} == {line_of(text, 'stored_under = "courses"')}
     assert any("unknown activity 'courses'" in p.message for p in found)
     assert any("requires stores_data = false" in p.message for p in found)
+
+
+@pytest.mark.req("R17")
+def test_a_second_basis_must_match_the_activity_it_is_done_under(tmp_path: Path) -> None:
+    text = edit(DEFAULT_TEXT, 'basis = "b"\nunder =', 'basis = "f"\nunder =')
+    path = write(tmp_path, text)
+    index = _activity_index("newsletter")
+
+    problem = find(problems(path), f"activity[{index}].basis_for[0].basis")
+
+    assert "whose basis is 'b'" in problem.message
+    text = edit(DEFAULT_TEXT, 'subjects = ["advokatforeningen-members"]\nbasis',
+                'subjects = ["bar-members"]\nbasis')
+    found = problems(write(tmp_path, text))
+    assert "unknown subject category 'bar-members'" in find(
+        found, f"activity[{index}].basis_for[0].subjects[0]").message

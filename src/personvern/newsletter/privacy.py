@@ -116,6 +116,19 @@ def _day(value: datetime) -> str:
     return timezone.localtime(value).date().isoformat()
 
 
+#: The subject category whose members the newsletter reaches on their membership (R17).
+MEMBERS = "advokatforeningen-members"
+
+
+def membership_basis_letter() -> str:
+    """The Art. 6(1) basis the policy gives the newsletter for members of
+    Advokatforeningen (its ``basis_for``), so the access report states the basis
+    the notice and the record state."""
+    from personvern.core.policy import current_policy
+
+    return current_policy().activity(ACTIVITY).basis_of(MEMBERS)
+
+
 def newsletter_basis(person_id: int, now: datetime) -> PersonBasis | None:
     """The basis the person's newsletter subscription really rests on (R17).
 
@@ -142,11 +155,12 @@ def newsletter_basis(person_id: int, now: datetime) -> PersonBasis | None:
                                     "organisation": subscription.organisation}
         if membership is None:
             return PersonBasis(
-                basis="b", note=str(BASIS_MEMBERSHIP_ENDED % {"organisation": organisation}),
+                basis=membership_basis_letter(),
+                note=str(BASIS_MEMBERSHIP_ENDED % {"organisation": organisation}),
                 evidence={**evidence, "active": False},
             )
         return PersonBasis(
-            basis="b",
+            basis=membership_basis_letter(),
             note=str(BASIS_MEMBERSHIP % {"organisation": organisation,
                                          "since": membership.valid_from.isoformat()}),
             evidence={**evidence, "active": True, "member_from": membership.valid_from.isoformat()},

@@ -128,6 +128,32 @@ def _check_activity(raw: dict[str, Any], index: int, activity: dict[str, Any]) -
                 (*here, "subjects", k),
                 f"unknown subject category {subject!r} (declare it as a [[subject_category]])",
             )
+    for b, entry in _entries(activity, "basis_for"):
+        for k, subject in _strings(entry.get("subjects")):
+            if subject not in subjects:
+                yield _error(
+                    (*here, "basis_for", b, "subjects", k),
+                    f"unknown subject category {subject!r} (declare it as a [[subject_category]])",
+                )
+        if entry.get("basis") == activity.get("basis"):
+            yield _error(
+                (*here, "basis_for", b, "basis"),
+                f"basis_for repeats activity {name!r}'s own basis: "
+                "name only the subjects processed on another basis",
+            )
+        under = entry.get("under")
+        if under is not None:
+            found = next((a for _, a in _entries(raw, "activity") if a.get("id") == under), None)
+            if found is None or under == name:
+                yield _error(
+                    (*here, "basis_for", b, "under"), f"basis_for names unknown activity {under!r}"
+                )
+            elif found.get("basis") != entry.get("basis"):
+                yield _error(
+                    (*here, "basis_for", b, "basis"),
+                    f"basis_for says basis {entry.get('basis')!r} under activity {under!r}, "
+                    f"whose basis is {found.get('basis')!r}",
+                )
     for k, category in _strings(activity.get("data_categories")):
         if category not in data:
             yield _error(

@@ -193,6 +193,22 @@ class RetentionRule(_Model):
         return value
 
 
+class SubjectBasis(_Model):
+    """A basis of its own for some of an activity's data subjects (R17, the newsletter).
+
+    The activity's ``basis`` is the one its processing rests on in general; an
+    entry here names the subject categories that are processed on another Art.
+    6(1) basis instead (members of Advokatforeningen get the newsletter on their
+    membership, everyone else on consent), and, with ``under``, the activity
+    whose basis that is (the processing done on Advokatforeningen's behalf).
+    The notice, the record (CSV, XLSX, JSON-LD) and the access report state it.
+    """
+
+    subjects: list[str] = Field(min_length=1)
+    basis: Basis
+    under: str | None = None
+
+
 class Activity(_Model):
     """A processing activity (Art. 30): what, why, on which basis, for how long."""
 
@@ -204,6 +220,7 @@ class Activity(_Model):
     purposes: list[Purpose] = Field(min_length=1)
     basis: Basis
     basis_note: Text | None = None
+    basis_for: list[SubjectBasis] = Field(default_factory=list)
     national_law: str | None = None
     role: Role = "controller"
     on_behalf_of: str | None = None
@@ -226,6 +243,19 @@ class Activity(_Model):
         if isinstance(value, str):
             return re.sub(r"^(art\.?\s*)?6\s*\(1\)\s*\(?([a-f])\)?$", r"\2", value.strip().lower())
         return value
+
+    @property
+    def bases(self) -> list[str]:
+        """Every Art. 6(1) basis the activity rests on: its own first, then those of
+        ``basis_for`` (once each)."""
+        return list(dict.fromkeys([self.basis, *(b.basis for b in self.basis_for)]))
+
+    def basis_of(self, subject: str) -> str:
+        """The basis the data of subject category ``subject`` is processed on."""
+        for entry in self.basis_for:
+            if subject in entry.subjects:
+                return entry.basis
+        return self.basis
 
     @property
     def portable(self) -> bool:

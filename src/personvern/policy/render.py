@@ -75,6 +75,18 @@ def retention_lines(activity: Activity, lang: str) -> list[dict[str, str]]:
     return lines
 
 
+def basis_text(policy: Policy, activity: Activity, lang: str) -> str:
+    """The activity's legal basis in words, with the basis of any subjects processed
+    on another (``basis_for``: the newsletter's members of Advokatforeningen, R17).
+
+    Call it under ``translation.override(lang)`` (the labels are gettext's)."""
+    text = str(labels.BASIS_LABELS[activity.basis])
+    for entry in activity.basis_for:
+        names = ", ".join(policy.subject_category(s).name.get(lang) for s in entry.subjects)
+        text += f"; {names}: {labels.BASIS_LABELS[entry.basis]}"
+    return text
+
+
 def _activity_context(policy: Policy, activity: Activity, lang: str) -> dict[str, Any]:
     def data_name(category_id: str) -> str:
         return policy.data_category(category_id).name.get(lang)
@@ -98,7 +110,7 @@ def _activity_context(policy: Policy, activity: Activity, lang: str) -> dict[str
         "title": activity.title.get(lang),
         "description": activity.description.get(lang),
         "purposes": [p.get(lang) for p in activity.purposes],
-        "basis": str(labels.BASIS_LABELS[activity.basis]),
+        "basis": basis_text(policy, activity, lang),
         "basis_note": activity.basis_note.get(lang) if activity.basis_note else "",
         "national_law": activity.national_law or "",
         "subjects": [policy.subject_category(s).name.get(lang) for s in activity.subjects],

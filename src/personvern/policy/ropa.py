@@ -23,7 +23,7 @@ from personvern.core.exports import spreadsheet_cell, xlsx_row
 from . import labels
 from .loader import today_in_oslo
 from .models import Activity, Policy, Principal, Processor, Text
-from .render import retention_lines
+from .render import basis_text, retention_lines
 from .vocab import DPV_PREFIXES, EU_EEA, TRANSFER_MECHANISMS
 
 COLUMNS: list[tuple[str, str]] = [
@@ -101,7 +101,7 @@ def _rows(policy: Policy, lang: str) -> list[dict[str, str]]:
             processor_text = us
         else:
             part, controller_text, processor_text = PART_CONTROLLER, us, ""
-        basis = str(labels.BASIS_LABELS[activity.basis])
+        basis = basis_text(policy, activity, lang)
         if activity.national_law:
             basis += f"; {activity.national_law}"
         if activity.basis_note:
@@ -273,15 +273,62 @@ def _iris(values: list[str | None], fallback: str) -> list[dict[str, str]]:
     return [_ref(v or fallback) for v in dict.fromkeys(values)]
 
 
+def _basis_parts(policy: Policy, activity: Activity) -> list[dict[str, Any]]:
+    """The activity split by basis (``basis_for``): which subjects on which basis.
+
+    One part for the subjects of each ``basis_for`` entry, on its basis (and, where
+    it names the activity it is done under, that activity's controller and
+    processor: the newsletter to Advokatforeningen's members is sent on its
+    behalf), and one for the activity's own subjects on its own basis.
+    """
+    parts: list[dict[str, Any]] = [
+        {
+            "@id": f"{BASE}activity:{activity.id}:part:general",
+            "@type": "dpv:PersonalDataHandling",
+            "dpv:hasDataSubject": _iris(
+                [policy.subject_category(s).dpv for s in activity.subjects], "dpv:DataSubject"
+            ),
+            "dpv:hasLegalBasis": _ref(BASIS_IRIS[activity.basis]),
+        }
+    ]
+    for entry in activity.basis_for:
+        part: dict[str, Any] = {
+            "@id": f"{BASE}activity:{activity.id}:part:{'+'.join(entry.subjects)}",
+            "@type": "dpv:PersonalDataHandling",
+            "dpv:hasDataSubject": _iris(
+                [policy.subject_category(s).dpv for s in entry.subjects], "dpv:DataSubject"
+            ),
+            "dpv:hasLegalBasis": _ref(BASIS_IRIS[entry.basis]),
+        }
+        under = policy.activity(entry.under) if entry.under else None
+        if under is not None:
+            part["dpv:hasName"] = _names(under.title)
+            principal = _principal(policy, under) if under.role == "processor" else None
+            if principal is not None:
+                part["dpv:hasDataController"] = _ref(f"{BASE}principal:{principal.id}")
+                part["dpv:hasDataProcessor"] = _ref(f"{BASE}controller")
+        parts.append(part)
+    return parts
+
+
 def _activity_node(policy: Policy, activity: Activity) -> dict[str, Any]:
     node: dict[str, Any] = {
         "@id": f"{BASE}activity:{activity.id}",
         "@type": "dpv:PersonalDataHandling",
         "dpv:hasName": _names(activity.title),
         "dpv:hasPurpose": _iris([p.dpv for p in activity.purposes], "dpv:Purpose"),
-        "dpv:hasLegalBasis": _ref(BASIS_IRIS[activity.basis]),
+        # Every basis the activity rests on (R17: the newsletter's two), each one
+        # scoped to its subjects in ``dpv:hasPersonalDataHandling`` below.
+        "dpv:hasLegalBasis": (
+            _ref(BASIS_IRIS[activity.basis]) if len(activity.bases) == 1
+            else [_ref(BASIS_IRIS[b]) for b in activity.bases]
+        ),
         "dpv:hasDataSubject": _iris(
-            [policy.subject_category(s).dpv for s in activity.subjects], "dpv:DataSubject"
+            [
+                policy.subject_category(s).dpv
+                for s in [*activity.subjects, *(s for b in activity.basis_for for s in b.subjects)]
+            ],
+            "dpv:DataSubject",
         ),
         "dpv:hasPersonalData": _iris(
             [policy.data_category(c).dpv for c in activity.data_categories], "dpv:PersonalData"
@@ -291,6 +338,8 @@ def _activity_node(policy: Policy, activity: Activity) -> dict[str, Any]:
         ),
         "dpv:hasLocation": _ref("loc:EEA"),
     }
+    if activity.basis_for:
+        node["dpv:hasPersonalDataHandling"] = _basis_parts(policy, activity)
     if activity.national_law:
         node["dpv:hasApplicableLaw"] = {
             "@type": "dpv:Law",
