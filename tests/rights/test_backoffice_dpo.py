@@ -264,9 +264,10 @@ def test_the_overview_lists_due_requests_soonest_first_with_overdue_highlighted(
         assert "Audit overdue" in processors
 
     runs = _rows(html, "job-runs")[1:]
-    failed = next(row for row in runs if "retention-run" in row)
+    failed = next(row for row in runs if "Retention run" in row)
     assert 'class="privacy-overdue"' in failed and "database is locked" in failed
-    assert "privacy-overdue" not in next(row for row in runs if "rights-intake" in row)
+    intake = next(row for row in runs if "Privacy requests from the intake mailbox" in row)
+    assert "privacy-overdue" not in intake
     assert "1 failed run in the last 7 days" in html
 
     assert 'id="retention"' in html and "A retention run now would remove" in html

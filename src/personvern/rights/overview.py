@@ -225,10 +225,12 @@ def retention_forecast_summary(*, now: datetime, refresh: bool = False) -> Forec
 
 def recent_job_runs(*, limit: int = JOB_RUNS_SHOWN) -> list[Any]:
     from personvern.worker import registry
+    from personvern.worker.labels import job_label
     from personvern.worker.models import JobRun
 
     runs = list(JobRun.objects.order_by("-slot", "job")[:limit])
-    for run in runs:  # what the job does, in words, beside its name
+    for run in runs:  # the job's name in words and what it does
+        run.label = job_label(run.job)  # type: ignore[attr-defined]
         try:
             run.description = registry.get(run.job).description  # type: ignore[attr-defined]
         except KeyError:

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.worker import outbox
+from personvern.worker.labels import job_label, mail_kind_label
 from personvern.worker.models import JobRun, MailState, OutgoingMail
 from personvern.worker.runner import job_statuses
 
@@ -25,16 +26,60 @@ HEALTH_LABELS = {
 }
 
 
+class _CodeInWordsFilter(admin.SimpleListFilter):
+    """A filter on a code column (job name, mail kind) whose choices are shown in words."""
+
+    field = ""
+
+    def label(self, code: str) -> str:
+        raise NotImplementedError
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = model_admin.get_queryset(request).order_by().values_list(
+            self.field, flat=True).distinct()
+        return sorted(((code, self.label(code)) for code in codes if code),
+                      key=lambda choice: choice[1].lower())
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
+
+
+class JobFilter(_CodeInWordsFilter):
+    title = _("job")
+    parameter_name = field = "job"
+
+    def label(self, code: str) -> str:
+        return job_label(code)
+
+
+class MailKindFilter(_CodeInWordsFilter):
+    title = _("kind")
+    parameter_name = field = "kind"
+
+    def label(self, code: str) -> str:
+        return mail_kind_label(code)
+
+
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
     """Read-only record of runs, with an overview of every job above the list."""
 
     change_list_template = "admin/worker/jobrun/change_list.html"
-    list_display = ("job", "slot", "manual", "state", "attempts", "started_at", "finished_at",
-                    "counts", "error")
-    list_filter = ("state", "job", "manual")
-    readonly_fields = list_display
+    list_display = ("job_shown", "slot", "manual", "state", "attempts", "started_at",
+                    "finished_at", "counts", "error")
+    list_filter = ("state", JobFilter, "manual")
+    fields = ("job_shown", "job_code", "slot", "manual", "state", "attempts", "started_at",
+              "finished_at", "counts", "error")
+    readonly_fields = fields
     date_hierarchy = "slot"
+
+    @admin.display(description=_("job"), ordering="job")
+    def job_shown(self, run: JobRun) -> str:
+        return job_label(run.job)
+
+    @admin.display(description=_("job code"))
+    def job_code(self, run: JobRun) -> str:
+        return run.job
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -51,6 +96,7 @@ class JobRunAdmin(admin.ModelAdmin):
         rows = [
             {
                 "name": status.job.name,
+                "label": job_label(status.job.name),
                 "description": status.job.description,
                 "schedule": str(status.job.schedule),
                 "last": status.last,
@@ -69,13 +115,21 @@ class JobRunAdmin(admin.ModelAdmin):
 class OutgoingMailAdmin(ScopedModelAdmin):
     """Mail waiting to be sent or refused; sent messages keep no content or recipients."""
 
-    list_display = ("kind", "state", "queued_at", "attempts", "next_attempt_at", "sent_at",
-                    "failed_at", "last_error")
-    list_filter = ("state", "kind")
-    fields = ("kind", "state", "recipients", "subject", "attachment_count", "queued_at",
-              "attempts", "next_attempt_at", "sent_at", "failed_at", "last_error")
+    list_display = ("kind_shown", "state", "queued_at", "attempts", "next_attempt_at",
+                    "sent_at", "failed_at", "last_error")
+    list_filter = ("state", MailKindFilter)
+    fields = ("kind_shown", "kind_code", "state", "recipients", "subject", "attachment_count",
+              "queued_at", "attempts", "next_attempt_at", "sent_at", "failed_at", "last_error")
     readonly_fields = fields
     actions = ["send_again"]
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_shown(self, mail: OutgoingMail) -> str:
+        return mail_kind_label(mail.kind)
+
+    @admin.display(description=_("kind code"))
+    def kind_code(self, mail: OutgoingMail) -> str:
+        return mail.kind
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

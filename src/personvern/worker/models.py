@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.fields import personal
+from personvern.worker.labels import job_label, mail_kind_label
 
 
 class JobRunState(models.TextChoices):
@@ -48,7 +49,7 @@ class JobRun(models.Model):
         indexes = [models.Index(fields=["job", "-slot"], name="worker_jobrun_latest")]
 
     def __str__(self) -> str:
-        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"
+        return f"{job_label(self.job)} @ {self.slot:%Y-%m-%d %H:%M}"
 
 
 class WorkerProcess(models.Model):
@@ -121,4 +122,4 @@ class OutgoingMail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} #{self.pk}"
+        return f"{mail_kind_label(self.kind)} #{self.pk}"
