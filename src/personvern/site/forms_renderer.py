@@ -12,13 +12,22 @@ renders ``site/forms/field.html``:
   ``aria-invalid="true"`` when it has errors (Django's own attributes);
 - radio buttons and multiple check boxes in a ``ds-fieldset`` with a legend.
 
-Widget templates stay Django's own; the admin renders its forms with its own
-templates and is not affected. The tags the templates use are in
-``site/templatetags/site_forms.py``.
+Widget templates stay Django's own, except where the project's template
+directory (``src/personvern/templates``, searched first, as by the main
+engine) overrides one: the admin's split date/time widget gets a label for each
+of its inputs (``admin/widgets/split_datetime.html``). The admin renders its
+forms with its own templates and is not otherwise affected. The tags the
+templates use are in ``site/templatetags/site_forms.py``.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import django.forms
+from django.conf import settings
 from django.forms.renderers import DjangoTemplates
 
 
@@ -27,3 +36,15 @@ class SiteFormRenderer(DjangoTemplates):
 
     form_template_name = "site/forms/div.html"
     field_template_name = "site/forms/field.html"
+
+    @cached_property
+    def engine(self) -> Any:
+        # Django's engine for forms, with the project's template directory first (an
+        # app cannot override an admin widget: django.contrib.admin comes first).
+        return self.backend({
+            "APP_DIRS": True,
+            "DIRS": [Path(settings.BASE_DIR) / "templates",
+                     Path(django.forms.__file__).parent / "templates"],
+            "NAME": "djangoforms",
+            "OPTIONS": {},
+        })
