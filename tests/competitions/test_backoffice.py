@@ -127,19 +127,38 @@ def test_marketing_closes_and_reviews_in_the_back_office(smtp_server: Any) -> No
     assert listing.status_code == 200 and b"Kari" in listing.content
 
 
+
 @pytest.mark.req("R23")
-def test_a_refused_review_shows_only_the_refusal() -> None:
-    """The service refuses (no address to mail the feedback to): the page says so and
-    nothing else; no "changed successfully" beside it, no "changed" in the history."""
+def test_feedback_to_an_entrant_without_an_address_is_refused_beside_the_field() -> None:
     _competition, entry = _competition_with_entry(datetime.now(UTC) - timedelta(days=1))
     entry.person.emails.all().delete()
-    client = _marketing()
-    response = client.post(f"/admin/competitions/entry/{entry.pk}/change/", {
+    response = _marketing().post(f"/admin/competitions/entry/{entry.pk}/change/", {
+        "feedback": "Takk!", "send_feedback": "on",
+    })
+    assert response.status_code == 200  # the form again, the feedback kept in it
+    form = response.context["adminform"].form
+    assert form.errors["send_feedback"] == [str(services.NO_ADDRESS)]
+    assert form["feedback"].value() == "Takk!"
+    assert list(response.context["messages"]) == []  # no "changed successfully"
+    assert Entry.objects.get().reviewed_at is None
+
+
+@pytest.mark.req("R23")
+def test_a_refused_review_shows_only_the_refusal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service refuses after the form passed (the entry withdrawn meanwhile): the page
+    says so and nothing else; no "changed successfully" beside it, no "changed" in the
+    history."""
+    _competition, entry = _competition_with_entry(datetime.now(UTC) - timedelta(days=1))
+
+    def refuse(**kwargs: Any) -> None:
+        raise ValidationError({"entry": services.ENTRY_GONE})
+
+    monkeypatch.setattr(services, "entry_review", refuse)
+    response = _marketing().post(f"/admin/competitions/entry/{entry.pk}/change/", {
         "feedback": "Takk!", "send_feedback": "on",
     }, follow=True)
     assert response.status_code == 200
     shown = [(m.level_tag, str(m)) for m in response.context["messages"]]
-    assert shown == [("error", str(services.NO_ADDRESS))]
+    assert shown == [("error", str(services.ENTRY_GONE))]
     assert response.redirect_chain[-1][0].endswith(f"/admin/competitions/entry/{entry.pk}/change/")
-    assert Entry.objects.get().reviewed_at is None
     assert not LogEntry.objects.exists()

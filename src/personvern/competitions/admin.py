@@ -103,6 +103,9 @@ class EntryReviewForm(forms.ModelForm):
         data = self.cleaned_data
         if data.get("send_feedback") and not (data.get("feedback") or "").strip():
             self.add_error("feedback", services.FEEDBACK_NEEDED)
+        elif data.get("send_feedback") and not self.instance.person.emails.exists():
+            # The service's refusal, beside the field, with the feedback kept in the form.
+            self.add_error("send_feedback", services.NO_ADDRESS)
         return data
 
 
