@@ -60,6 +60,37 @@ def test_every_admin_string_django_lacks_in_nb_is_supplied_by_our_catalogue(
     )
 
 
+def _plural_msgids(po: Path) -> set[str]:
+    """The msgids of a .po file's plural messages (``msgid_plural``)."""
+    return {key for key in _msgids(po)
+            if re.search(rf'^msgid "{re.escape(key)}"\nmsgid_plural', po.read_text(), re.M)}
+
+
+@pytest.mark.parametrize(("app", "domain"), CATALOGUES)
+def test_every_plural_admin_string_has_nb_plural_forms(app: str, domain: str) -> None:
+    """A message Django counts (``ngettext``, ``blocktranslate count``) is looked up with
+    its plural forms: a singular nb message of the same text is not found, and the
+    English shows ("Please correct the error below." on a Norwegian change form)."""
+    english = _plural_msgids(DJANGO / app / "locale" / "en" / "LC_MESSAGES" / f"{domain}.po")
+    with (DJANGO / app / "locale" / "nb" / "LC_MESSAGES" / f"{domain}.mo").open("rb") as f:
+        catalog = gettext.GNUTranslations(f)._catalog  # type: ignore[attr-defined]
+    norwegian = {key[0] for key in catalog if isinstance(key, tuple)}
+    ours = _plural_msgids(PROJECT_NB / "LC_MESSAGES" / f"{domain}.po")
+    missing = sorted(english - norwegian - ours)
+    assert missing == [], (
+        f"Django's nb {app} {domain} catalogue lacks the plural forms of these; translate "
+        f"them (msgid_plural) in src/personvern/locale/nb/LC_MESSAGES/{domain}.po: {missing}"
+    )
+
+
+@pytest.mark.django_db
+def test_a_change_form_with_errors_says_so_in_norwegian() -> None:
+    html = _client().post("/admin/customers/customer/add/", {},
+                          headers={"accept-language": "nb"}).content.decode()
+    assert "Rett feilene nedenfor." in html or "Rett feilen nedenfor." in html
+    assert "Please correct the error" not in html
+
+
 def _client() -> Client:
     client = Client()
     client.force_login(User.objects.create_superuser("admin", password="a-Long-passw0rd"))
