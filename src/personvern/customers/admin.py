@@ -255,7 +255,7 @@ class InvoiceForm(forms.ModelForm):
     class Meta:
         model = Invoice
         fields = ("customer", "person", "number", "issued_on", "amount")
-        labels = {"person": _("contact person")}
+        labels = {"person": capfirst(_("contact person"))}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
