@@ -336,7 +336,7 @@ def test_a_subscription_whose_membership_basis_has_lapsed_falls_due_with_its_int
     report = retention_run(as_of=datetime(2026, 4, 1, 12, tzinfo=UTC))
 
     assert {x.holder: x.count for x in report.lines if x.rule == "membership-basis"} == {
-        "newsletter.Interaction": 2, "newsletter.Subscription": 1
+        "newsletter.Interaction": 2, "newsletter.Subscription": 1, "newsletter.OptOut": 0
     }
     kept = set(Subscription.objects.values_list("pk", flat=True))
     assert kept == {active.pk, renewed.pk, consented.pk}

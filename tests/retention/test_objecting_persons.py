@@ -16,8 +16,13 @@ from personvern.core.models import (
     Organisation,
     Person,
 )
-from personvern.core.services import membership_add, objection_lift, objection_record
-from personvern.newsletter.models import Subscription
+from personvern.core.services import (
+    membership_add,
+    membership_end,
+    objection_lift,
+    objection_record,
+)
+from personvern.newsletter.models import OptOut, Subscription
 from personvern.newsletter.selectors import recipients
 from personvern.newsletter.services import newsletter_subscribe, newsletter_unsubscribe
 from personvern.retention.engine import retention_run
@@ -82,7 +87,15 @@ def test_person_whose_objection_was_lifted_is_swept() -> None:
     objection_lift(objection=Objection.objects.get(person=objecting), actor=ACTOR,
                    now=at(date(2024, 2, 15)))
 
+    # Lifting the objection does not undo the unsubscribe: while the membership of
+    # Advokatforeningen lasts, the opt-out keeps it from subscribing them (ADR 0035).
     report = retention_run(as_of=AS_OF)
+    assert OptOut.objects.filter(person=objecting).exists()
+    assert (report.persons_removed, report.persons_minimised) == (0, 0)
+
+    membership_end(membership=Membership.objects.get(person=objecting),
+                   valid_to=date(2024, 3, 1), actor=ACTOR)
+    report = retention_run(as_of=at(date(2024, 3, 2)))
 
     assert not Person.objects.filter(pk=objecting.pk).exists()
     assert not Objection.objects.exists()

@@ -89,6 +89,8 @@ LABELS: dict[str, Promise] = {
     "newsletter.subscribed": _("Subscribed to the newsletter"),
     "newsletter.resubscribed": _("Subscribed to the newsletter again"),
     "newsletter.unsubscribed": _("Unsubscribed from the newsletter"),
+    "newsletter.optout_recorded": _("Newsletter opt-out remembered"),
+    "newsletter.optout_lifted": _("Newsletter opt-out lifted by the person's own sign-up"),
     "newsletter.signup_link_sent": _("Newsletter confirmation link sent"),
     "newsletter.created": _("Newsletter issue created"),
     "newsletter.changed": _("Newsletter issue changed"),

@@ -468,10 +468,13 @@ def member_optouts_apply(
     known here is reported (``unknown``), not an error: the organisation cannot
     know whom we know, and nothing about the row is stored. An opt-out dated before the person's
     current subscription started (they subscribed again since) is reported as
-    ``stale`` and not applied. All in one transaction.
+    ``stale`` and not applied. A member who is not subscribed (or no longer) has
+    the opt-out remembered (:func:`~personvern.newsletter.services.newsletter_optout_record`),
+    so that the membership does not subscribe them later (docs/decisions/0035).
+    All in one transaction.
     """
     from personvern.newsletter.models import Subscription, SubscriptionStatus
-    from personvern.newsletter.services import newsletter_unsubscribe
+    from personvern.newsletter.services import newsletter_optout_record, newsletter_unsubscribe
 
     organisation = str(Organisation(organisation))
     now = now or timezone.now()
@@ -497,6 +500,7 @@ def member_optouts_apply(
                 (s.person_id, s) for s in
                 Subscription.objects.filter(person_id__in=chunk).select_related("person")
             )
+        persons = Person.objects.in_bulk(set(person_of.values()) - set(subscriptions))
         done: set[int] = set()
         for row in rows:
             pid = person_of.get(row.where)
@@ -504,8 +508,14 @@ def member_optouts_apply(
                 continue
             subscription = subscriptions.get(pid)
             if subscription is None:
+                # Remembered, so that the membership does not subscribe them later.
+                newsletter_optout_record(person=persons[pid], channel=channel, actor=actor,
+                                         now=now)
                 summary.not_subscribed += 1
             elif subscription.status != SubscriptionStatus.ACTIVE or pid in done:
+                if subscription.subscribed_at <= row.opted_out_at:
+                    newsletter_optout_record(person=subscription.person, channel=channel,
+                                             actor=actor, now=now)
                 summary.already_unsubscribed += 1
             elif subscription.subscribed_at > row.opted_out_at:
                 summary.stale.append(row.where)

@@ -34,6 +34,7 @@ from personvern.newsletter.models import (
     Interaction,
     InteractionKind,
     Newsletter,
+    OptOut,
     Subscription,
     SubscriptionBasis,
     SubscriptionSource,
@@ -116,6 +117,7 @@ def generate(
     with transaction.atomic():
         subscriptions: list[Subscription] = []
         consents: list[ConsentEvent] = []
+        optouts: list[OptOut] = []
         for person_id, created_at in people:
             if rng.random() >= SUBSCRIBER_SHARE:
                 continue
@@ -185,6 +187,9 @@ def generate(
                 if values.get("organisation"):
                     choices.append(str(values["organisation"]))
                 unsubscribe_channel = rng.choice(choices)
+                # The person said no: remembered (ADR 0035), as newsletter_unsubscribe does.
+                optouts.append(OptOut(person_id=person_id, at=unsubscribed_at,
+                                      channel=unsubscribe_channel))
             if unsubscribed_at is not None:
                 consents.append(
                     ConsentEvent(
@@ -209,6 +214,7 @@ def generate(
                 )
             )
         bulk_insert(Subscription, subscriptions, progress)
+        bulk_insert(OptOut, optouts, progress)
         bulk_insert(ConsentEvent, consents, progress)
         link_granting_consents(
             Subscription.objects.filter(person_id__in=[s.person_id for s in subscriptions])
@@ -281,6 +287,7 @@ def generate(
             activity=ACTIVITY,
             data={
                 "subscriptions": len(subscriptions),
+                "optouts": len(optouts),
                 "consent_events": len(consents),
                 "newsletters": len(mailings) + 1,
                 "interactions": len(interactions),

@@ -86,6 +86,30 @@ class Subscription(models.Model):
         return f"{self.person} ({self.get_status_display()})"
 
 
+class OptOut(models.Model):
+    """The person said no to the newsletter (R18), whether or not they were subscribed.
+
+    While it stands, no subscription on the basis of a membership is made for
+    them (a member organisation passing its members on): the membership would
+    otherwise bring back the mail they refused. Their own sign-up or consent
+    lifts it (the row goes). Only when and through which channel: the person
+    is the link, no address or name is kept here (docs/decisions/0035).
+    """
+
+    person = models.OneToOneField(
+        Person, on_delete=models.CASCADE, related_name="newsletter_optout"
+    )
+    at = models.DateTimeField(_("opted out"), default=timezone.now)
+    channel = models.CharField(_("opted out through"), max_length=40)
+
+    class Meta:
+        verbose_name = _("newsletter opt-out")
+        verbose_name_plural = _("newsletter opt-outs")
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.channel})"
+
+
 class Newsletter(models.Model):
     """One mailing of the newsletter. Holds no personal data."""
 

@@ -13,14 +13,32 @@ of its own.
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, DateField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    DateField,
+    DateTimeField,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from personvern.core.models import ConsentAction, ConsentEvent, Membership, Organisation
+from personvern.core.models import (
+    ConsentAction,
+    ConsentEvent,
+    Membership,
+    Objection,
+    Organisation,
+)
 from personvern.core.registry import Holder, PersonBasis, register, register_basis
-from personvern.newsletter.models import Interaction, Subscription, SubscriptionBasis
+from personvern.newsletter.models import Interaction, OptOut, Subscription, SubscriptionBasis
 
 ACTIVITY = "newsletter"
 
@@ -90,6 +108,59 @@ register(
             ("kind", _("kind")),
             ("url", _("link")),
             ("at", _("time")),
+        ],
+        portable=True,
+    )
+)
+
+
+def optout_membership_end() -> Case:
+    """The ``membership-end`` anchor of an opt-out (docs/decisions/0035).
+
+    An opt-out guards against a subscription on the basis of a membership of
+    Advokatforeningen (R17), so it is kept while the person has such a
+    membership that has not ended (NULL, never due), and goes with the rule
+    ``membership-basis`` once the last one has ended (its end date). A person
+    with no membership of Advokatforeningen has nothing for it to guard against,
+    nor has one with a standing objection to direct marketing or to the
+    newsletter (which stops the mail itself): the anchor is the day of the
+    opt-out, so it goes at the next run.
+    """
+    memberships = Membership.objects.filter(
+        person_id=OuterRef("person_id"), organisation=Organisation.ADVOKATFORENINGEN
+    )
+    last_end = Subquery(
+        memberships.order_by().values("person_id").annotate(end=Max("valid_to")).values("end")[:1],
+        output_field=DateField(),
+    )
+    # A standing objection to direct marketing or to the newsletter stops the mail
+    # whatever the basis, and outlives a re-import (R37): the opt-out adds nothing.
+    objection = Objection.objects.filter(
+        person_id=OuterRef("person_id"), lifted_at__isnull=True,
+        activity__in=(Objection.DIRECT_MARKETING, ACTIVITY),
+    )
+    return Case(
+        When(Exists(objection), then=TruncDate("at")),
+        When(Exists(memberships.filter(valid_to__isnull=True)), then=Value(None)),
+        When(~Exists(memberships), then=TruncDate("at")),
+        default=last_end,
+        output_field=DateField(),
+    )
+
+
+register(
+    Holder(
+        model=OptOut,
+        activity="newsletter",
+        person="person",
+        anchors={
+            # The opt-out is the record of a withdrawal: no withdrawal ends it.
+            "withdrawn": lambda: Value(None, output_field=DateTimeField()),
+            "membership-end": optout_membership_end,
+        },
+        fields=[
+            ("at", _("opted out")),
+            ("channel", _("opted out through")),
         ],
         portable=True,
     )

@@ -43,6 +43,7 @@ from personvern.newsletter.models import (
     Interaction,
     InteractionKind,
     Newsletter,
+    OptOut,
     Subscription,
     SubscriptionBasis,
     SubscriptionSource,
@@ -71,6 +72,10 @@ SENT_ELSEWHERE = _("Another run is sending this newsletter; this one stopped.")
 SUBJECT_ONE_LINE = _("The subject must be one line.")
 NOT_AN_INTERACTION_KIND = _("'%(kind)s' is not an interaction kind.")
 LINK_NEEDED = _("A click must name the link.")
+OPTED_OUT = _(
+    "The person has opted out of the newsletter: a membership does not subscribe them again. "
+    "Only their own sign-up or consent does."
+)
 
 
 def _has_active_membership(person: Person, organisation: str, now: datetime) -> bool:
@@ -141,10 +146,24 @@ def newsletter_subscribe(
         if not text_version:
             raise ValidationError({"text_version": CONSENT_TEXT_NEEDED})
 
+    # A subscription the person asked for themselves: their consent, or the sign-up
+    # form (double opt-in) even where the membership is the basis. Only these undo
+    # an opt-out; a member organisation passing its members on does not (R18).
+    own_request = basis == SubscriptionBasis.CONSENT or source == SubscriptionSource.FORM
     with transaction.atomic():
         subscription = Subscription.objects.select_for_update().filter(person=person).first()
         if subscription is not None and subscription.status == SubscriptionStatus.ACTIVE:
             return subscription
+        optout = OptOut.objects.select_for_update().filter(person=person).first()
+        if optout is not None and not own_request:
+            raise ValidationError(OPTED_OUT, code="opted_out")
+        if optout is not None:
+            optout.delete()
+            audit_log(
+                actor=actor, action="newsletter.optout_lifted", person=person,
+                activity=ACTIVITY,
+                data={"opted_out_at": optout.at.isoformat(), "source": str(source)}, now=now,
+            )
         consent = None
         if basis == SubscriptionBasis.CONSENT:
             consent = consent_record(
@@ -371,6 +390,8 @@ def newsletter_signup_confirm(
             and subscription.unsubscribed_at >= signup.issued_at
         ):
             raise ValidationError({"token": LINK_USED})
+        if OptOut.objects.filter(person=person, at__gte=signup.issued_at).exists():
+            raise ValidationError({"token": LINK_USED})
         if member_basis(person, now) == Organisation.ADVOKATFORENINGEN:
             return newsletter_subscribe(
                 person=person, source=SubscriptionSource.FORM,
@@ -411,6 +432,8 @@ def newsletter_unsubscribe(
             unsubscribe_channel=channel,
         )
         subscription.refresh_from_db()
+        newsletter_optout_record(person=subscription.person, channel=channel, actor=actor,
+                                 now=now)
         if not updated:
             return subscription
         consent_record(
@@ -432,13 +455,40 @@ def newsletter_unsubscribe(
     return subscription
 
 
+def newsletter_optout_record(
+    *, person: Person, channel: str, actor: str, now: datetime | None = None
+) -> OptOut:
+    """Remember that ``person`` opted out of the newsletter, subscribed or not (R18).
+
+    While the opt-out stands no membership subscribes them again
+    (:func:`newsletter_subscribe`); their own sign-up or consent lifts it. One
+    row per person: the time and channel of the opt-out that started it (a
+    repeated opt-out changes nothing; docs/decisions/0035). Audited when new.
+    """
+    now = now or timezone.now()
+    if not channel:
+        raise ValidationError({"channel": UNSUBSCRIBE_CHANNEL_NEEDED})
+    with transaction.atomic():
+        optout, created = OptOut.objects.get_or_create(
+            person=person, defaults={"at": now, "channel": channel}
+        )
+        if created:
+            audit_log(
+                actor=actor, action="newsletter.optout_recorded", person=person,
+                activity=ACTIVITY, data={"channel": channel}, now=now,
+            )
+    return optout
+
+
 def newsletter_unsubscribe_email(
     *, email: str, channel: str, actor: str, now: datetime | None = None
 ) -> Subscription | None:
     """Unsubscribe whoever holds ``email`` (an opt-out relayed by a member organisation).
 
-    Returns ``None`` when no subscription belongs to the address: the opt-out
-    then has nothing to act on here, and nothing is stored about the address.
+    Returns ``None`` when no subscription belongs to the address. A person known
+    here by the address who is not subscribed has the opt-out remembered
+    (:func:`newsletter_optout_record`), so a membership does not subscribe them
+    later; of an address nobody here holds, nothing is stored.
     """
     from personvern.core.selectors import person_by_email
 
@@ -447,6 +497,7 @@ def newsletter_unsubscribe_email(
         return None
     subscription = Subscription.objects.filter(person=person).first()
     if subscription is None:
+        newsletter_optout_record(person=person, channel=channel, actor=actor, now=now)
         return None
     return newsletter_unsubscribe(subscription=subscription, channel=channel, actor=actor, now=now)
 
