@@ -14,8 +14,10 @@ from django.db import connection
 from personvern.cli import main
 from personvern.core import audit
 from personvern.core.audit import (
+    audit_insert,
     audit_log,
     forget_subject,
+    new_entry,
     pseudonym,
     seal_pending,
     verify_chain,
@@ -74,6 +76,27 @@ def test_entries_are_written_unsealed_and_sealed_in_order() -> None:
     report = verify_chain()
     assert (report.checked, report.unsealed, report.anchored, report.problem) == (3, 0, 3, None)
     assert seal_pending() == 0
+
+
+@pytest.mark.parametrize("count", [1, 3, audit.FEW_ENTRIES + 2])
+def test_entries_inserted_together_are_stored_as_made_and_seal_and_verify(count: int) -> None:
+    """``audit_insert``: one statement for a few entries (plain VALUES on PostgreSQL,
+    where Django would bind one array per column) and for many; the stored rows are
+    the entries as made, the instances keep their values, the chain verifies."""
+    from django.test.utils import CaptureQueriesContext
+
+    made = [new_entry(actor="test", action=f"thing.{i}", data={"n": i}) for i in range(count)]
+    with CaptureQueriesContext(connection) as queries:
+        audit_insert(made)
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 1
+    if connection.vendor == "postgresql":
+        assert ("UNNEST" in inserts[0]) == (count > audit.FEW_ENTRIES)
+    assert [e.action for e in made] == [f"thing.{i}" for i in range(count)]
+    stored = list(AuditEntry.objects.order_by("id").values_list(*FIELDS))
+    assert stored == [tuple(getattr(e, name) for name in FIELDS) for e in made]
+    assert seal_pending() == count
+    assert verify_chain().problem is None
 
 
 def test_subject_is_a_keyed_pseudonym_not_an_identifier() -> None:

@@ -48,3 +48,30 @@ def test_add_culls_expired_rows_past_the_limit_when_it_counts(monkeypatch) -> No
     assert list(CacheEntry.objects.values_list("cache_key", flat=True)) == [
         cache.make_key("e")
     ]
+
+
+def test_incr_counts_on_and_keeps_the_expiry_of_the_window() -> None:
+    cache.add("k", 1, 60)
+    expires = CacheEntry.objects.get().expires
+    assert [cache.incr("k") for _ in range(3)] == [2, 3, 4]
+    assert cache.incr("k", 10) == 14
+    assert CacheEntry.objects.get().expires == expires  # the window is not lengthened
+    assert cache.get("k") == 14
+
+
+def test_incr_of_an_expired_or_missing_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("missing")
+    cache.add("k", 1, 60)
+    CacheEntry.objects.update(expires=timezone.now() - timedelta(seconds=5))
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("k")
+
+
+def test_incr_that_keeps_losing_its_race_takes_the_row_lock(monkeypatch) -> None:
+    """The compare-and-set misses when another process wrote in between; after
+    ``INCR_TRIES`` misses the count is made under the row lock, never lost."""
+    monkeypatch.setattr(ratelimits, "INCR_TRIES", 0)  # every try "lost": straight to the lock
+    cache.add("k", 1, 60)
+    assert cache.incr("k") == 2
+    assert cache.get("k") == 2

@@ -14,7 +14,9 @@ module holds what those libraries leave to the project:
 - :class:`DatabaseCache`: Django's database cache with an atomic ``incr`` that
   keeps the key's expiry. Django's own ``incr`` is a read then a write (two
   processes can both count 4 → 5) that also resets the expiry to the default
-  timeout; django-ratelimit refuses it for that reason (``E003``). Its ``add``
+  timeout; django-ratelimit refuses it for that reason (``E003``). Ours writes
+  only where the row still holds what it read (compare and set), trying again
+  when another process counted in between. Its ``add``
   (the first count of a window) is one ``INSERT … ON CONFLICT`` statement, and
   the table is counted for culling on one ``add`` in :data:`CULL_EVERY`, not on
   every write as Django's does (ADR 0031). It is the
@@ -116,14 +118,18 @@ def usage(request: HttpRequest, group: str, *, increment: bool) -> dict[str, Any
 #: registration's statements. Between two counts the table can outgrow its limit
 #: by about this many rows.
 CULL_EVERY = 200
+#: Compare-and-set tries of :meth:`DatabaseCache.incr` before it takes the row lock.
+INCR_TRIES = 3
 
 
 class DatabaseCache(DjangoDatabaseCache):
     """Django's database cache whose ``incr`` is atomic and keeps the key's expiry.
 
-    The row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the
-    transaction's ``BEGIN IMMEDIATE`` holds the write lock) from the read to the
-    write, so concurrent requests in several processes never lose a count.
+    ``incr`` reads the count and writes the next one with ``WHERE value = <read>``:
+    a count another process wrote in between makes the write miss, and the read
+    is done again, so concurrent requests in several processes never lose a
+    count. After :data:`INCR_TRIES` misses it locks the row (``SELECT … FOR
+    UPDATE`` on PostgreSQL; on SQLite the transaction's write lock).
     ``add`` is one statement (an upsert that replaces only an expired row) and
     culls only now and then (:data:`CULL_EVERY`).
     """
@@ -165,6 +171,38 @@ class DatabaseCache(DjangoDatabaseCache):
         key = self.make_and_validate_key(key, version=version)
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
+        quote = connection.ops.quote_name
+        table = quote(self._table)  # type: ignore[attr-defined]  # set by BaseDatabaseCache
+        value_col, key_col, expires_col = quote("value"), quote("cache_key"), quote("expires")
+        now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
+        # Compare and set: read the count, write the next one only where the row still
+        # holds what was read. Two statements and no transaction; a count that another
+        # process changed in between is read again, so none is lost (ADR 0036).
+        with connection.cursor() as cursor:
+            for _attempt in range(INCR_TRIES):
+                cursor.execute(
+                    f"SELECT {value_col}, {expires_col} FROM {table} "  # noqa: S608
+                    f"WHERE {key_col} = %s AND {expires_col} >= %s",
+                    [key, now],
+                )
+                row = cursor.fetchone()
+                if row is None:
+                    raise ValueError(f"Key {key!r} not found")
+                stored, expires = row
+                value = pickle.loads(base64.b64decode(stored.encode())) + delta  # noqa: S301
+                encoded = base64.b64encode(
+                    pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+                cursor.execute(
+                    f"UPDATE {table} SET {value_col} = %s "  # noqa: S608
+                    f"WHERE {key_col} = %s AND {value_col} = %s AND {expires_col} = %s",
+                    [encoded, key, stored, expires],
+                )
+                if cursor.rowcount == 1:
+                    return value
+        return self._incr_locked(key, delta, connection, db)
+
+    def _incr_locked(self, key: str, delta: int, connection: Any, db: str) -> Any:
+        """:meth:`incr` under a row lock, after :data:`INCR_TRIES` lost races."""
         quote = connection.ops.quote_name
         table = quote(self._table)  # type: ignore[attr-defined]  # set by BaseDatabaseCache
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""

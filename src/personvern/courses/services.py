@@ -18,14 +18,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import QuerySet
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Count, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from personvern.core.audit import audit_log, new_entry
+from personvern.core.audit import audit_insert, audit_log, new_entry
 from personvern.core.models import AuditEntry, Person
+from personvern.core.prepared import PreparedQuery
 from personvern.core.ratelimits import allow
 from personvern.core.services import normalise_email, person_get_or_create
 from personvern.courses import mails
@@ -115,17 +116,33 @@ def _locked(course: Course) -> Course:
 _SEAT_FIELDS = ("capacity", "registration_open", "starts_at", "ends_at")
 
 
+#: The seat lock's statement and the count of taken seats, compiled once (ADR 0036).
+_SEAT_LOCK = PreparedQuery(
+    lambda pk: Course.objects.select_for_update().filter(pk=pk).values_list(*_SEAT_FIELDS),
+    placeholders=[-7_654_321],
+)
+_SEATS_TAKEN = PreparedQuery(
+    lambda pk: Registration.objects.filter(course_id=pk, status=RegistrationStatus.CONFIRMED)
+    .order_by().values("course_id").annotate(taken=Count("pk")).values_list("taken"),
+    placeholders=[-7_654_321],
+)
+
+
 def _lock_for_seats(course: Course) -> None:
     """Lock the course row and refresh, on ``course``, the fields a registration checks
     (capacity, open, start, end) as they are under the lock. One statement, no model
-    built: the caller has the rest of the course already."""
-    values = Course.objects.select_for_update().filter(pk=course.pk).values_list(*_SEAT_FIELDS)
-    try:
-        row = values.get()
-    except Course.DoesNotExist:
-        raise ValidationError({"course": CLOSED}) from None
-    for name, value in zip(_SEAT_FIELDS, row, strict=True):
+    built: the caller has the rest of the course already. Only inside a transaction."""
+    rows = _SEAT_LOCK.rows(course.pk, using=course._state.db or DEFAULT_DB_ALIAS)
+    if not rows:
+        raise ValidationError({"course": CLOSED})
+    for name, value in zip(_SEAT_FIELDS, rows[0], strict=True):
         setattr(course, name, value)
+
+
+def _seats_taken(course: Course) -> int:
+    """Confirmed registrations of ``course`` (under its lock, for a new one's status)."""
+    rows = _SEATS_TAKEN.rows(course.pk, using=course._state.db or DEFAULT_DB_ALIAS)
+    return int(rows[0][0]) if rows else 0
 
 
 # -- venues and courses -------------------------------------------------------
@@ -323,7 +340,7 @@ def registration_create(**kwargs: Any) -> Registration:
     entries: list[AuditEntry] = []
     with transaction.atomic():
         registration = _register(audit_entries=entries, **kwargs)
-        AuditEntry.objects.bulk_create(entries)
+        audit_insert(entries)
     return registration
 
 
@@ -339,7 +356,7 @@ def registration_submit(**kwargs: Any) -> Registration:
             registration=registration, email=kwargs["email"], actor=kwargs["actor"],
             now=kwargs.get("now"),
         ))
-        AuditEntry.objects.bulk_create(entries)
+        audit_insert(entries)
     return registration
 
 
@@ -392,9 +409,7 @@ def _register(
             raise ValidationError(
                 {"email": ValidationError(ALREADY_REGISTERED, code="already_registered")}
             )
-        taken = Registration.objects.filter(
-            course=course, status=RegistrationStatus.CONFIRMED
-        ).count()
+        taken = _seats_taken(course)
         status = (
             RegistrationStatus.CONFIRMED if taken < course.capacity
             else RegistrationStatus.WAITLISTED

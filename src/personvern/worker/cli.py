@@ -64,6 +64,7 @@ def worker_command(args: argparse.Namespace) -> int:
     totals = worker.start(once=args.once)
     if args.once:
         print(f"scheduled {totals['scheduled']} job run(s), ran {totals['tasks']} task(s), "
+              f"sent or tried {totals['mail']} message(s), "
               f"took over {totals['requeued']} from stopped workers")
     return 0
 

@@ -2,24 +2,27 @@
 
 Safety design:
 
-- :func:`queue_mail` inserts an :class:`OutgoingMail` row and enqueues its
-  delivery task in the caller's transaction. A change that rolls back takes its
-  mail with it; a change that commits cannot lose its mail, whatever happens to
-  the process afterwards.
+- :func:`queue_mail` inserts an :class:`OutgoingMail` row in the caller's
+  transaction, due at once. A change that rolls back takes its mail with it; a
+  change that commits cannot lose its mail, whatever happens to the process
+  afterwards. Every round of the worker sends what is due (:func:`deliver_due`,
+  one indexed query when nothing is): the row is the queue, so a request that
+  causes mail pays for one insert, not also for a task record (ADR 0036).
 - :func:`queue_built` does the same for a message the worker writes when it
   sends it: the row names a registered builder and its arguments (row ids), and
   :func:`deliver` calls the builder. A request that causes such a mail pays for
-  two small inserts, not for templates, a calendar file and MIME (ADR 0031).
+  one small insert, not for templates, a calendar file and MIME (ADR 0031).
 - :func:`deliver` claims a message by moving its ``next_attempt_at`` a lease
   ahead in one conditional UPDATE, so two workers never send the same message
   at once, and sends outside any transaction (no row lock held during SMTP). A
-  worker killed after claiming leaves the message to the periodic sweep once the
+  worker killed after claiming leaves the message to a later round once the
   lease has passed: delivery is at least once, never silently dropped.
 - Attachments pass the virus scanner before every send, failing closed: a
   scanner that cannot answer keeps the message queued; malware fails it.
 - A temporary refusal (4xx, a connection that fails) is retried with
-  exponential backoff; a permanent one (5xx) is recorded against the message,
-  which keeps its recipients and the server's answer so staff can act on it.
+  exponential backoff (the row's ``next_attempt_at``); a permanent one (5xx) is
+  recorded against the message, which keeps its recipients and the server's
+  answer so staff can act on it.
 - A sent message is emptied: its content and recipients are cleared, so the
   outbox is not a second archive of what we wrote to people.
 """
@@ -43,7 +46,6 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.message import sanitize_address
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -137,22 +139,18 @@ def queue_message(
     if len(recipients) != 1:
         raise ValueError("A queued message goes to exactly one address.")
     now = now or timezone.now()
-    content = message.message().as_bytes()  # before the block: an error here writes nothing
-    # No savepoint: nothing below is expected to fail but the database itself.
-    with transaction.atomic(savepoint=False):
-        mail = OutgoingMail.objects.create(
-            kind=kind,
-            person=person,
-            recipients=recipients[0],
-            subject=str(message.subject)[:998],
-            message=content,
-            attachment_count=len(message.attachments),
-            queued_at=now,
-            # Due at once, even when the change is dated ahead (``--as-of``).
-            next_attempt_at=min(now, timezone.now()),
-        )
-        _enqueue(mail.pk, run_after=None)
-    return mail
+    content = message.message().as_bytes()  # before the insert: an error here writes nothing
+    return OutgoingMail.objects.create(
+        kind=kind,
+        person=person,
+        recipients=recipients[0],
+        subject=str(message.subject)[:998],
+        message=content,
+        attachment_count=len(message.attachments),
+        queued_at=now,
+        # Due at once, even when the change is dated ahead (``--as-of``).
+        next_attempt_at=min(now, timezone.now()),
+    )
 
 
 def queue_built(
@@ -173,14 +171,11 @@ def queue_built(
         raise ValueError(f"No mail builder named {builder!r}.")
     now = now or timezone.now()
     to = usable_address(to)
-    with transaction.atomic(savepoint=False):
-        mail = OutgoingMail.objects.create(
-            kind=kind, person=person, recipients=to, subject=subject[:998],
-            message=None, builder=builder, builder_args=args, queued_at=now,
-            next_attempt_at=min(now, timezone.now()),
-        )
-        _enqueue(mail.pk, run_after=None)
-    return mail
+    return OutgoingMail.objects.create(
+        kind=kind, person=person, recipients=to, subject=subject[:998],
+        message=None, builder=builder, builder_args=args, queued_at=now,
+        next_attempt_at=min(now, timezone.now()),
+    )
 
 
 def _built(mail: OutgoingMail, recipients: list[str]) -> EmailMessage | None:
@@ -204,13 +199,6 @@ def usable_address(address: str) -> str:
     except ValueError:
         raise ValueError("Not an e-mail address the mail backend can use.") from None
     return address
-
-
-def _enqueue(mail_id: int, *, run_after: datetime | None) -> None:
-    from personvern.worker.tasks import deliver_mail
-
-    task = deliver_mail.using(run_after=run_after) if run_after else deliver_mail
-    task.enqueue(mail_id)
 
 
 class _StoredMessage(Message):
@@ -400,14 +388,13 @@ def deliver(mail_id: int, *, now: datetime | None = None) -> Outcome:
         logger.warning("Outgoing mail %s (%s) refused permanently", mail.pk, mail.kind)
         return Outcome.FAILED
     retry_at = done + retry_delay(mail.attempts)
-    with transaction.atomic():
-        OutgoingMail.objects.filter(pk=mail.pk).update(next_attempt_at=retry_at, last_error=detail)
-        _enqueue(mail.pk, run_after=retry_at)
+    OutgoingMail.objects.filter(pk=mail.pk).update(next_attempt_at=retry_at, last_error=detail)
     return Outcome.RETRY
 
 
 def deliver_due(*, now: datetime | None = None, limit: int = 1000) -> dict[str, int]:
-    """Send every queued message that is due (the sweep, and tests); returns counts."""
+    """Send queued messages that are due, oldest first, at most ``limit`` (every round of
+    the worker, the sweep, and tests); returns counts."""
     now = now or timezone.now()
     counts = {outcome.value: 0 for outcome in Outcome}
     due = OutgoingMail.objects.filter(state=MailState.QUEUED, next_attempt_at__lte=now)
@@ -421,12 +408,9 @@ def deliver_due(*, now: datetime | None = None, limit: int = 1000) -> dict[str, 
 def retry_now(mail: OutgoingMail, *, now: datetime | None = None) -> bool:
     """Queue a permanently refused message again (staff fixed the address or the server)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        updated = OutgoingMail.objects.filter(pk=mail.pk, state=MailState.FAILED).update(
-            state=MailState.QUEUED, next_attempt_at=now, attempts=0, failed_at=None
-        )
-        if updated:
-            _enqueue(mail.pk, run_after=None)
+    updated = OutgoingMail.objects.filter(pk=mail.pk, state=MailState.FAILED).update(
+        state=MailState.QUEUED, next_attempt_at=now, attempts=0, failed_at=None
+    )
     return bool(updated)
 
 

@@ -341,7 +341,7 @@ class Worker:
         round instead of ending the worker."""
         close_old_connections()
         now = self.as_of or timezone.now()
-        requeued, claimed, ran = 0, [], 0
+        requeued, claimed, ran, mailed = 0, [], 0, 0
         try:
             self._beat()
             requeued = recover(restarted=self.worker_id if self._first_tick else None)
@@ -349,15 +349,30 @@ class Worker:
             claimed = schedule_due(now=now, as_of=self.as_of.isoformat() if self.as_of else None)
             while self.running and (drain or ran < TASKS_PER_TICK) and self.run_one_task():
                 ran += 1
+            mailed = self.send_due_mail(drain=drain)
         except OperationalError:
             logger.warning("Worker round skipped: the database is busy", exc_info=True)
-        return {"requeued": requeued, "scheduled": len(claimed), "tasks": ran}
+        return {"requeued": requeued, "scheduled": len(claimed), "tasks": ran, "mail": mailed}
+
+    def send_due_mail(self, *, drain: bool = False) -> int:
+        """Send the outbox's due messages (at most ``TASKS_PER_TICK`` unless ``drain``);
+        how many were tried. The outbox row is the queue: no task per message (ADR 0036)."""
+        from personvern.worker.outbox import Outcome, deliver_due
+
+        tried = 0
+        while self.running:
+            counts = deliver_due(limit=TASKS_PER_TICK)
+            done = sum(n for outcome, n in counts.items() if outcome != Outcome.SKIPPED.value)
+            tried += done
+            if not drain or not done:
+                return tried
+        return tried
 
     def start(self, *, once: bool = False) -> dict[str, int]:
         _current_worker.id = self.worker_id
         beat = threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)
         beat.start()
-        totals = {"requeued": 0, "scheduled": 0, "tasks": 0}
+        totals = {"requeued": 0, "scheduled": 0, "tasks": 0, "mail": 0}
         ran_before = -1
         try:
             while True:
@@ -365,9 +380,10 @@ class Worker:
                     totals[key] += value
                 if once or not self.running:
                     break
-                if totals["tasks"] == ran_before:
+                done = totals["tasks"] + totals["mail"]
+                if done == ran_before:
                     time.sleep(self.interval)  # idle: nothing ran this round
-                ran_before = totals["tasks"]
+                ran_before = done
         finally:
             self._stop_heartbeat.set()
             beat.join(timeout=5)

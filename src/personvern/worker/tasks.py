@@ -13,7 +13,10 @@ from django_tasks import task
 
 @task()
 def deliver_mail(mail_id: int) -> str:
-    """Send one queued message (see :mod:`personvern.worker.outbox`)."""
+    """Send one queued message (see :mod:`personvern.worker.outbox`).
+
+    Nothing enqueues this any more: every round of the worker sends the outbox's
+    due messages (ADR 0036). Kept so that tasks queued by an earlier version still run."""
     from personvern.worker.outbox import deliver
 
     return deliver(mail_id).value

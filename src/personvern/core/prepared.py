@@ -1,0 +1,83 @@
+"""Hot read queries compiled once per process and database (ADR 0036).
+
+Compiling an ORM query (resolving lookups, joins, quoting, converters) costs the
+web process more than running a one-row index lookup on PostgreSQL. The few
+queries every post of the public course form runs are therefore built with the
+ORM once, compiled with placeholder values, and from then on executed as the
+compiled SQL with the real values, their rows converted as Django converts them.
+The query stays an ORM query in the source; only its compilation is cached (the
+access report's holders do the same, ``rights.engine.rows``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, models
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]
+    #: Where each argument goes among the parameters.
+    slots: tuple[int, ...]
+    compiler: Any
+    converters: Any
+
+
+class PreparedQuery:
+    """A ``values_list`` query built by ``build``, compiled once per database.
+
+    ``build`` takes one value per argument and returns the queryset; it is called
+    once per database with ``placeholders`` (values of the arguments' types that
+    real calls never use), each of which must appear exactly once among the
+    compiled parameters. :meth:`rows` runs the compiled SQL with real values.
+    Arguments must be values the database takes as they are (ids, text): a value
+    Django adapts while compiling (a datetime, on SQLite) is not found among the
+    parameters, and the query is refused the first time it is run.
+    """
+
+    def __init__(self, build: Callable[..., models.QuerySet[Any]],
+                 placeholders: Sequence[Any]) -> None:
+        self._build = build
+        self._placeholders = tuple(placeholders)
+        self._compiled: dict[str, _Compiled] = {}
+
+    def _compile(self, alias: str) -> _Compiled:
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            qs = self._build(*self._placeholders).using(alias)
+            compiler = qs.query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            slots = []
+            for placeholder in self._placeholders:
+                found = [i for i, p in enumerate(params) if p == placeholder]
+                if len(found) != 1:
+                    raise RuntimeError(f"cannot prepare {sql!r}: placeholder {placeholder!r} "
+                                       f"appears {len(found)} times among its parameters")
+                slots.append(found[0])
+            compiled = _Compiled(
+                sql=sql, params=tuple(params), slots=tuple(slots), compiler=compiler,
+                converters=compiler.get_converters(
+                    [s[0] for s in compiler.select[0:compiler.col_count]]
+                ),
+            )
+            self._compiled[alias] = compiled
+        return compiled
+
+    def rows(self, *values: Any, using: str = "default") -> list[tuple[Any, ...]]:
+        """The query's rows for ``values`` (one per placeholder), converted."""
+        compiled = self._compile(using)
+        params = list(compiled.params)
+        for slot, value in zip(compiled.slots, values, strict=True):
+            params[slot] = value
+        with connections[using].cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        if rows and compiled.converters:
+            rows = [tuple(row) for row in
+                    compiled.compiler.apply_converters(rows, compiled.converters)]
+        return rows
