@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -328,7 +328,26 @@ def _validate_registration_fields(
         raise ValidationError(errors)
 
 
-def registration_create(**kwargs: Any) -> Registration:
+class RegistrationArgs(TypedDict):
+    """The keyword arguments of :func:`registration_create` and :func:`registration_submit`
+    (those of :func:`_register` but its audit list), so that mypy checks their callers."""
+
+    course: Course
+    email: str
+    given_name: str
+    family_name: str
+    actor: str
+    employer: NotRequired[str]
+    invoice_reference: NotRequired[str]
+    dietary_needs: NotRequired[str]
+    overnight_stay: NotRequired[bool]
+    arrival_date: NotRequired[date | None]
+    departure_date: NotRequired[date | None]
+    language: NotRequired[str]
+    now: NotRequired[datetime | None]
+
+
+def registration_create(**kwargs: Unpack[RegistrationArgs]) -> Registration:
     """Register a person for a course: confirmed while seats are free, else wait-listed.
 
     The person is found by e-mail or created (core ``person_get_or_create``).
@@ -344,7 +363,7 @@ def registration_create(**kwargs: Any) -> Registration:
     return registration
 
 
-def registration_submit(**kwargs: Any) -> Registration:
+def registration_submit(**kwargs: Unpack[RegistrationArgs]) -> Registration:
     """The public form's registration: :func:`registration_create` and
     :func:`registration_receipt_send` in one transaction, their audit entries
     (person created, registration created, receipt sent) written in one statement.
