@@ -4,13 +4,16 @@ As the public pages do (``test_accessibility.py``, whose axe run this reuses:
 axe-core from ``axe-playwright-python``, injected by Playwright, which the
 strict Content Security Policy does not govern): a list, a list with the job
 overview, a change form with split date/time inputs, an entry's review form,
-the invoice form and the data protection officer's overview, each in nb and en,
+the invoice form, a customer's form with tabular inline rows and the data
+protection officer's overview, each in nb and en,
 at a desktop width and at 390 px, logged in as a superuser on demo data.
 
-Two faults this caught, now fixed: the date and the time input of Django's
-split date/time widget had no label (``templates/admin/widgets/split_datetime.html``
-gives each its own), and the breadcrumb links were told from the text beside
-them by colour only (``site/admin.css`` underlines them).
+Faults this caught, now fixed: the date and the time input of Django's split
+date/time widget had no label (``templates/admin/widgets/split_datetime.html``
+gives each its own), nor had the inputs of a tabular inline's rows
+(``templates/admin/edit_inline/tabular.html``), and the breadcrumb links and
+links in running text were told from the text beside them by colour only
+(``site/admin.css`` underlines them).
 
 ``PERSONVERN_A11Y_SCREENSHOTS=DIR`` saves a full-page screenshot of each.
 """
@@ -54,6 +57,7 @@ PAGES: dict[str, Any] = {
         f"/admin/competitions/entry/{Entry.objects.order_by('pk').first().pk}/change/"  # type: ignore[union-attr]
     ),
     "new invoice (date)": lambda: "/admin/customers/invoice/add/",
+    "new customer (inline rows)": lambda: "/admin/customers/customer/add/",
     "DPO overview": lambda: "/admin/rights/request/overview/",
 }
 #: The labels of the split date/time widget's inputs, per language (Django's words).
