@@ -157,13 +157,15 @@ def membership_add(
     organisation: Organisation | str,
     valid_from: date,
     valid_to: date | None = None,
+    member_id: str = "",
     actor: str,
 ) -> Membership:
     if valid_to is not None and valid_to < valid_from:
         raise ValidationError({"valid_to": MEMBERSHIP_ENDS_BEFORE_START})
     with transaction.atomic():
         membership = Membership.objects.create(
-            person=person, organisation=organisation, valid_from=valid_from, valid_to=valid_to
+            person=person, organisation=organisation, valid_from=valid_from, valid_to=valid_to,
+            member_id=member_id.strip(),
         )
         audit_log(
             actor=actor,

@@ -37,6 +37,7 @@ from django.db.models import QuerySet
 from personvern.core.models import EmailIdentity, Organisation, Person
 from personvern.core.services import membership_add, person_create
 from personvern.courses.cle_report import cle_report_export
+from personvern.demo.people import MEMBER_NUMBERS_FROM
 from personvern.portal.auth import SELF_ACTOR
 
 if TYPE_CHECKING:
@@ -170,7 +171,8 @@ def generate(
         )
         member_since = date(first_event.year + 2, 9, 1)
         membership_add(person=kari, organisation=Organisation.ADVOKATFORENINGEN,
-                       valid_from=member_since, actor=ACTOR)
+                       valid_from=member_since, member_id=f"{MEMBER_NUMBERS_FROM - 1}",
+                       actor=ACTOR)
         _newsletter(kari, first_event)
         for plan in plans:
             _course(kari, plan, now=now, others=others)

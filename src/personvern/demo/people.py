@@ -78,6 +78,9 @@ FAMILY = [
     "Solberg",
     "Bakken",
 ]
+#: Demo member numbers are this plus the person's number (the demo's participant has
+#: the one before it).
+MEMBER_NUMBERS_FROM = 100_000
 DOMAINS = ("advokatfirma.no", "example.no", "jusmail.no", "domstol.example", "firma.example")
 
 
@@ -125,6 +128,8 @@ def generate_persons(
                         Membership(
                             person=person,
                             organisation=Organisation.ADVOKATFORENINGEN,
+                            # The organisation's own member number, as its feed sends it.
+                            member_id=f"{MEMBER_NUMBERS_FROM + n}",
                             valid_from=since,
                             valid_to=ended,
                         )
@@ -135,6 +140,7 @@ def generate_persons(
                         Membership(
                             person=person,
                             organisation=Organisation.JURISTFORBUNDET,
+                            member_id=f"JF-{MEMBER_NUMBERS_FROM + n}",
                             valid_from=since,
                         )
                     )
