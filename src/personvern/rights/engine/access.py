@@ -25,8 +25,8 @@ from personvern.rights.engine.files import exports_dir, write_private
 from personvern.rights.engine.rows import (
     IDENTITY,
     HolderSection,
-    holder_rows,
-    holder_section,
+    ReportContext,
+    holder_report_section,
 )
 
 if TYPE_CHECKING:
@@ -235,11 +235,11 @@ def access_report(person: Person, *, lang: str = "nb", now: datetime | None = No
     policy = current_policy()
     with translation.override(lang):
         by_activity: dict[str, list[HolderSection]] = {}
+        context = ReportContext()
         with connection.cursor() as cursor:
             for holder in person_holders():
-                rows = holder_rows(holder, person.pk, cursor)
-                if rows:
-                    section = holder_section(holder, rows)
+                section = holder_report_section(holder, person.pk, cursor, context)
+                if section is not None:
                     by_activity.setdefault(holder.activity or IDENTITY, []).append(section)
 
         activities: list[ActivityInfo] = []
