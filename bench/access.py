@@ -7,12 +7,17 @@ Generates (once; reused when the database already holds enough persons)
 persons with e-mail identities, memberships, consents, course registrations and
 audit entries, then times, for ``--samples`` random persons:
 
-- ``report``: ``personvern.rights.engine.access_report(person)`` (the ORM path:
-  one query per holder, model instances, JSON-safe values, policy texts);
+- ``report``: ``personvern.rights.engine.access_report(person)`` (one query per
+  holder, SQL compiled once, rows read from the cursor, JSON-safe values, policy
+  texts);
 - ``raw``: the same rows selected with raw SQL (the SQL the engine's querysets
-  compile to, run with ``cursor.execute`` and ``fetchall``), in the same run.
+  compile to, run with ``cursor.execute`` and ``fetchall``), in the same run;
+- ``raw_named``: the same, in the form the report sends its statements (on SQLite
+  with named parameters, which Django's SQLite cursor substitutes by string
+  formatting where it rewrites ``%s`` with a regular expression; on PostgreSQL
+  the same statements as ``raw``): the stricter baseline.
 
-Writes p50/p99 of both to ``bench/results/access-<vendor>-<persons>.json``.
+Writes p50/p99 of each to ``bench/results/access-<vendor>-<persons>.json``.
 The database defaults to ``var/bench/access.sqlite3``; never point it at a
 database with real data.
 """
@@ -197,13 +202,17 @@ def _measure(samples: int, seed: int) -> dict[str, Any]:
     from django.db import connection
 
     from personvern.core.models import Person
+    from personvern.core.registry import person_holders
     from personvern.rights.engine import access_report
+    from personvern.rights.engine.rows import _bind, _prepare
 
     rng = random.Random(seed + 1)
     max_pk = Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     template = _raw_statements(-1)
+    as_sent = [_prepare(holder, connection.alias) for holder in person_holders()]
     report_ms: list[float] = []
     raw_ms: list[float] = []
+    named_ms: list[float] = []
     rows_seen: list[int] = []
     access_report(Person.objects.first())  # warm caches (policy, translations)
     picked = 0
@@ -223,6 +232,12 @@ def _measure(samples: int, seed: int) -> dict[str, Any]:
                 cursor.execute(sql, [pk if p == -1 else p for p in params])
                 count += len(cursor.fetchall())
         raw_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        with connection.cursor() as cursor:
+            for prepared in as_sent:
+                cursor.execute(prepared.sql, _bind(prepared, pk))
+                cursor.fetchall()
+        named_ms.append((time.perf_counter() - t) * 1000)
         rows_seen.append(count)
         assert count == sum(len(s.rows) for s in report.sections), "raw SQL saw other rows"
     return {
@@ -232,6 +247,11 @@ def _measure(samples: int, seed: int) -> dict[str, Any]:
         "raw_p99_ms": round(_percentile(raw_ms, 99), 3),
         "ratio_p99": round(_percentile(report_ms, 99) / _percentile(raw_ms, 99), 2),
         "ratio_p50": round(statistics.median(report_ms) / statistics.median(raw_ms), 2),
+        "raw_named_p50_ms": round(statistics.median(named_ms), 3),
+        "raw_named_p99_ms": round(_percentile(named_ms, 99), 3),
+        "ratio_named_p99": round(_percentile(report_ms, 99) / _percentile(named_ms, 99), 2),
+        "ratio_named_p50": round(statistics.median(report_ms) / statistics.median(named_ms), 2),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "rows_per_person_mean": round(statistics.mean(rows_seen), 2),
         "holders": len(template),
     }
