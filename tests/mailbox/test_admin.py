@@ -67,7 +67,11 @@ def test_the_officer_keeps_a_correspondents_mail_and_releases_it() -> None:
     assert response.status_code == 200
     kept = MailMessage.objects.exclude(keep_reason="")
     assert sorted(kept.values_list("subject", flat=True)) == ["En", "To"]
-    assert Hold.objects.filter(lifted_at__isnull=True).count() == 2
+    # One hold per message, and one on the correspondent, which keeps mail filed later.
+    assert Hold.objects.filter(lifted_at__isnull=True).count() == 3
+    assert Hold.objects.get(lifted_at__isnull=True, content_type__model="person").object_id == (
+        first.person_id
+    )
     assert AuditEntry.objects.filter(action="mail.kept", actor="staff:dpo").count() == 2
 
     client.post(LIST, {"action": "release",

@@ -158,6 +158,68 @@ def test_a_lifted_hold_lets_the_mail_go(imap_server: IMAPTestServer) -> None:
     assert AuditEntry.objects.filter(action="mail.released").exists()
 
 
+@pytest.mark.req("R19")
+def test_a_hold_on_a_correspondent_covers_mail_that_arrives_after_it(
+    imap_server: IMAPTestServer,
+) -> None:
+    held = person("held@example.no")
+    person("other@example.no")
+    deliver(imap_server, mail("Held <held@example.no>", subject="Før holdet"), OLD)
+    mailbox_sweep(actor=ACTOR, now=EARLY, config=config(imap_server))
+    # Staff keep all mail of the correspondent (the back office's action).
+    kept = services.mail_correspondents_keep(
+        messages=MailMessage.objects.filter(person=held), reason="other", actor="staff:dpo",
+        now=EARLY,
+    )
+    assert kept == 1
+    # Mail that arrives afterwards, of the held correspondent and of another one.
+    later = datetime(2024, 2, 5, 9, tzinfo=UTC)
+    deliver(imap_server, mail("Held <held@example.no>", subject="Etter holdet"), later)
+    deliver(imap_server, mail("Other <other@example.no>", subject="Annen"), later)
+    mailbox_sweep(actor=ACTOR, now=datetime(2024, 2, 6, 9, tzinfo=UTC),
+                  config=config(imap_server))
+    after = MailMessage.objects.get(subject="Etter holdet")
+    assert (after.keep_reason, after.keep_until) == ("other", None)
+
+    # A year on, the other correspondent's mail goes; the held one's stays, all of it.
+    report = mailbox_sweep(actor=ACTOR, now=NOW, config=config(imap_server))
+    assert set(subjects(imap_server)) == {"Før holdet", "Etter holdet"}
+    assert report.total("deleted") == 1
+
+    # Releasing mail kept that way ends the hold on the correspondent: later mail is not
+    # kept, and what it kept before stays kept until released.
+    services.mail_message_release(message=after, actor="staff:dpo", now=NOW)
+    assert not Hold.objects.filter(object_id=held.pk, lifted_at__isnull=True,
+                                   content_type__model="person").exists()
+    deliver(imap_server, mail("Held <held@example.no>", subject="Etter slipp"), NOW)
+    mailbox_sweep(actor=ACTOR, now=NOW, config=config(imap_server))
+    assert MailMessage.objects.get(subject="Etter slipp").keep_reason == ""
+    assert MailMessage.objects.get(subject="Før holdet").keep_reason == "other"
+    report = mailbox_sweep(actor=ACTOR, now=datetime(2026, 3, 11, 12, tzinfo=UTC),
+                           config=config(imap_server))
+    assert set(subjects(imap_server)) == {"Før holdet"}
+
+
+def test_a_message_filed_by_hand_is_kept_under_a_hold_on_its_correspondent() -> None:
+    held = person("held@example.no")
+    first = services.mail_message_record(person=held, direction="in", mailbox="anne@jus.no",
+                                         subject="Første", actor="t", received_at=OLD)
+    services.mail_correspondents_keep(messages=MailMessage.objects.filter(pk=first.pk),
+                                      reason="partner", actor="staff:dpo", now=EARLY)
+
+    second = services.mail_message_record(person=held, direction="out",
+                                          mailbox="anne@jus.no", subject="Andre", actor="t",
+                                          received_at=RECENT)
+    other = services.mail_message_record(person=person("other@example.no"), direction="in",
+                                         mailbox="anne@jus.no", subject="Annen", actor="t",
+                                         received_at=RECENT)
+
+    assert second.keep_reason == "partner" and other.keep_reason == ""
+    from personvern.mailbox.selectors import kept_messages
+
+    assert set(kept_messages()) == {first, second}
+
+
 def test_move_to_a_folder_instead_of_deleting(imap_server: IMAPTestServer) -> None:
     person("ola@example.no")
     deliver(imap_server, mail("Ola <ola@example.no>", subject="Gammel"), OLD)

@@ -82,7 +82,7 @@ from personvern.core.scanning import Verdict, audit_scan
 from personvern.core.services import normalise_email
 from personvern.mailbox.models import Direction, MailboxState, MailMessage, ScanState
 from personvern.mailbox.selectors import relationship_ground_q
-from personvern.mailbox.services import ACTIVITY
+from personvern.mailbox.services import ACTIVITY, keep_under_correspondent_holds
 from personvern.retention.clock import oslo_date, oslo_midnight
 from personvern.retention.engine import due_rows
 from personvern.retention.targets import Target, iter_targets, target_problems
@@ -439,6 +439,7 @@ def _record(
     key = entry_key()
     entries: list[AuditEntry] = []
     unknown: list[_Seen] = []
+    recorded: list[MailMessage] = []
     for message in seen:
         matched = list(dict.fromkeys(person_of[a] for a in message.addresses if a in person_of))
         if not matched:
@@ -468,6 +469,7 @@ def _record(
                 scan=message.scan,
             )
             result.recorded += 1
+            recorded.append(row)
             entries.append(new_entry(
                 actor=actor, action="mail.recorded", person=person, activity=ACTIVITY,
                 data={"message": row.pk, "direction": str(message.direction),
@@ -486,6 +488,8 @@ def _record(
         elif message.scan == ScanState.UNSCANNED:
             result.unscanned += 1
     AuditEntry.objects.bulk_create(entries)
+    # A hold on a correspondent covers their mail filed after it too (mail_correspondents_keep).
+    keep_under_correspondent_holds(recorded, actor=actor, now=now)
     return unknown
 
 
