@@ -117,3 +117,28 @@ def test_restriction_on_grounds_b_and_c_keeps_the_data(ground: str, kept: bool) 
     assert alive(msg) is kept
     assert Person.objects.filter(pk=owner.pk).exists() is kept
     assert report.rows == (0 if kept else 1)
+
+
+@pytest.mark.req("R31")
+@pytest.mark.parametrize("scope", [HoldScope.PERSON, HoldScope.ACTIVITY, HoldScope.ROW])
+def test_the_forecast_releases_a_row_in_the_window_its_hold_expires_in(scope: str) -> None:
+    # Each window of the forecast rehearses with the holds in force at its end: a hold
+    # that expires within 30 days keeps its row now and lets it go within 30 days,
+    # whatever kind it is, and the dry run and the run agree with the forecast now.
+    owner = person("utloper@example.no")
+    msg = message(owner)
+    target = {
+        HoldScope.PERSON: {"person": owner},
+        HoldScope.ACTIVITY: {"activity": "email-correspondence"},
+        HoldScope.ROW: {"row": msg},
+    }[scope]
+    hold_place(scope=scope, reason="Til avklaring", actor=ACTOR,
+               expires_at=at(date(2024, 5, 20)), now=at(date(2024, 5, 1)), **target)
+
+    line = mailbox_line(DUE.date())
+    assert (line.due_now, line.held, line.due_within[30]) == (0, 1, 1)
+    assert retention_run(as_of=DUE, dry_run=True).rows == 0
+    assert retention_run(as_of=DUE).rows == 0
+    assert alive(msg)
+    assert retention_run(as_of=at(date(2024, 5, 21))).rows == 1
+    assert not alive(msg)

@@ -233,6 +233,8 @@ def test_only_targets_reading_changed_tables_get_another_pass() -> None:
     assert "courses_registration" in hotel
 
     _three_due_registrations()
+    # A hotel hand-over not yet due, so the hotel entries' table has a row to walk.
+    register_overnight(hotel_course_ending(at(date(2029, 6, 1), 15)), "hotell@example.no")
     started: list[str] = []
 
     def progress(step: str, done: int, total: int | None) -> None:
@@ -243,6 +245,8 @@ def test_only_targets_reading_changed_tables_get_another_pass() -> None:
     assert report.passes == 2
     assert started.count(prefix + "other-participants/courses.Registration") == 1
     assert started.count(prefix + "other-participants/courses.HotelTransferEntry") == 2
+    # A table without rows has nothing due, in any pass: it is not walked at all.
+    assert started.count(prefix + "other-participants/courses.CleReportEntry") == 0
     assert retention_run(as_of=AS_OF).rows == 0
 
 

@@ -256,8 +256,15 @@ def family_hold_qs(holder: Holder) -> list[Q]:
     a hold on any row that belongs to it (deleting the row would cascade onto
     the held one).
     """
-    qs = [_row_hold_q(model, OuterRef("pk")) for model in same_rows(holder.model)]
-    qs += [_row_hold_q(model, OuterRef(f"{path}__id")) for path, model in ancestors(holder)]
+    return [q for _, q in _family_hold_checks(holder)]
+
+
+def _family_hold_checks(holder: Holder) -> list[tuple[type[models.Model], Q]]:
+    """:func:`family_hold_qs`, each with the model whose row holds it looks for."""
+    checks = [(model, _row_hold_q(model, OuterRef("pk"))) for model in same_rows(holder.model)]
+    checks += [
+        (model, _row_hold_q(model, OuterRef(f"{path}__id"))) for path, model in ancestors(holder)
+    ]
     for other in holders():
         for path, model in ancestors(other):
             if model is holder.model:
@@ -266,32 +273,83 @@ def family_hold_qs(holder: Holder) -> list[Q]:
                 rows = other.model._base_manager.filter(
                     **{f"{path}__id": OuterRef(OuterRef("pk"))}
                 ).values("pk")
-                qs.append(
-                    Q(
-                        scope=HoldScope.ROW,
-                        content_type=_content_type(other.model),
-                        object_id__in=rows,
-                    )
-                )
-    return qs
+                checks.append((other.model, Q(
+                    scope=HoldScope.ROW,
+                    content_type=_content_type(other.model),
+                    object_id__in=rows,
+                )))
+    return checks
 
 
-def protection(target: Target, as_of: datetime) -> Protection:
-    """Build the hold and restriction subqueries for ``target`` at ``as_of``."""
+@dataclass(frozen=True)
+class HoldsInForce:
+    """Which kinds of protection exist at one instant: for leaving out the checks
+    that could only ever look at an empty set (see :func:`protection`)."""
+
+    row_types: frozenset[int]  # content type ids of rows under a hold in force
+    activities: frozenset[str]  # activities under an activity hold in force
+    persons: bool  # any person hold in force
+    restrictions: bool  # any keeping restriction in force
+
+    @classmethod
+    def at(cls, as_of: datetime) -> HoldsInForce:
+        """Read from the database (two small queries)."""
+        row_types: set[int] = set()
+        activities: set[str] = set()
+        persons = False
+        kinds = protecting_holds(as_of).values_list("scope", "content_type_id", "activity")
+        for scope, content_type_id, activity in kinds.distinct().order_by():
+            if scope == HoldScope.ROW and content_type_id is not None:
+                row_types.add(content_type_id)
+            elif scope == HoldScope.ACTIVITY:
+                activities.add(activity)
+            elif scope == HoldScope.PERSON:
+                persons = True
+        return cls(frozenset(row_types), frozenset(activities), persons,
+                   keeping_restrictions(as_of).exists())
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.row_types or self.activities or self.persons or self.restrictions)
+
+
+def protection(
+    target: Target, as_of: datetime, *, in_force: HoldsInForce | None = None
+) -> Protection:
+    """Build the hold and restriction subqueries for ``target`` at ``as_of``.
+
+    With ``in_force`` (what protects at ``as_of``, read once by the caller),
+    the checks (``q()``, ``unprotected_q()``) leave out each kind of hold or
+    restriction of which none is in force: a row hold on a content type no
+    hold names, an activity hold on another activity, person holds or keeping
+    restrictions when there are none. Each would be ``EXISTS`` over an empty
+    set. Only for a rehearsal (the forecast, the dry run), which creates no
+    holds and runs in one transaction: a real run checks every kind in each
+    batch's statement, so a hold committed during the run still protects.
+    ``reason`` and ``ground`` always look at every kind.
+    """
     holder = target.holder
     holds = protecting_holds(as_of)
     activity_q = Q(scope=HoldScope.ACTIVITY, activity=target.activity.id)
-    row_qs = family_hold_qs(holder)
-    checks = [Exists(holds.filter(q)) for q in row_qs] + [Exists(holds.filter(activity_q))]
+    row_checks = _family_hold_checks(holder)
+    checks = [
+        Exists(holds.filter(q)) for model, q in row_checks
+        if in_force is None or _content_type(model).pk in in_force.row_types
+    ]
+    if in_force is None or target.activity.id in in_force.activities:
+        checks.append(Exists(holds.filter(activity_q)))
     any_q = activity_q
-    for q in row_qs:
+    for _, q in row_checks:
         any_q |= q
     ground: Any = models.Value(None, output_field=models.CharField())
     if holder.person is not None:
         person = OuterRef(holder.person_id_path())
         person_q = Q(scope=HoldScope.PERSON, person_id=person)
         restrictions = keeping_restrictions(as_of).filter(person_id=person)
-        checks += [Exists(holds.filter(person_q)), Exists(restrictions)]
+        if in_force is None or in_force.persons:
+            checks.append(Exists(holds.filter(person_q)))
+        if in_force is None or in_force.restrictions:
+            checks.append(Exists(restrictions))
         any_q |= person_q
         ground = models.Subquery(
             restrictions.order_by("ground", "pk").values("ground")[:1],
