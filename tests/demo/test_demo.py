@@ -1,28 +1,30 @@
-"""`personvern demo`: covers every holder, stays valid, verifies, forecasts, reproduces.
+"""`personvern demo`: covers every holder, stays valid, verifies, forecasts.
 
-Each test runs the real command (``personvern.cli.main``) on the empty test
-database, as a user would; the reproducibility test runs it twice, flushing the
-database in between.
+The demo is built once, by the real command (``personvern.cli.main``) on the
+empty test database, as a user would, for all the tests of this module: they
+only read it, each in its own transaction rolled back to the built data
+(``tests/shared_data.py``, ADR 0034). Reproducing it from its seed, which
+builds it twice on a flushed database, is in ``test_demo_reproducible.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Iterator
 from datetime import date, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from django.core.management import call_command
+import pytest
 from django.db.models import Exists, OuterRef, Q
+from pytest_django import DjangoDbBlocker
 
 from personvern.cli import main
 from personvern.core.audit import verify_chain
 from personvern.core.models import (
     ConsentAction,
     ConsentEvent,
-    EmailIdentity,
     Hold,
     Membership,
-    Person,
 )
 from personvern.core.policy import current_policy
 from personvern.core.registry import holders
@@ -30,6 +32,7 @@ from personvern.newsletter.models import Subscription, SubscriptionBasis
 from personvern.retention.engine import retention_forecast
 from personvern.rights.models import Request, RequestStatus, RequestType
 from personvern.rights.selectors import request_list
+from tests.shared_data import anchor_copy, built_once
 
 AS_OF = "2026-06-01"
 ARGS = ["demo", "--persons", "200", "--seed", "5", "--as-of", AS_OF]
@@ -53,38 +56,22 @@ def _run_demo() -> None:
     assert main(ARGS) == 0
 
 
-def _fingerprint() -> tuple[dict[str, int], str, str]:
-    """Row counts per holder, a digest of the persons' (name, e-mail) pairs, and a
-    digest of visible content of the other apps (no ids, which may differ)."""
-    counts = {h.label: h.model._default_manager.count() for h in holders()}
-    people = sorted(
-        EmailIdentity.objects.values_list("person__given_name", "person__family_name", "address")
-    )
-    names = hashlib.sha256(repr(people).encode()).hexdigest()
-    content = sorted(
-        [
-            *(repr(r) for r in Subscription.objects.values_list(
-                "status", "basis", "organisation", "subscribed_at", "unsubscribed_at")),
-            *(repr(r) for r in Request.objects.values_list(
-                "type", "status", "channel", "received_at", "due_legal", "notes", "completed_at")),
-            *(repr(r) for r in ConsentEvent.objects.values_list(
-                "scope", "action", "channel", "at")),
-        ]
-    )
-    from personvern.inquiries.models import Inquiry
-    from personvern.mailbox.models import MailMessage
-
-    content += sorted(
-        repr(r) for r in Inquiry.objects.values_list("subject", "message", "last_contact_at")
-    )
-    content += sorted(
-        repr(r) for r in MailMessage.objects.values_list("subject", "received_at", "keep_until")
-    )
-    return counts, names, hashlib.sha256("\n".join(content).encode()).hexdigest()
+@pytest.fixture(scope="module")
+def _demo_built(
+    django_db_setup: None, django_db_blocker: DjangoDbBlocker,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Path]:
+    with built_once(django_db_blocker, tmp_path_factory.mktemp("demo"), _run_demo) as anchor:
+        yield anchor
 
 
-def test_demo_fills_every_holder_and_the_audit_chain_verifies(db):
-    _run_demo()
+@pytest.fixture
+def demo(_demo_built: Path, audit_anchor: Path, db: None) -> None:
+    """The demo, built once for the module; the test's writes are rolled back."""
+    anchor_copy(_demo_built, audit_anchor)
+
+
+def test_demo_fills_every_holder_and_the_audit_chain_verifies(demo: None) -> None:
 
     empty = {h.label for h in _stored_holders() if not h.model._default_manager.exists()}
     assert empty == NOT_YET_GENERATED
@@ -94,8 +81,7 @@ def test_demo_fills_every_holder_and_the_audit_chain_verifies(db):
     assert report.checked > 0 and report.unsealed == 0
 
 
-def test_demo_gives_the_retention_forecast_work_now_and_within_the_year(db):
-    _run_demo()
+def test_demo_gives_the_retention_forecast_work_now_and_within_the_year(demo: None) -> None:
 
     forecast = retention_forecast(as_of=NOW)
     assert not forecast.refused
@@ -114,8 +100,7 @@ def test_demo_gives_the_retention_forecast_work_now_and_within_the_year(db):
     assert sum(line.held for line in forecast.lines) > 0
 
 
-def test_demo_requests_are_in_every_state_the_back_office_shows(db):
-    _run_demo()
+def test_demo_requests_are_in_every_state_the_back_office_shows(demo: None) -> None:
     today = NOW.date()
 
     assert request_list(overdue=True, today=today).exists()
@@ -136,8 +121,7 @@ def test_demo_requests_are_in_every_state_the_back_office_shows(db):
     ).exists()
 
 
-def test_demo_rows_pass_model_validation_and_the_services_rules(db):
-    _run_demo()
+def test_demo_rows_pass_model_validation_and_the_services_rules(demo: None) -> None:
 
     # Every field of every row is valid (choices, lengths, URLs, e-mail addresses);
     # foreign keys and constraints the database itself enforces.
@@ -192,28 +176,13 @@ def test_demo_rows_pass_model_validation_and_the_services_rules(db):
         assert year_end == fiscal_year_end(issued_on)
 
 
-def test_demo_is_reproducible_from_its_seed(transactional_db):
-    _run_demo()
-    first = _fingerprint()
-    assert Person.objects.count() == 200 + 1  # and the known participant, Kari Nordmann
-
-    call_command("flush", verbosity=0, interactive=False)
-    _run_demo()
-    second = _fingerprint()
-
-    assert first == second
-
-
-def test_the_demo_leaves_the_planner_statistics_of_what_it_loaded(db):
+def test_the_demo_leaves_the_planner_statistics_of_what_it_loaded(demo: None) -> None:
     """A bulk load without statistics lets PostgreSQL plan blind (issue 10: a newsletter
     send scanned the whole address table per recipient): the demo analyses what it loaded."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        import pytest
-
         pytest.skip("planner statistics (pg_stats) are PostgreSQL's")
-    _run_demo()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT DISTINCT tablename FROM pg_stats WHERE tablename IN "

@@ -4,18 +4,25 @@
 of Min side; signing in as her shows each part, her certificates and her access
 file download; running the demo again adds nothing to her record; and the demo
 prints how to sign in, and each sign-in link the worker writes to the mail folder.
+
+The tests of :class:`TestTheBuiltDemo` start from one demo, built once for
+the class (``tests/shared_data.py``, ADR 0034), each in its own transaction
+rolled back to it; the others start from an empty database.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.core import mail
 from django.test import Client
+from pytest_django import DjangoDbBlocker
 from rich.console import Console
 
 from personvern.cli import main
@@ -39,17 +46,33 @@ from personvern.rights.engine.files import export_path
 from personvern.rights.models import Request, RequestStatus, RequestType, VerificationMethod
 from personvern.worker.outbox import deliver_due
 from tests.portal.helpers import sign_in
+from tests.shared_data import anchor_copy, built_once
 
 AS_OF = "2026-06-01"
 ARGS = ["demo", "--persons", "40", "--seed", "5", "--as-of", AS_OF]
 NOW = datetime.combine(date.fromisoformat(AS_OF), time(12), tzinfo=ZoneInfo("Europe/Oslo"))
 
 
-def _kari() -> Person:
+def _run_demo() -> None:
     assert main(ARGS) == 0
-    kari = participant.known_person()
-    assert kari is not None
-    return kari
+
+
+@pytest.fixture(scope="class")
+def _demo_built(
+    django_db_setup: None, django_db_blocker: DjangoDbBlocker,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Path]:
+    with built_once(django_db_blocker, tmp_path_factory.mktemp("demo"), _run_demo) as anchor:
+        yield anchor
+
+
+@pytest.fixture
+def kari(_demo_built: Path, audit_anchor: Path, db: None) -> Person:
+    """Kari Nordmann of the demo, built once for the class; the test's writes are rolled back."""
+    anchor_copy(_demo_built, audit_anchor)
+    found = participant.known_person()
+    assert found is not None
+    return found
 
 
 def _record(kari: Person) -> dict[str, list[tuple[object, ...]]]:
@@ -74,105 +97,104 @@ def _record(kari: Person) -> dict[str, list[tuple[object, ...]]]:
     }
 
 
-def test_the_demo_makes_kari_nordmann_with_every_kind_of_record(db: None) -> None:
-    kari = _kari()
+class TestTheBuiltDemo:
+    """Tests that start from the demo (40 persons and Kari)."""
 
-    assert (kari.given_name, kari.family_name) == ("Kari", "Nordmann")
-    assert Membership.objects.filter(
-        person=kari, organisation=Organisation.ADVOKATFORENINGEN, valid_to__isnull=True,
-        valid_from__lte=NOW.date(),
-    ).exists()
+    def test_the_demo_makes_kari_nordmann_with_every_kind_of_record(self, kari: Person) -> None:
 
-    # Registrations: upcoming with a hotel stay, wait-listed, cancelled, attended, missed.
-    mine = Registration.objects.filter(person=kari).select_related("course")
-    upcoming = mine.filter(course__starts_at__gt=NOW)
-    stay = upcoming.get(status=RegistrationStatus.CONFIRMED)
-    assert stay.course.is_physical and stay.course.hotel_stay_offered
-    assert stay.overnight_stay and stay.arrival_date and stay.departure_date
-    assert upcoming.filter(status=RegistrationStatus.WAITLISTED).count() == 1
-    assert upcoming.filter(status=RegistrationStatus.CANCELLED, cancelled_at__lt=NOW).count() == 1
-    past = mine.filter(course__ends_at__lt=NOW)
-    assert past.filter(attended=True).count() >= 5
-    assert past.filter(attended=False).count() == 1
+        assert (kari.given_name, kari.family_name) == ("Kari", "Nordmann")
+        assert Membership.objects.filter(
+            person=kari, organisation=Organisation.ADVOKATFORENINGEN, valid_to__isnull=True,
+            valid_from__lte=NOW.date(),
+        ).exists()
 
-    # The CLE record: legal, non-legal and ethics hours in both periods.
-    record = cle_record(kari, NOW)
-    for period in record.periods:
-        assert period.courses >= 2, period
-        assert period.legal > 0 and period.non_legal > 0 and period.ethics > 0, period
-    assert record.periods[0].current and not record.periods[1].current
-    # The previous period's requirement met, the current one's under way.
-    assert record.periods[1].met and not record.periods[0].met
+        # Registrations: upcoming with a hotel stay, wait-listed, cancelled, attended, missed.
+        mine = Registration.objects.filter(person=kari).select_related("course")
+        upcoming = mine.filter(course__starts_at__gt=NOW)
+        stay = upcoming.get(status=RegistrationStatus.CONFIRMED)
+        assert stay.course.is_physical and stay.course.hotel_stay_offered
+        assert stay.overnight_stay and stay.arrival_date and stay.departure_date
+        assert upcoming.filter(status=RegistrationStatus.WAITLISTED).count() == 1
+        cancelled = upcoming.filter(status=RegistrationStatus.CANCELLED, cancelled_at__lt=NOW)
+        assert cancelled.count() == 1
+        past = mine.filter(course__ends_at__lt=NOW)
+        assert past.filter(attended=True).count() >= 5
+        assert past.filter(attended=False).count() == 1
 
-    # The newsletter on her consent; the ledger shows given, withdrawn, given again.
-    subscription = Subscription.objects.get(person=kari)
-    assert subscription.status == SubscriptionStatus.ACTIVE
-    assert subscription.basis == SubscriptionBasis.CONSENT
-    assert list(
-        ConsentEvent.objects.filter(person=kari, scope="newsletter").order_by("at")
-        .values_list("action", flat=True)
-    ) == [ConsentAction.GIVEN, ConsentAction.WITHDRAWN, ConsentAction.GIVEN]
+        # The CLE record: legal, non-legal and ethics hours in both periods.
+        record = cle_record(kari, NOW)
+        for period in record.periods:
+            assert period.courses >= 2, period
+            assert period.legal > 0 and period.non_legal > 0 and period.ethics > 0, period
+        assert record.periods[0].current and not record.periods[1].current
+        # The previous period's requirement met, the current one's under way.
+        assert record.periods[1].met and not record.periods[0].met
 
-    entry = Entry.objects.get(person=kari)
-    assert entry.competition.ends_at > NOW and entry.contribution
+        # The newsletter on her consent; the ledger shows given, withdrawn, given again.
+        subscription = Subscription.objects.get(person=kari)
+        assert subscription.status == SubscriptionStatus.ACTIVE
+        assert subscription.basis == SubscriptionBasis.CONSENT
+        assert list(
+            ConsentEvent.objects.filter(person=kari, scope="newsletter").order_by("at")
+            .values_list("action", flat=True)
+        ) == [ConsentAction.GIVEN, ConsentAction.WITHDRAWN, ConsentAction.GIVEN]
 
-    # Privacy requests made on Min side: access fulfilled with its file, one in progress.
-    access = Request.objects.get(person=kari, type=RequestType.ACCESS)
-    assert access.status == RequestStatus.COMPLETED
-    assert access.verification_method == VerificationMethod.SIGNED_IN
-    path = export_path(access)
-    assert path is not None and path.is_file()
-    open_request = Request.objects.get(person=kari, type=RequestType.RECTIFICATION)
-    assert open_request.status == RequestStatus.IN_PROGRESS
-    assert open_request.due_legal > NOW.date()
+        entry = Entry.objects.get(person=kari)
+        assert entry.competition.ends_at > NOW and entry.contribution
 
-    # Every part of Min side has something to show for her.
-    empty = [s.key for s in sections() if s.context(kari, NOW) is None]
-    assert empty == []
+        # Privacy requests made on Min side: access fulfilled with its file, one in progress.
+        access = Request.objects.get(person=kari, type=RequestType.ACCESS)
+        assert access.status == RequestStatus.COMPLETED
+        assert access.verification_method == VerificationMethod.SIGNED_IN
+        path = export_path(access)
+        assert path is not None and path.is_file()
+        open_request = Request.objects.get(person=kari, type=RequestType.RECTIFICATION)
+        assert open_request.status == RequestStatus.IN_PROGRESS
+        assert open_request.due_legal > NOW.date()
 
+        # Every part of Min side has something to show for her.
+        empty = [s.key for s in sections() if s.context(kari, NOW) is None]
+        assert empty == []
 
-def test_signed_in_as_kari_min_side_shows_her_record_and_files(db: None) -> None:
-    kari = _kari()
-    client = Client()
-    sign_in(client, kari)
+    def test_signed_in_as_kari_min_side_shows_her_record_and_files(self, kari: Person) -> None:
+        client = Client()
+        sign_in(client, kari)
 
-    page = client.get("/me/", headers={"accept-language": "nb"})
-    assert page.status_code == 200
-    html = page.content.decode()
-    for title in ("Arbeidsrett: fordypningsseminar", "Advokatetikk: interessekonflikter",
-                  "Skatterett: årsoppdatering", "Kontraktsrett i praksis",
-                  "Personvernrett: grunnkurs"):
-        assert title in html, title
+        page = client.get("/me/", headers={"accept-language": "nb"})
+        assert page.status_code == 200
+        html = page.content.decode()
+        for title in ("Arbeidsrett: fordypningsseminar", "Advokatetikk: interessekonflikter",
+                      "Skatterett: årsoppdatering", "Kontraktsrett i praksis",
+                      "Personvernrett: grunnkurs"):
+            assert title in html, title
 
-    attended = Registration.objects.filter(person=kari, attended=True).order_by("pk").first()
-    assert attended is not None
-    certificate = client.get(f"/me/courses/certificate/{attended.pk}.pdf")
-    assert certificate.status_code == 200
-    assert certificate["Content-Type"] == "application/pdf"
+        attended = Registration.objects.filter(person=kari, attended=True).order_by("pk").first()
+        assert attended is not None
+        certificate = client.get(f"/me/courses/certificate/{attended.pk}.pdf")
+        assert certificate.status_code == 200
+        assert certificate["Content-Type"] == "application/pdf"
 
-    access = Request.objects.get(person=kari, type=RequestType.ACCESS)
-    assert f"/me/rights/requests/{access.public_id}/download/" in html
-    download = client.get(f"/me/rights/requests/{access.public_id}/download/")
-    assert download.status_code == 200
-    assert b"".join(download.streaming_content)[:2] == b"PK"  # type: ignore[attr-defined]
+        access = Request.objects.get(person=kari, type=RequestType.ACCESS)
+        assert f"/me/rights/requests/{access.public_id}/download/" in html
+        download = client.get(f"/me/rights/requests/{access.public_id}/download/")
+        assert download.status_code == 200
+        assert b"".join(download.streaming_content)[:2] == b"PK"  # type: ignore[attr-defined]
 
+    def test_running_the_demo_again_adds_nothing_to_karis_record(self, kari: Person) -> None:
+        first = _record(kari)
+        assert all(first.values()), first
 
-def test_running_the_demo_again_adds_nothing_to_karis_record(db: None) -> None:
-    kari = _kari()
-    first = _record(kari)
-    assert all(first.values()), first
+        persons, registrations = Person.objects.count(), Registration.objects.count()
 
-    persons, registrations = Person.objects.count(), Registration.objects.count()
+        assert main(ARGS) == 0  # the whole demo again, on its own data: nothing is added
+        assert (Person.objects.count(), Registration.objects.count()) == (persons, registrations)
+        demo_cli._ensure_known_participant(NOW)  # what it does on data made before Kari
+        assert participant.generate(rng=random.Random(1), now=NOW) is None
 
-    assert main(ARGS) == 0  # the whole demo again, on its own data: nothing is added
-    assert (Person.objects.count(), Registration.objects.count()) == (persons, registrations)
-    demo_cli._ensure_known_participant(NOW)  # what it does on data made before Kari
-    assert participant.generate(rng=random.Random(1), now=NOW) is None
-
-    assert participant.known_person() == kari
-    assert _record(kari) == first
-    assert Person.objects.filter(given_name="Kari", family_name="Nordmann",
-                                 emails__address=participant.EMAIL).count() == 1
+        assert participant.known_person() == kari
+        assert _record(kari) == first
+        assert Person.objects.filter(given_name="Kari", family_name="Nordmann",
+                                     emails__address=participant.EMAIL).count() == 1
 
 
 def test_the_demo_without_other_persons_still_makes_kari(db: None) -> None:
