@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import (
     Count,
     DateTimeField,
@@ -31,6 +32,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from personvern.core.models import Membership, Organisation
+from personvern.core.prepared import PreparedQuery
 from personvern.core.selectors import restricted_person_ids
 from personvern.courses.models import (
     Course,
@@ -316,8 +318,20 @@ def course_page(slug: str) -> Course:
     return _with_seats(Course.objects.filter(slug=slug)).get()
 
 
+#: Every field of a course, by its slug: compiled once (ADR 0036), since every post of
+#: the public form reads one.
+_COURSE_FIELDS = [field.attname for field in Course._meta.concrete_fields]
+_COURSE_BY_SLUG = PreparedQuery(
+    lambda slug: Course.objects.filter(slug=slug).values_list(*_COURSE_FIELDS),
+    placeholders=["placeholder-prepared-slug"],
+)
+
+
 def course_to_register(slug: str) -> Course:
     """One course, without its venue or seat counts: what a registration post needs
     (the seats are counted under the course's lock; the mails read the venue when
     the worker writes them). Raises ``Course.DoesNotExist``."""
-    return Course.objects.get(slug=slug)
+    rows = _COURSE_BY_SLUG.rows(slug)
+    if not rows:
+        raise Course.DoesNotExist(f"No course {slug!r}.")
+    return Course.from_db(DEFAULT_DB_ALIAS, _COURSE_FIELDS, rows[0])
