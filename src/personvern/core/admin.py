@@ -123,7 +123,7 @@ class MembershipAdmin(ReadOnlyMixin, ScopedModelAdmin):
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
 
-class _CodeFilter(admin.SimpleListFilter):
+class CodeFilter(admin.SimpleListFilter):
     """A filter on a code column whose choices are shown in words."""
 
     field = ""
@@ -141,7 +141,7 @@ class _CodeFilter(admin.SimpleListFilter):
         return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
 
 
-class ConsentScopeFilter(_CodeFilter):
+class ConsentScopeFilter(CodeFilter):
     title = _("scope")
     parameter_name = field = "scope"
 
@@ -151,7 +151,7 @@ class ConsentScopeFilter(_CodeFilter):
         return activity_title(code)
 
 
-class ConsentChannelFilter(_CodeFilter):
+class ConsentChannelFilter(CodeFilter):
     title = _("channel")
     parameter_name = field = "channel"
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from personvern.core.admin import CodeFilter
 from personvern.core.admin_scoping import ScopedModelAdmin
 from personvern.worker import outbox
 from personvern.worker.labels import job_label, mail_kind_label
@@ -26,25 +27,7 @@ HEALTH_LABELS = {
 }
 
 
-class _CodeInWordsFilter(admin.SimpleListFilter):
-    """A filter on a code column (job name, mail kind) whose choices are shown in words."""
-
-    field = ""
-
-    def label(self, code: str) -> str:
-        raise NotImplementedError
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        codes = model_admin.get_queryset(request).order_by().values_list(
-            self.field, flat=True).distinct()
-        return sorted(((code, self.label(code)) for code in codes if code),
-                      key=lambda choice: choice[1].lower())
-
-    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
-        return queryset.filter(**{self.field: self.value()}) if self.value() else queryset
-
-
-class JobFilter(_CodeInWordsFilter):
+class JobFilter(CodeFilter):
     title = _("job")
     parameter_name = field = "job"
 
@@ -52,7 +35,7 @@ class JobFilter(_CodeInWordsFilter):
         return job_label(code)
 
 
-class MailKindFilter(_CodeInWordsFilter):
+class MailKindFilter(CodeFilter):
     title = _("kind")
     parameter_name = field = "kind"
 

@@ -565,17 +565,7 @@ def _related_text(cell: _Cell, row: tuple[Any, ...], db: Any, context: ReportCon
             pass
         except TypeError:  # an unhashable value (JSON from PostgreSQL): not kept
             key = None
-    values = list(row)
-    for at, convs in cell.related_converters:
-        value = values[at]
-        for converter, expression in convs:
-            value = converter(value, expression, db)
-        values[at] = value
-    obj = populator.model_cls.from_db(
-        populator.db, populator.init_list, values[populator.cols_start : populator.cols_end]
-    )
-    for below in populator.related_populators:
-        below.populate(values, obj)
+    obj = _related_instance(cell, row, db)
     if key is None:
         return str(obj)
     queried: list[str] = []
