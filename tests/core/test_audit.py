@@ -85,7 +85,9 @@ def test_entries_inserted_together_are_stored_as_made_and_seal_and_verify(count:
     the entries as made, the instances keep their values, the chain verifies."""
     from django.test.utils import CaptureQueriesContext
 
-    made = [new_entry(actor="test", action=f"thing.{i}", data={"n": i}) for i in range(count)]
+    made = [new_entry(actor="test", action=f"thing.{i}", data={"n": i, "ord": ["å", None]},
+                      personal={"email": f"kari{i}@example.no"} if i % 2 else None)
+            for i in range(count)]
     with CaptureQueriesContext(connection) as queries:
         audit_insert(made)
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
@@ -93,8 +95,9 @@ def test_entries_inserted_together_are_stored_as_made_and_seal_and_verify(count:
     if connection.vendor == "postgresql":
         assert ("UNNEST" in inserts[0]) == (count > audit.FEW_ENTRIES)
     assert [e.action for e in made] == [f"thing.{i}" for i in range(count)]
-    stored = list(AuditEntry.objects.order_by("id").values_list(*FIELDS))
-    assert stored == [tuple(getattr(e, name) for name in FIELDS) for e in made]
+    stored = list(AuditEntry.objects.order_by("id").values_list(*FIELDS, "personal"))
+    assert stored == [tuple(getattr(e, name) for name in (*FIELDS, "personal")) for e in made]
+    assert AuditEntry.objects.filter(personal__isnull=True).count() == (count + 1) // 2
     assert seal_pending() == count
     assert verify_chain().problem is None
 

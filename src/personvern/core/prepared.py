@@ -81,3 +81,41 @@ class PreparedQuery:
             rows = [tuple(row) for row in
                     compiled.compiler.apply_converters(rows, compiled.converters)]
         return rows
+
+
+class PreparedInsert:
+    """A multi-row ``INSERT`` of a model's fields, its SQL written once per database and
+    number of rows: what ``bulk_create`` does for a few rows, without compiling the
+    statement each time (ADR 0036). Values go through each field's ``pre_save`` and
+    ``get_db_prep_save``, as in ``bulk_create``; like it, no signals are sent and
+    ``save()`` is not called. The rows' primary keys are not set on the objects."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self._model = model
+        self._sql: dict[tuple[str, int], str] = {}
+
+    def _fields(self) -> list[Any]:
+        meta = self._model._meta
+        return [f for f in meta.concrete_fields if f is not meta.auto_field]
+
+    def _statement(self, alias: str, count: int) -> str:
+        sql = self._sql.get((alias, count))
+        if sql is None:
+            quote = connections[alias].ops.quote_name
+            columns = ", ".join(quote(f.column) for f in self._fields())
+            row = "(" + ", ".join(["%s"] * len(self._fields())) + ")"
+            sql = (f"INSERT INTO {quote(self._model._meta.db_table)} ({columns}) "  # noqa: S608
+                   f"VALUES {', '.join([row] * count)}")
+            self._sql[(alias, count)] = sql
+        return sql
+
+    def insert(self, objs: Sequence[models.Model], *, using: str = "default") -> None:
+        """Insert ``objs`` in one statement, in the caller's transaction."""
+        if not objs:
+            return
+        connection = connections[using]
+        fields = self._fields()
+        params = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+                  for obj in objs for field in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(self._statement(using, len(objs)), params)
