@@ -89,3 +89,30 @@ def test_person_get_or_create_finds_the_whole_person() -> None:
     found.given_name = "Kari Anne"
     found.save(update_fields=["given_name"])  # a usable instance, as the ORM's would be
     assert Person.objects.get(pk=kari.pk).given_name == "Kari Anne"
+
+
+def test_prepared_insert_creates_the_row_the_orm_would_and_sets_its_key() -> None:
+    from personvern.core.prepared import PreparedInsert
+
+    insert = PreparedInsert(Person)
+    made = [Person(given_name=f"Kari {i}", family_name="Nordmann", phone="",
+                   created_at=timezone.now()) for i in range(3)]
+    for person in made:
+        insert.create(person)
+        assert person.pk is not None and person._state.adding is False
+    assert len({p.pk for p in made}) == 3
+    fields = [f.attname for f in Person._meta.concrete_fields]
+    for person in made:
+        stored = Person.objects.get(pk=person.pk)
+        assert [getattr(stored, f) for f in fields] == [getattr(person, f) for f in fields]
+    # A usable instance: it can be changed and saved, and rows point at it.
+    EmailIdentity.objects.create(person=made[0], address="kari0@example.no")
+    assert EmailIdentity.objects.get(address="kari0@example.no").person == made[0]
+
+
+def test_prepared_insert_refuses_a_model_with_a_field_only_the_database_fills_in() -> None:
+    from personvern.core.prepared import PreparedInsert
+    from personvern.courses.models import Course
+
+    with pytest.raises(TypeError, match="database fills in"):
+        PreparedInsert(Course)

@@ -88,15 +88,24 @@ class PreparedInsert:
     number of rows: what ``bulk_create`` does for a few rows, without compiling the
     statement each time (ADR 0036). Values go through each field's ``pre_save`` and
     ``get_db_prep_save``, as in ``bulk_create``; like it, no signals are sent and
-    ``save()`` is not called. The rows' primary keys are not set on the objects."""
+    ``save()`` is not called, so it is only for models that override neither and
+    have no field only the database fills in (``db_default`` without ``default``).
+    :meth:`insert` does not set the rows' primary keys; :meth:`create` inserts one
+    row and sets its key."""
 
     def __init__(self, model: type[models.Model]) -> None:
+        if any(field.has_db_default() and not field.has_default()
+               for field in model._meta.concrete_fields):
+            raise TypeError(f"{model.__name__} has fields the database fills in: "
+                            "insert it with the ORM")
         self._model = model
+        meta = model._meta
+        self._field_list = [f for f in meta.concrete_fields if f is not meta.auto_field]
         self._sql: dict[tuple[str, int], str] = {}
+        self._returning: dict[str, str] = {}
 
     def _fields(self) -> list[Any]:
-        meta = self._model._meta
-        return [f for f in meta.concrete_fields if f is not meta.auto_field]
+        return self._field_list
 
     def _statement(self, alias: str, count: int) -> str:
         sql = self._sql.get((alias, count))
@@ -119,3 +128,21 @@ class PreparedInsert:
                   for obj in objs for field in fields]
         with connection.cursor() as cursor:
             cursor.execute(self._statement(using, len(objs)), params)
+
+    def create(self, obj: models.Model, *, using: str = "default") -> None:
+        """Insert ``obj`` as one row and set its primary key, as ``save()`` of a new
+        object would (``RETURNING``, on PostgreSQL and SQLite alike)."""
+        connection = connections[using]
+        sql = self._returning.get(using)
+        if sql is None:
+            pk = self._model._meta.pk
+            assert pk is not None and pk.column is not None
+            sql = f"{self._statement(using, 1)} RETURNING {connection.ops.quote_name(pk.column)}"
+            self._returning[using] = sql
+        params = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+                  for field in self._fields()]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            obj.pk = cursor.fetchone()[0]
+        obj._state.adding = False
+        obj._state.db = using

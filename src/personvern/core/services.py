@@ -25,7 +25,7 @@ from personvern.core.models import (
     Restriction,
     RestrictionGround,
 )
-from personvern.core.prepared import PreparedQuery
+from personvern.core.prepared import PreparedInsert, PreparedQuery
 
 NOT_AN_EMAIL = _("'%(address)s' is not an e-mail address.")
 INVALID_DOMAIN = _("'%(address)s' has an invalid domain.")
@@ -96,6 +96,8 @@ _PERSON_BY_ADDRESS = PreparedQuery(
     .values_list(*[f"person__{name}" for name in _PERSON_FIELDS]),
     placeholders=["placeholder@prepared.invalid"],
 )
+_PERSON_INSERT = PreparedInsert(Person)
+_IDENTITY_INSERT = PreparedInsert(EmailIdentity)
 
 
 def person_get_or_create(
@@ -123,13 +125,14 @@ def person_get_or_create(
     # (an address taken meanwhile by another transaction is the unique index's
     # IntegrityError, which ends the caller's transaction as any error would).
     with transaction.atomic(savepoint=False):
-        person = Person.objects.create(
+        person = Person(
             given_name=given_name.strip(),
             family_name=family_name.strip(),
             phone=phone.strip(),
             created_at=now,
         )
-        EmailIdentity.objects.create(person=person, address=address, created_at=now)
+        _PERSON_INSERT.create(person)
+        _IDENTITY_INSERT.create(EmailIdentity(person=person, address=address, created_at=now))
         if audit_entries is None:
             audit_log(actor=actor, action="person.created", person=person, now=now)
         else:

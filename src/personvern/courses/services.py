@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from personvern.core.audit import audit_insert, audit_log, new_entry
 from personvern.core.models import AuditEntry, Person
-from personvern.core.prepared import PreparedQuery
+from personvern.core.prepared import PreparedInsert, PreparedQuery
 from personvern.core.ratelimits import allow
 from personvern.core.services import normalise_email, person_get_or_create
 from personvern.courses import mails
@@ -121,6 +121,7 @@ _SEAT_LOCK = PreparedQuery(
     lambda pk: Course.objects.select_for_update().filter(pk=pk).values_list(*_SEAT_FIELDS),
     placeholders=[-7_654_321],
 )
+_REGISTRATION_INSERT = PreparedInsert(Registration)
 _SEATS_TAKEN = PreparedQuery(
     lambda pk: Registration.objects.filter(course_id=pk, status=RegistrationStatus.CONFIRMED)
     .order_by().values("course_id").annotate(taken=Count("pk")).values_list("taken"),
@@ -433,7 +434,7 @@ def _register(
             RegistrationStatus.CONFIRMED if taken < course.capacity
             else RegistrationStatus.WAITLISTED
         )
-        registration = Registration.objects.create(
+        registration = Registration(
             course=course,
             person=person,
             status=status,
@@ -451,6 +452,7 @@ def _register(
             # hold its row. Others are recomputed below.
             relationship_ends_at=course.ends_at if created else None,
         )
+        _REGISTRATION_INSERT.create(registration)
         audit_entries.append(new_entry(
             actor=actor, action="registration.created", person=person, activity=ACTIVITY,
             data={"course": course.pk, "registration": registration.pk, "status": status},
