@@ -32,6 +32,7 @@ from __future__ import annotations
 import email.policy
 import enum
 import logging
+import re
 import smtplib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -193,8 +194,22 @@ def _built(mail: OutgoingMail, recipients: list[str]) -> EmailMessage | None:
     return message
 
 
+#: A bare ASCII address in dot-atom form (RFC 5322 3.4.1 with a host name): one the
+#: mail backend always takes as it is, known without parsing it as a header.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+
+
 def usable_address(address: str) -> str:
-    """``address`` if it is one address the mail backend can send to; else ``ValueError``."""
+    """``address`` if it is one address the mail backend can send to; else ``ValueError``.
+
+    A plain address (most are) is recognised by :data:`_PLAIN_ADDRESS`; any other is
+    parsed as the backend would parse it (the header parser is slow: a tenth of a
+    registration's CPU, ADR 0036)."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return address
     parsed = getaddresses([address])
     if len(parsed) != 1 or "@" not in parsed[0][1]:
         raise ValueError("Not one e-mail address.")
