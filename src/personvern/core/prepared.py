@@ -118,14 +118,17 @@ class PreparedInsert:
             self._sql[(alias, count)] = sql
         return sql
 
+    def _values(self, obj: models.Model, connection: Any) -> list[Any]:
+        """``obj``'s values for the statement, prepared as ``bulk_create`` prepares them."""
+        return [field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+                for field in self._field_list]
+
     def insert(self, objs: Sequence[models.Model], *, using: str = "default") -> None:
         """Insert ``objs`` in one statement, in the caller's transaction."""
         if not objs:
             return
         connection = connections[using]
-        fields = self._fields()
-        params = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
-                  for obj in objs for field in fields]
+        params = [value for obj in objs for value in self._values(obj, connection)]
         with connection.cursor() as cursor:
             cursor.execute(self._statement(using, len(objs)), params)
 
@@ -139,10 +142,8 @@ class PreparedInsert:
             assert pk is not None and pk.column is not None
             sql = f"{self._statement(using, 1)} RETURNING {connection.ops.quote_name(pk.column)}"
             self._returning[using] = sql
-        params = [field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
-                  for field in self._fields()]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, self._values(obj, connection))
             obj.pk = cursor.fetchone()[0]
         obj._state.adding = False
         obj._state.db = using
