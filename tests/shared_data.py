@@ -25,7 +25,9 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pytest
 from django.db import transaction
 from django.test import override_settings
 from pytest_django import DjangoDbBlocker
@@ -47,6 +49,22 @@ def built_once(
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+def built_once_fixture(name: str, build: Callable[[], None], *, scope: str) -> Any:
+    """A fixture called ``name``, of ``scope`` ("module", "class"), that runs ``build``
+    once per scope (:func:`built_once`) and gives the audit anchor the build sealed.
+    Assign it to the same name in the test module: ``_built = built_once_fixture(...)``."""
+
+    @pytest.fixture(scope=scope, name=name)  # type: ignore[call-overload]
+    def fixture(
+        django_db_setup: None, django_db_blocker: DjangoDbBlocker,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[Path]:
+        with built_once(django_db_blocker, tmp_path_factory.mktemp("demo"), build) as anchor:
+            yield anchor
+
+    return fixture
 
 
 def anchor_copy(built: Path, anchor: Path) -> None:

@@ -9,14 +9,12 @@ builds it twice on a flushed database, is in ``test_demo_reproducible.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db.models import Exists, OuterRef, Q
-from pytest_django import DjangoDbBlocker
 
 from personvern.cli import main
 from personvern.core.audit import verify_chain
@@ -32,7 +30,7 @@ from personvern.newsletter.models import Subscription, SubscriptionBasis
 from personvern.retention.engine import retention_forecast
 from personvern.rights.models import Request, RequestStatus, RequestType
 from personvern.rights.selectors import request_list
-from tests.shared_data import anchor_copy, built_once
+from tests.shared_data import anchor_copy, built_once_fixture
 
 AS_OF = "2026-06-01"
 ARGS = ["demo", "--persons", "200", "--seed", "5", "--as-of", AS_OF]
@@ -56,13 +54,7 @@ def _run_demo() -> None:
     assert main(ARGS) == 0
 
 
-@pytest.fixture(scope="module")
-def _demo_built(
-    django_db_setup: None, django_db_blocker: DjangoDbBlocker,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Path]:
-    with built_once(django_db_blocker, tmp_path_factory.mktemp("demo"), _run_demo) as anchor:
-        yield anchor
+_demo_built = built_once_fixture("_demo_built", _run_demo, scope="module")
 
 
 @pytest.fixture

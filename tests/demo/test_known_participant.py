@@ -13,7 +13,6 @@ rolled back to it; the others start from an empty database.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +21,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.test import Client
-from pytest_django import DjangoDbBlocker
 from rich.console import Console
 
 from personvern.cli import main
@@ -46,7 +44,7 @@ from personvern.rights.engine.files import export_path
 from personvern.rights.models import Request, RequestStatus, RequestType, VerificationMethod
 from personvern.worker.outbox import deliver_due
 from tests.portal.helpers import sign_in
-from tests.shared_data import anchor_copy, built_once
+from tests.shared_data import anchor_copy, built_once_fixture
 
 AS_OF = "2026-06-01"
 ARGS = ["demo", "--persons", "40", "--seed", "5", "--as-of", AS_OF]
@@ -57,13 +55,7 @@ def _run_demo() -> None:
     assert main(ARGS) == 0
 
 
-@pytest.fixture(scope="class")
-def _demo_built(
-    django_db_setup: None, django_db_blocker: DjangoDbBlocker,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Path]:
-    with built_once(django_db_blocker, tmp_path_factory.mktemp("demo"), _run_demo) as anchor:
-        yield anchor
+_demo_built = built_once_fixture("_demo_built", _run_demo, scope="class")
 
 
 @pytest.fixture

@@ -12,12 +12,10 @@ line, per model and in total.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from pytest_django import DjangoDbBlocker
 
 from personvern.cli import main
 from personvern.core.models import Person
@@ -29,7 +27,7 @@ from personvern.retention.engine import (
     retention_run,
 )
 from personvern.webstats.models import AnalyticsConsent, AnalyticsEvent, ConsentChoice
-from tests.shared_data import anchor_copy, built_once
+from tests.shared_data import anchor_copy, built_once_fixture
 
 from .factories import at
 
@@ -88,13 +86,7 @@ def _run_demo() -> None:
     assert main(DEMO) == 0
 
 
-@pytest.fixture(scope="class")
-def _demo_built(
-    django_db_setup: None, django_db_blocker: DjangoDbBlocker,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Path]:
-    with built_once(django_db_blocker, tmp_path_factory.mktemp("demo"), _run_demo) as anchor:
-        yield anchor
+_demo_built = built_once_fixture("_demo_built", _run_demo, scope="class")
 
 
 @pytest.fixture
