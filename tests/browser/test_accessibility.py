@@ -42,18 +42,14 @@ from personvern.courses.models import Course, CourseKind
 from personvern.newsletter import services as newsletter
 from personvern.newsletter.selectors import unsubscribe_token
 from personvern.site.uploads import MAX_REQUEST_BYTES
+from tests.browser import PAGES_CHECKED_ONCE
 from tests.browser.openers import Opener, goto, seq
 from tests.courses.factories import OSLO, make_course
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    # The pages are the same whatever the database; they are checked once, in the
-    # SQLite run, to keep both runs of the suite together near ten minutes.
-    pytest.mark.skipif(
-        os.environ.get("PERSONVERN_DATABASE_URL", "").startswith("postgres"),
-        reason="page checks run once, in the SQLite run",
-    ),
+    PAGES_CHECKED_ONCE,
 ]
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

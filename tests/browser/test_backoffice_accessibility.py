@@ -21,7 +21,6 @@ links in running text were told from the text beside them by colour only
 from __future__ import annotations
 
 import io
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -34,16 +33,13 @@ from rich.console import Console
 
 from personvern.competitions.models import Entry
 from personvern.demo import cli as demo_cli
+from tests.browser import PAGES_CHECKED_ONCE
 from tests.browser.test_accessibility import LANGUAGES, SCREENSHOTS, WIDTHS, _violations
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    # Pages are the same whatever the database: checked once, in the SQLite run.
-    pytest.mark.skipif(
-        os.environ.get("PERSONVERN_DATABASE_URL", "").startswith("postgres"),
-        reason="page checks run once, in the SQLite run",
-    ),
+    PAGES_CHECKED_ONCE,
 ]
 
 PASSWORD = "a-Long-test-passw0rd"

@@ -14,7 +14,6 @@ the page's CSP does not govern) turns each event into a console error too.
 from __future__ import annotations
 
 import io
-import os
 from datetime import timedelta
 
 import pytest
@@ -26,15 +25,12 @@ from playwright.sync_api import Browser, ConsoleMessage, expect
 from rich.console import Console
 
 from personvern.demo import cli as demo_cli
+from tests.browser import PAGES_CHECKED_ONCE
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    # Pages are the same whatever the database: walked once, in the SQLite run.
-    pytest.mark.skipif(
-        os.environ.get("PERSONVERN_DATABASE_URL", "").startswith("postgres"),
-        reason="page checks run once, in the SQLite run",
-    ),
+    PAGES_CHECKED_ONCE,
 ]
 
 REPORT_VIOLATIONS = """
